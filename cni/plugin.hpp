@@ -1,0 +1,19 @@
+// CNI plugin mode: the verbs of CNI spec 1.1, dispatched on CNI_COMMAND.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace anycast::cni {
+
+// The process environment as the plugin sees it; a function so tests can pass a map.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+EnvLookup process_environment();
+
+// Runs one CNI invocation: reads the network config from `stdin_text`, writes the result or
+// the spec's error JSON to `out`. Returns the process exit code (0 success, 1 error).
+int run_plugin(const EnvLookup& env, const std::string& stdin_text, std::string& out);
+
+}  // namespace anycast::cni

@@ -1,0 +1,62 @@
+// The node configuration (DESIGN.md section 3): one source of truth for the node, read by
+// the CNI plugin (with inline overrides from the network config) and by serve.
+#pragma once
+
+#include "common/ip_address.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace anycast::common {
+
+inline constexpr const char* k_default_config_path = "/etc/flock-anycast/config.json";
+
+struct Policy {
+    // Prefixes any namespace may claim, unless the namespace is listed in `namespaces`.
+    std::vector<Prefix> allowed_prefixes;
+    // A namespace listed here may claim only its own prefixes.
+    std::map<std::string, std::vector<Prefix>> namespaces;
+};
+
+struct RouteSettings {
+    int protocol = 241;
+    std::uint32_t table = 241;
+    std::uint32_t rule_priority = 1000;
+};
+
+enum class ReadinessSource { kubernetes, file, always };
+
+struct ReadinessSettings {
+    ReadinessSource source = ReadinessSource::kubernetes;
+    std::string file = "/run/flock-anycast/pods.json";
+};
+
+struct BirdSettings {
+    bool enabled = true;
+    std::string fragment = "/etc/bird/flock-anycast.conf";
+    std::string socket = "/run/bird/bird.ctl";
+};
+
+struct MetricsSettings {
+    // host:port; empty disables the endpoint.
+    std::string listen = "127.0.0.1:9641";
+};
+
+struct NodeConfig {
+    std::string node;  // defaults to $NODE_NAME, then the hostname
+    std::string state_dir = "/var/lib/flock-anycast";
+    Policy policy;
+    std::string annotation = "anycast.flock.io/ips";
+    std::string kubeconfig;  // empty: in-cluster service account
+    RouteSettings routes;
+    ReadinessSettings readiness;
+    BirdSettings bird;
+    int resync_seconds = 30;
+    MetricsSettings metrics;
+    std::string log_file;    // empty: stderr
+    std::string log_level = "info";
+};
+
+}  // namespace anycast::common

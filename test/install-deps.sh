@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever flock-anycast needs to build, test and run its
+# demo that is not already installed. A no-op (no apt-get update) when everything is there.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ meson ninja-build pkg-config
+  libmnl-dev libboost1.81-dev libboost-json1.81-dev libssl-dev libfmt-dev catch2 libyaml-cpp-dev
+  # runtime and test tools
+  iproute2 bird2 containernetworking-plugins openssl util-linux procps
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages (${missing[*]}) and not root; install them or rerun as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's bird2 package starts a system BIRD in the host namespace; our tests run their
+# own BIRD instances inside private namespaces and must not depend on (or disturb) it.
+if [[ " ${missing[*]} " == *" bird2 "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now bird >/dev/null 2>&1 || true
+fi

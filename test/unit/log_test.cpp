@@ -1,0 +1,57 @@
+#include "common/error.hpp"
+#include "common/log.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace flog = anycast::common::log;
+
+TEST_CASE("log lines are key=value with quoting where needed", "[unit]") {
+    const auto line = flog::format_line("2026-11-24T10:00:00.000000Z", flog::Level::warn, "route failed",
+                                       {flog::kv("prefix", "10.255.53.53/32"), flog::kv("errno", 101),
+                                        flog::kv("error", "Network is \"unreachable\"")});
+    CHECK(line ==
+          "ts=2026-11-24T10:00:00.000000Z level=warn msg=\"route failed\" prefix=10.255.53.53/32 errno=101 "
+          "error=\"Network is \\\"unreachable\\\"\"");
+    CHECK(flog::format_line("t", flog::Level::info, "a\nb", {flog::kv("empty", "")}) ==
+          "ts=t level=info msg=\"a\\nb\" empty=\"\"");
+}
+
+TEST_CASE("the logger writes to a file with context fields and honours the level", "[unit]") {
+    char path[] = "/tmp/flock-log-test-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    flog::log_to_file(path);
+    flog::set_context({flog::kv("containerID", "abc")});
+    flog::set_level(flog::Level::info);
+    flog::debug("hidden");
+    flog::info("shown", {flog::kv("k", "v")});
+    flog::log_to_stderr();
+    flog::set_context({});
+
+    std::ifstream in(path);
+    std::stringstream content;
+    content << in.rdbuf();
+    ::unlink(path);
+    CHECK(content.str().find("hidden") == std::string::npos);
+    CHECK(content.str().find("level=info msg=shown containerID=abc k=v\n") != std::string::npos);
+}
+
+TEST_CASE("log file errors name the path", "[unit]") {
+    CHECK_THROWS_WITH(flog::log_to_file("/nonexistent-dir/x.log"),
+                      "open log file /nonexistent-dir/x.log: No such file or directory");
+}
+
+TEST_CASE("CNI errors carry code and details", "[unit]") {
+    anycast::common::CniError e(anycast::common::cni_code::policy_refused, "10.1.1.1 not allowed", "namespace dns");
+    CHECK(e.code() == 100);
+    CHECK(std::string(e.what()) == "10.1.1.1 not allowed");
+    CHECK(e.details() == "namespace dns");
+    errno = ENOENT;
+    CHECK_THROWS_WITH(anycast::common::throw_errno("setns {}", "/var/run/netns/x"),
+                      "setns /var/run/netns/x: No such file or directory");
+}
