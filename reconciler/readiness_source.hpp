@@ -47,4 +47,11 @@ public:
     virtual std::string_view name() const = 0;
 };
 
+// Construction: each source has a factory taking serve's io_context and the node config,
+// which serve's readiness_factory picks by `readiness.source`:
+//   std::unique_ptr<ReadinessSource> make_file_source(boost::asio::io_context&, const common::NodeConfig&);
+//   std::unique_ptr<ReadinessSource> make_always_source();
+//   std::unique_ptr<ReadinessSource> make_kubernetes_source(boost::asio::io_context&, const common::NodeConfig&);
+// (the last in reconciler/kubernetes_source.hpp).
+
 }  // namespace anycast::reconciler
