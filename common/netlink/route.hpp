@@ -1,0 +1,59 @@
+// Routes: lookups, dumps of our table/protocol, replace and delete, batched.
+#pragma once
+
+#include "common/ip_address.hpp"
+#include "common/netlink/socket.hpp"
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace anycast::common::netlink {
+
+struct NextHop {
+    IpAddress gateway;
+    int ifindex;
+    auto operator<=>(const NextHop&) const = default;
+};
+
+struct Route {
+    Prefix destination;
+    std::vector<NextHop> hops;  // sorted, so equal sets compare equal
+    int protocol;               // rtm_protocol
+    std::uint32_t table;
+    friend bool operator==(const Route&, const Route&) = default;
+};
+
+struct RouteLookup {
+    int ifindex;
+    std::optional<IpAddress> gateway;  // nullopt: directly connected
+};
+
+// Which interface and gateway the kernel would use for `destination` (RTM_GETROUTE).
+// Throws NetlinkError (e.g. ENETUNREACH) when there is no route.
+RouteLookup lookup_route(Socket& socket, const IpAddress& destination);
+
+// Every unicast route of `table` with rtm_protocol == `protocol`, IPv4 and IPv6, one Route
+// per destination with all its hops (IPv6 multipath routes reported hop by hop are merged).
+std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol);
+
+struct RouteChange {
+    enum class Kind { replace, remove } kind;
+    Route route;
+};
+
+// A delete of a route that does not exist (the kernel's ESRCH/ENOENT): distinct from errnos.
+inline constexpr int k_not_found = -1;
+
+// Applies all changes as one batched transaction. result[i] is 0, k_not_found (remove of a
+// missing route) or the positive errno of change i; a failing change does not stop the rest.
+std::vector<int> apply_route_changes(Socket& socket, const std::vector<RouteChange>& changes);
+
+// Replace (NLM_F_CREATE|NLM_F_REPLACE): afterwards the route has exactly `route.hops`.
+// Throws NetlinkError.
+void replace_route(Socket& socket, const Route& route);
+// Returns false when there was no such route; throws NetlinkError on other errors.
+bool delete_route(Socket& socket, const Route& route);
+
+}  // namespace anycast::common::netlink
