@@ -1,0 +1,116 @@
+// The record store (DESIGN.md section 5): one JSON file per attachment under
+// <stateDir>/records/, written crash-safely (temp file in <stateDir>/tmp/, fsync, rename,
+// directory fsync). Every read-modify-write holds flock(LOCK_EX) on <stateDir>/lock.
+// Records that do not parse are moved to <stateDir>/quarantine/ with a log line.
+#pragma once
+
+#include "common/record.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anycast::common {
+
+// A store operation failed (I/O, permissions, bad name). The CNI plugin maps it to code 103.
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The record file of an attachment exists but does not parse.
+class CorruptRecordError : public StoreError {
+public:
+    CorruptRecordError(std::string path, const std::string& problem);
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+class RecordStore;
+
+// Holds the store's exclusive lock for a scope. Re-entrant per RecordStore object: nested
+// guards (e.g. put() inside a caller's read-modify-write) share the one flock.
+class StoreLock {
+public:
+    explicit StoreLock(RecordStore& store);
+    ~StoreLock();
+    StoreLock(const StoreLock&) = delete;
+    StoreLock& operator=(const StoreLock&) = delete;
+
+private:
+    RecordStore& store_;
+};
+
+class RecordStore {
+public:
+    // Nothing is touched until the first operation; directories are created (0700) on demand.
+    explicit RecordStore(std::string state_dir);
+    ~RecordStore();
+    RecordStore(const RecordStore&) = delete;
+    RecordStore& operator=(const RecordStore&) = delete;
+
+    // Every parseable record, sorted by file name. Corrupt ones are quarantined and skipped.
+    // Takes no lock (renames are atomic). Cheap when called again: a file whose inode, size
+    // and times did not change since the last call on this object is not read again.
+    std::vector<Record> list();
+
+    // The record of an attachment; nullopt when there is none. A file that does not parse
+    // throws CorruptRecordError (left in place: the caller decides, see quarantine()).
+    std::optional<Record> get(std::string_view network, std::string_view container_id, std::string_view ifname);
+
+    // Writes (or replaces) the record crash-safely under the lock; removes temp files left
+    // by writers that died before their rename. Fills nothing in: the record is written as is.
+    void put(const Record& record);
+
+    // Removes an attachment's record under the lock; false when there was none.
+    bool remove(std::string_view network, std::string_view container_id, std::string_view ifname);
+
+    // Moves an attachment's record file to quarantine/ (with a log line); false when absent.
+    bool quarantine(std::string_view network, std::string_view container_id, std::string_view ifname);
+
+    // Creates the directories and the lock file if needed and checks they are usable
+    // (STATUS). Throws StoreError naming what is wrong.
+    void check_usable();
+
+    const std::string& state_dir() const { return state_dir_; }
+    std::string records_dir() const;
+    std::string quarantine_dir() const;
+    std::string tmp_dir() const;
+    std::string lock_path() const;
+    // "<network>_<containerID>_<ifname>.json"; StoreError when a part is empty, contains
+    // '/' or NUL, is "." or "..", or the name would exceed 255 bytes.
+    static std::string file_name(std::string_view network, std::string_view container_id, std::string_view ifname);
+    std::string record_path(std::string_view network, std::string_view container_id, std::string_view ifname) const;
+
+private:
+    friend class StoreLock;
+    void acquire();
+    void release();
+    void ensure_dirs();
+    void clean_temp_files();
+    void quarantine_file(const std::string& name, const std::string& problem);
+
+    struct CacheEntry {
+        ino_t inode = 0;
+        off_t size = 0;
+        std::int64_t mtime_ns = 0;
+        std::int64_t ctime_ns = 0;
+        Record record;
+    };
+
+    std::string state_dir_;
+    int lock_fd_ = -1;
+    int lock_depth_ = 0;
+    bool dirs_ready_ = false;
+    std::map<std::string, CacheEntry> cache_;  // by file name
+};
+
+}  // namespace anycast::common
