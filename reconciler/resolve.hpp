@@ -1,0 +1,36 @@
+// resolve: records × pod readiness × policy → the routes serve wants (DESIGN.md section 6).
+// Pure: no I/O, no logging; what it skips is returned for the caller to log.
+#pragma once
+
+#include "common/node_config.hpp"
+#include "common/record.hpp"
+#include "reconciler/desired_route.hpp"
+#include "reconciler/readiness_source.hpp"
+
+#include <string>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct Resolved {
+    std::vector<DesiredRoute> routes;  // sorted by destination, one per destination
+    std::vector<Skipped> skipped;      // bad data and policy refusals (not ineligible pods)
+    // Record count whose pod is eligible, for status.
+    std::size_t eligible_records = 0;
+};
+
+// "<network>_<containerID>_<ifname>", the record's file stem: how logs name a record.
+std::string record_name(const common::Record& record);
+
+// Eligible = the pod is known (or the snapshot says all_ready), its uid equals the record's
+// when the record has one, it is Ready and not deleting.
+bool eligible(const common::Record& record, const ReadinessSnapshot& pods);
+
+// For every IP of every eligible record that policy allows for the record's namespace, the
+// record's next hops of the IP's family. IPs outside policy are skipped (even when a record
+// lists them), as are next hops with a missing interface or a mismatched family, and IPs
+// with no next hop of their family.
+Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy);
+
+}  // namespace anycast::reconciler
