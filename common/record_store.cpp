@@ -1,0 +1,362 @@
+#include "common/record_store.hpp"
+
+#include "common/json_reader.hpp"
+#include "common/log.hpp"
+#include "common/record_json.hpp"
+#include "common/unique_fd.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+namespace anycast::common {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& context, int err = errno) {
+    throw StoreError(fmt::format("{}: {}", context, std::strerror(err)));
+}
+
+constexpr std::string_view k_suffix = ".json";
+
+void check_name_part(std::string_view what, std::string_view part) {
+    if (part.empty()) throw StoreError(fmt::format("record name: {} is empty", what));
+    if (part == "." || part == ".." || part.find('/') != std::string_view::npos ||
+        part.find('\0') != std::string_view::npos) {
+        throw StoreError(fmt::format("record name: {} \"{}\" cannot be part of a file name", what, part));
+    }
+}
+
+// mkdir with mode 0700; an existing directory is fine, anything else there is an error.
+void make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) == 0) return;
+    if (errno != EEXIST) fail("create directory " + path);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) fail("stat " + path);
+    if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
+}
+
+void fsync_dir(const std::string& path) {
+    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) fail("open directory " + path);
+    if (::fsync(dir.get()) != 0) fail("fsync directory " + path);
+}
+
+// Reads a whole file relative to `dir_fd`; nullopt when it does not exist.
+std::optional<std::string> read_file_at(int dir_fd, const std::string& name, const std::string& path) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) {
+        if (errno == ENOENT) return std::nullopt;
+        fail("open " + path);
+    }
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("read " + path);
+        }
+        if (n == 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    return text;
+}
+
+void write_all(int fd, std::string_view text, const std::string& path) {
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("write " + path);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+}
+
+// Crash tests kill the writer between the temp file's fsync and the rename
+// (FLOCK_TEST_FAULT=store-before-rename). Compiled only into test builds.
+void fault_point([[maybe_unused]] std::string_view name) {
+#ifdef FLOCK_TEST_HOOKS
+    const char* fault = std::getenv("FLOCK_TEST_FAULT");
+    if (fault && name == fault) ::raise(SIGKILL);
+#endif
+}
+
+std::string utc_stamp() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
+    return text;
+}
+
+std::int64_t nanoseconds(const struct timespec& ts) {
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool parse_text(const std::string& text, const std::string& path, Record& out, std::string& problem) {
+    try {
+        out = parse_record(text, path);
+        return true;
+    } catch (const JsonError& e) {
+        problem = e.what();
+        return false;
+    }
+}
+
+}  // namespace
+
+CorruptRecordError::CorruptRecordError(std::string path, const std::string& problem)
+    : StoreError(fmt::format("record {} is corrupt: {}", path, problem)), path_(std::move(path)) {}
+
+StoreLock::StoreLock(RecordStore& store) : store_(store) { store_.acquire(); }
+StoreLock::~StoreLock() { store_.release(); }
+
+RecordStore::RecordStore(std::string state_dir) : state_dir_(std::move(state_dir)) {
+    while (state_dir_.size() > 1 && state_dir_.back() == '/') state_dir_.pop_back();
+}
+
+RecordStore::~RecordStore() {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+std::string RecordStore::records_dir() const { return state_dir_ + "/records"; }
+std::string RecordStore::quarantine_dir() const { return state_dir_ + "/quarantine"; }
+std::string RecordStore::tmp_dir() const { return state_dir_ + "/tmp"; }
+std::string RecordStore::lock_path() const { return state_dir_ + "/lock"; }
+
+std::string RecordStore::file_name(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    check_name_part("network", network);
+    check_name_part("containerID", container_id);
+    check_name_part("ifname", ifname);
+    std::string name = fmt::format("{}_{}_{}{}", network, container_id, ifname, k_suffix);
+    // NAME_MAX, minus room for the temp and quarantine suffixes.
+    if (name.size() > 200) throw StoreError(fmt::format("record name: \"{}\" is too long for a file name", name));
+    return name;
+}
+
+std::string RecordStore::record_path(std::string_view network, std::string_view container_id,
+                                     std::string_view ifname) const {
+    return records_dir() + "/" + file_name(network, container_id, ifname);
+}
+
+void RecordStore::ensure_dirs() {
+    if (dirs_ready_) return;
+    if (state_dir_.empty()) throw StoreError("state directory: empty path");
+    // Parents of the state dir first (like mkdir -p), then our own layout, all 0700.
+    for (std::size_t slash = state_dir_.find('/', 1); slash != std::string::npos;
+         slash = state_dir_.find('/', slash + 1)) {
+        make_dir(state_dir_.substr(0, slash));
+    }
+    make_dir(state_dir_);
+    make_dir(records_dir());
+    make_dir(quarantine_dir());
+    make_dir(tmp_dir());
+    dirs_ready_ = true;
+}
+
+void RecordStore::acquire() {
+    if (lock_depth_ > 0) {
+        ++lock_depth_;
+        return;
+    }
+    ensure_dirs();
+    const std::string path = lock_path();
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) fail("open lock " + path);
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) fail("flock " + path);
+    }
+    lock_fd_ = fd.release();
+    lock_depth_ = 1;
+}
+
+void RecordStore::release() {
+    if (--lock_depth_ > 0) return;
+    // Closing the descriptor drops the flock.
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+}
+
+void RecordStore::clean_temp_files() {
+    // Called under the lock: every writer writes its temp file under the lock, so anything
+    // left in tmp/ belongs to a writer that died before its rename.
+    const std::string dir_path = tmp_dir();
+    DIR* dir = ::opendir(dir_path.c_str());
+    if (!dir) fail("open directory " + dir_path);
+    std::vector<std::string> leftovers;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") leftovers.emplace_back(name);
+    }
+    ::closedir(dir);
+    for (const auto& name : leftovers) {
+        const std::string path = dir_path + "/" + name;
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove leftover temp file " + path);
+        log::warn("removed a temp file left by an interrupted write", {log::kv("path", path)});
+    }
+}
+
+std::optional<Record> RecordStore::get(std::string_view network, std::string_view container_id,
+                                       std::string_view ifname) {
+    const std::string name = file_name(network, container_id, ifname);
+    const std::string path = records_dir() + "/" + name;
+    auto text = read_file_at(AT_FDCWD, path, path);
+    if (!text) return std::nullopt;
+    Record record;
+    std::string problem;
+    if (!parse_text(*text, path, record, problem)) throw CorruptRecordError(path, problem);
+    if (record.network != network || record.container_id != container_id || record.ifname != ifname) {
+        throw CorruptRecordError(path, fmt::format("it holds attachment {}/{}/{}", record.network,
+                                                   record.container_id, record.ifname));
+    }
+    return record;
+}
+
+void RecordStore::put(const Record& record) {
+    const std::string name = file_name(record.network, record.container_id, record.ifname);
+    const std::string text = serialize_record(record) + "\n";
+    StoreLock lock(*this);
+    clean_temp_files();
+    const std::string temp = fmt::format("{}/{}.{}", tmp_dir(), name, ::getpid());
+    const std::string target = records_dir() + "/" + name;
+    {
+        UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!fd) fail("create temp file " + temp);
+        write_all(fd.get(), text, temp);
+        if (::fsync(fd.get()) != 0) fail("fsync " + temp);
+        if (fd.close() != 0) fail("close " + temp);
+    }
+    fault_point("store-before-rename");
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        fail(fmt::format("rename {} to {}", temp, target), err);
+    }
+    fsync_dir(records_dir());
+}
+
+bool RecordStore::remove(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    const std::string path = record_path(network, container_id, ifname);
+    StoreLock lock(*this);
+    if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) return false;
+        fail("remove " + path);
+    }
+    fsync_dir(records_dir());
+    return true;
+}
+
+void RecordStore::quarantine_file(const std::string& name, const std::string& problem) {
+    const std::string from = records_dir() + "/" + name;
+    const std::string to = fmt::format("{}/{}.{}.{}", quarantine_dir(), name, utc_stamp(), ::getpid());
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        if (errno == ENOENT) return;
+        fail(fmt::format("move corrupt record {} to {}", from, to));
+    }
+    fsync_dir(records_dir());
+    fsync_dir(quarantine_dir());
+    log::warn("moved a corrupt record to quarantine",
+              {log::kv("record", from), log::kv("moved_to", to), log::kv("problem", problem)});
+}
+
+bool RecordStore::quarantine(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    const std::string name = file_name(network, container_id, ifname);
+    StoreLock lock(*this);
+    struct stat st {};
+    if (::lstat((records_dir() + "/" + name).c_str(), &st) != 0) return false;
+    quarantine_file(name, "quarantined on request");
+    return true;
+}
+
+std::vector<Record> RecordStore::list() {
+    const std::string dir_path = records_dir();
+    UniqueFd dir_fd(::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) {
+        if (errno == ENOENT) {
+            cache_.clear();
+            return {};
+        }
+        fail("open directory " + dir_path);
+    }
+    DIR* dir = ::fdopendir(::dup(dir_fd.get()));
+    if (!dir) fail("read directory " + dir_path);
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (name.size() > k_suffix.size() && name.front() != '.' && name.ends_with(k_suffix)) {
+            names.emplace_back(name);
+        }
+    }
+    ::closedir(dir);
+
+    std::map<std::string, CacheEntry> fresh;
+    std::vector<std::pair<std::string, std::string>> corrupt;  // name, problem
+    for (auto& name : names) {
+        struct stat st {};
+        if (::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) continue;  // removed since readdir
+            fail("stat " + dir_path + "/" + name);
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+        CacheEntry entry{st.st_ino, st.st_size, nanoseconds(st.st_mtim), nanoseconds(st.st_ctim), {}};
+        if (auto cached = cache_.find(name); cached != cache_.end() && cached->second.inode == entry.inode &&
+                                             cached->second.size == entry.size &&
+                                             cached->second.mtime_ns == entry.mtime_ns &&
+                                             cached->second.ctime_ns == entry.ctime_ns) {
+            fresh.emplace(std::move(name), std::move(cached->second));
+            continue;
+        }
+        const std::string path = dir_path + "/" + name;
+        auto text = read_file_at(dir_fd.get(), name, path);
+        if (!text) continue;
+        std::string problem;
+        if (!parse_text(*text, path, entry.record, problem)) {
+            corrupt.emplace_back(name, problem);
+            continue;
+        }
+        fresh.emplace(std::move(name), std::move(entry));
+    }
+    if (!corrupt.empty()) {
+        // Re-check under the lock: a writer may have replaced the file since we read it.
+        StoreLock lock(*this);
+        for (const auto& [name, problem] : corrupt) {
+            const std::string path = dir_path + "/" + name;
+            auto text = read_file_at(dir_fd.get(), name, path);
+            Record record;
+            std::string again;
+            if (!text) continue;
+            if (parse_text(*text, path, record, again)) continue;  // fixed meanwhile; next list() reads it
+            quarantine_file(name, again);
+        }
+    }
+    cache_ = std::move(fresh);
+    std::vector<Record> records;
+    records.reserve(cache_.size());
+    for (const auto& [name, entry] : cache_) records.push_back(entry.record);
+    return records;
+}
+
+void RecordStore::check_usable() {
+    StoreLock lock(*this);
+    const std::string probe = fmt::format("{}/.probe.{}", tmp_dir(), ::getpid());
+    UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) fail("create " + probe);
+    fd.reset();
+    if (::unlink(probe.c_str()) != 0) fail("remove " + probe);
+    if (::access(records_dir().c_str(), R_OK | W_OK | X_OK) != 0) fail("access " + records_dir());
+}
+
+}  // namespace anycast::common
