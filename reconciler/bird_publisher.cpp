@@ -1,0 +1,38 @@
+#include "reconciler/bird_publisher.hpp"
+
+#include "common/log.hpp"
+#include "reconciler/bird_fragment_file.hpp"
+#include "reconciler/bird_render.hpp"
+
+#include <exception>
+
+namespace anycast::reconciler {
+
+namespace log = common::log;
+using log::kv;
+
+BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings)
+    : settings_(std::move(settings)),
+      client_(io, settings_.socket_path, settings_.command_timeout),
+      reloader_(io, client_, settings_.reload) {}
+
+void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
+    const std::string text = render_bird_sets(installed);
+    bool changed = false;
+    try {
+        changed = write_file_if_changed(settings_.fragment_path, text);
+        last_write_ok_ = true;
+    } catch (const std::exception& e) {
+        // Reloading would only re-read the old sets; the next publish writes again.
+        last_write_ok_ = false;
+        log::error("bird include not written, BIRD keeps its previous sets", {kv("error", e.what())});
+        return;
+    }
+    if (changed) log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
+    // The first publish reloads even when the file is unchanged: a previous serve may have
+    // written it and died before BIRD re-read it.
+    if (changed || first_) reloader_.request();
+    first_ = false;
+}
+
+}  // namespace anycast::reconciler

@@ -1,0 +1,44 @@
+// The RoutePublisher serve uses when `bird.enabled`: renders the installed set into the
+// include, writes it only when its text changed, and has BIRD reload it asynchronously on the
+// caller's io_context (coalesced, retried while BIRD is away). BIRD announces a prefix only
+// while our kernel route exists and this file lists it (DESIGN.md section 7).
+#pragma once
+
+#include "reconciler/bird_control_client.hpp"
+#include "reconciler/bird_reloader.hpp"
+#include "reconciler/route_publisher.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace anycast::reconciler {
+
+struct BirdPublisherSettings {
+    std::string fragment_path;  // the include flock.conf reads (bird.fragment)
+    std::string socket_path;    // BIRD's control socket (bird.socket)
+    std::chrono::milliseconds command_timeout{5000};
+    BirdReloadOptions reload;
+};
+
+class BirdPublisher : public RoutePublisher {
+public:
+    BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings);
+
+    void publish(const std::vector<common::Prefix>& installed) override;
+
+    const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
+    BirdReloader& reloader() { return reloader_; }
+    // False after a failed write of the include (logged); the next publish retries.
+    bool last_write_ok() const { return last_write_ok_; }
+
+private:
+    BirdPublisherSettings settings_;
+    BirdControlClient client_;
+    BirdReloader reloader_;
+    bool first_ = true;
+    bool last_write_ok_ = true;
+};
+
+}  // namespace anycast::reconciler
