@@ -1,0 +1,61 @@
+// One-shot HTTPS GETs against the apiserver (a fresh connection each, bounded by a timeout),
+// and the request targets this agent uses. Internal to common/kube; Beast stays in the .cpp.
+#pragma once
+
+#include "common/kube/kube_config.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace anycast::common::kube {
+
+// No HTTP answer: unreachable, timed out, connection broken, or TLS refused.
+class ApiTransportError : public std::runtime_error {
+public:
+    ApiTransportError(const std::string& message, bool certificate_rejected)
+        : std::runtime_error(message), certificate_rejected_(certificate_rejected) {}
+    // The server's certificate failed verification (wrong CA, hostname mismatch): retrying
+    // will not help, unlike a timeout.
+    bool certificate_rejected() const { return certificate_rejected_; }
+
+private:
+    bool certificate_rejected_;
+};
+
+struct ApiResponse {
+    unsigned status = 0;
+    std::string body;
+};
+
+// The TLS client context for `config`: its CA (or the system store), client certificate,
+// and verification unless insecure-skip-tls-verify. KubeConfigError on bad PEM.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const KubeConfig& config);
+
+// GET `target` (path + query, without the config's base path); `timeout` bounds connect,
+// handshake, request and response together.
+boost::asio::awaitable<ApiResponse> async_api_get(KubeConfig& config, boost::asio::ssl::context& tls,
+                                                  std::string target, std::chrono::milliseconds timeout);
+
+// The apiserver's own explanation of a failed request: the Status object's `message`, else
+// the start of the body, else the HTTP reason.
+std::string api_status_message(const ApiResponse& response);
+
+// Percent-encodes a query parameter value.
+std::string query_escape(std::string_view text);
+
+// /api/v1/namespaces/<ns>/pods/<name>
+std::string pod_target(std::string_view namespace_, std::string_view name);
+
+// /api/v1/pods?fieldSelector=spec.nodeName%3D<node>, to which list/watch parameters append.
+std::string node_pods_target(std::string_view node);
+
+}  // namespace anycast::common::kube

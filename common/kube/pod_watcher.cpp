@@ -1,0 +1,300 @@
+// List + watch of the node's pods (pod_watcher.hpp). One coroutine per watcher: list when
+// needed, watch until the stream ends, decide how to go on, back off after failures.
+#include "common/kube/pod_watcher.hpp"
+
+#include "common/json_reader.hpp"
+#include "common/kube/api_request.hpp"
+#include "common/kube/backoff.hpp"
+#include "common/kube/tls_stream.hpp"
+#include "common/kube/watch_event.hpp"
+#include "common/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <array>
+#include <optional>
+
+namespace anycast::common::kube {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using net::use_awaitable;
+
+namespace {
+
+// How one watch stream ended.
+enum class WatchEnd {
+    closed,  // the server ended it cleanly (timeoutSeconds): resume at once
+    gone,    // 410: the resourceVersion is compacted away: relist
+};
+
+// A watch is allowed this much longer than its server-side timeout before we call it dead.
+constexpr std::chrono::seconds k_watch_grace{30};
+
+std::string excerpt(std::string_view line) {
+    return std::string(line.substr(0, 120)) + (line.size() > 120 ? "..." : "");
+}
+
+}  // namespace
+
+class PodWatcher::Impl : public std::enable_shared_from_this<Impl> {
+public:
+    Impl(net::io_context& io, KubeConfig config, WatcherOptions options, OnChange on_change)
+        : io_(io),
+          config_(std::move(config)),
+          options_(std::move(options)),
+          on_change_(std::move(on_change)),
+          tls_(make_tls_context(config_)),
+          backoff_(options_.backoff_initial, options_.backoff_max),
+          timer_(io) {}
+
+    void start() {
+        if (started_) return;
+        started_ = true;
+        net::co_spawn(io_, run(), [](std::exception_ptr error) {
+            if (!error) return;
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                log::error("kubernetes pod watcher ended unexpectedly", {log::kv("error", e.what())});
+            }
+        });
+    }
+
+    void stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        timer_.cancel();
+        if (current_ != nullptr) beast::get_lowest_layer(*current_).close();
+    }
+
+    PodCache cache_;
+    WatcherStats stats_;
+    bool synced_ = false;
+
+private:
+    net::awaitable<void> run();
+    net::awaitable<void> list();
+    net::awaitable<WatchEnd> watch();
+    std::optional<WatchEnd> handle_line(const std::string& line);
+    void report(const std::vector<EligibilityChange>& changes) {
+        if (!changes.empty() && !stopped_ && on_change_) on_change_(changes);
+    }
+
+    net::io_context& io_;
+    KubeConfig config_;
+    WatcherOptions options_;
+    OnChange on_change_;
+    std::shared_ptr<net::ssl::context> tls_;
+    Backoff backoff_;
+    net::steady_timer timer_;
+    TlsStream* current_ = nullptr;  // the open watch stream, closed by stop()
+    bool started_ = false;
+    bool stopped_ = false;
+    bool stream_delivered_ = false;  // the current watch delivered at least one event
+};
+
+net::awaitable<void> PodWatcher::Impl::run() {
+    const auto self = shared_from_this();  // outlive the PodWatcher until the loop ends
+    bool need_list = true;
+    while (!stopped_) {
+        try {
+            if (need_list) {
+                co_await list();
+                need_list = false;
+            }
+            if (stopped_) break;
+            const WatchEnd end = co_await watch();
+            if (end == WatchEnd::gone) need_list = true;
+            continue;
+        } catch (const std::exception& e) {
+            if (stopped_) break;
+            ++stats_.failures;
+            // The cache stays as it is: an unreachable apiserver must not withdraw every route.
+            log::warn("kubernetes pods: list/watch failed, keeping the last known pod states",
+                      {log::kv("server", config_.server()), log::kv("error", e.what())});
+        }
+        const auto delay = backoff_.next();
+        log::debug("kubernetes pods: retrying", {log::kv("delay_ms", delay.count())});
+        timer_.expires_after(delay);
+        co_await timer_.async_wait(net::as_tuple(use_awaitable));
+    }
+}
+
+net::awaitable<void> PodWatcher::Impl::list() {
+    std::vector<PodInfo> pods;
+    std::string continue_token;
+    std::string resource_version;
+    unsigned pages = 0;
+    do {
+        std::string target = node_pods_target(options_.node) + "&limit=" + std::to_string(options_.page_size);
+        if (!continue_token.empty()) target += "&continue=" + query_escape(continue_token);
+        const ApiResponse response = co_await async_api_get(config_, *tls_, target, options_.request_timeout);
+        if (stopped_) co_return;
+        if (response.status != 200) {
+            throw std::runtime_error("list pods: HTTP " + std::to_string(response.status) + ": " +
+                                     api_status_message(response));
+        }
+        const auto doc = parse_json(response.body, "pod list");
+        const JsonReader root(doc, "podList");
+        const JsonReader metadata = root.required("metadata");
+        resource_version = metadata.string_or("resourceVersion", "");
+        continue_token = metadata.string_or("continue", "");
+        if (auto items = root.member("items")) {
+            for (const auto& item : items->elements()) {
+                try {
+                    pods.push_back(parse_pod(item.value()));
+                } catch (const JsonError& e) {
+                    log::warn("kubernetes pods: list item skipped", {log::kv("error", e.what())});
+                }
+            }
+        }
+        ++pages;
+    } while (!continue_token.empty());
+    if (resource_version.empty()) throw std::runtime_error("list pods: no metadata.resourceVersion in the answer");
+
+    const auto changes = cache_.replace(std::move(pods));
+    stats_.resource_version = resource_version;
+    ++stats_.lists;
+    synced_ = true;
+    backoff_.reset();
+    log::info("kubernetes pods listed", {log::kv("node", options_.node), log::kv("pods", cache_.size()),
+                                         log::kv("pages", pages), log::kv("resourceVersion", resource_version)});
+    report(changes);
+}
+
+net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
+    auto executor = co_await net::this_coro::executor;
+    TlsStream stream(executor, *tls_);
+    current_ = &stream;
+    struct Forget {
+        TlsStream*& current;
+        ~Forget() { current = nullptr; }
+    } forget{current_};
+
+    auto& tcp = beast::get_lowest_layer(stream);
+    tcp.expires_after(options_.request_timeout);
+    co_await async_open(stream, config_);
+    const std::string target = node_pods_target(options_.node) +
+                               "&watch=true&allowWatchBookmarks=true&resourceVersion=" +
+                               query_escape(stats_.resource_version) +
+                               "&timeoutSeconds=" + std::to_string(options_.watch_timeout_seconds);
+    const auto request = make_get(config_, target);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);  // a watch is an endless body
+    {
+        auto [ec, n] = co_await http::async_write(stream, request, net::as_tuple(use_awaitable));
+        if (!ec) std::tie(ec, n) = co_await http::async_read_header(stream, buffer, parser, net::as_tuple(use_awaitable));
+        if (ec) throw ApiTransportError("watch pods at " + config_.server() + ": " + ec.message(), false);
+    }
+    const unsigned status = parser.get().result_int();
+
+    // The server's silence is bounded by its own timeout; past that (plus grace) it is dead.
+    tcp.expires_after(std::chrono::seconds(options_.watch_timeout_seconds) + k_watch_grace);
+    std::array<char, 16384> chunk;
+    std::string refusal;  // the body of a non-200 answer
+    LineSplitter splitter;  // per stream: a line cut by a broken stream is dropped with it
+    std::vector<std::string> lines;
+    stream_delivered_ = false;
+    if (status == 200) {
+        ++stats_.watches;
+        log::debug("kubernetes pods: watching", {log::kv("resourceVersion", stats_.resource_version)});
+    }
+    while (!parser.is_done()) {
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, net::as_tuple(use_awaitable));
+        if (stopped_) co_return WatchEnd::closed;
+        if (ec && ec != http::error::need_buffer) {
+            throw ApiTransportError("watch stream from " + config_.server() + " broken: " + ec.message() +
+                                        " (resuming from resourceVersion " + stats_.resource_version + ")",
+                                    false);
+        }
+        const std::string_view got(chunk.data(), chunk.size() - parser.get().body().size);
+        if (status != 200) {
+            if (refusal.size() < 65536) refusal.append(got);
+            continue;
+        }
+        lines.clear();
+        splitter.append(got, lines);
+        for (const auto& line : lines) {
+            if (auto end = handle_line(line)) co_return *end;
+            if (stopped_) co_return WatchEnd::closed;
+        }
+    }
+    if (status == 410) {
+        ++stats_.gone;
+        log::info("kubernetes pods: resourceVersion too old (HTTP 410), relisting");
+        co_return WatchEnd::gone;
+    }
+    if (status != 200) {
+        throw std::runtime_error("watch pods: HTTP " + std::to_string(status) + ": " +
+                                 api_status_message(ApiResponse{.status = status, .body = refusal}));
+    }
+    // A stream that ends before saying anything is not a healthy timeout: back off.
+    if (!stream_delivered_) throw std::runtime_error("watch stream ended without any event");
+    log::debug("kubernetes pods: watch ended by the server, resuming",
+               {log::kv("resourceVersion", stats_.resource_version)});
+    co_return WatchEnd::closed;
+}
+
+std::optional<WatchEnd> PodWatcher::Impl::handle_line(const std::string& line) {
+    WatchEvent event;
+    try {
+        event = parse_watch_event(line);
+    } catch (const std::exception& e) {
+        ++stats_.malformed_lines;
+        log::warn("kubernetes pods: malformed watch event skipped",
+                  {log::kv("error", e.what()), log::kv("line", excerpt(line))});
+        return std::nullopt;
+    }
+    stream_delivered_ = true;
+    backoff_.reset();
+    switch (event.type) {
+        case WatchEventType::added:
+        case WatchEventType::modified:
+            stats_.resource_version = event.resource_version;
+            report(cache_.upsert(std::move(event.pod)));
+            break;
+        case WatchEventType::deleted:
+            stats_.resource_version = event.resource_version;
+            report(cache_.remove(event.pod.key()));
+            break;
+        case WatchEventType::bookmark:
+            stats_.resource_version = event.resource_version;
+            break;
+        case WatchEventType::error:
+            if (event.error_code == 410) {
+                ++stats_.gone;
+                log::info("kubernetes pods: watch history expired (410 Gone), relisting",
+                          {log::kv("message", event.error_message)});
+                return WatchEnd::gone;
+            }
+            throw std::runtime_error("watch ERROR event " + std::to_string(event.error_code) + ": " +
+                                     event.error_message);
+    }
+    return std::nullopt;
+}
+
+PodWatcher::PodWatcher(net::io_context& io, KubeConfig config, WatcherOptions options, OnChange on_change)
+    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(options), std::move(on_change))) {}
+
+PodWatcher::~PodWatcher() { impl_->stop(); }
+
+void PodWatcher::start() { impl_->start(); }
+void PodWatcher::stop() { impl_->stop(); }
+std::vector<PodState> PodWatcher::snapshot() const { return impl_->cache_.snapshot(); }
+const PodCache& PodWatcher::cache() const { return impl_->cache_; }
+bool PodWatcher::synced() const { return impl_->synced_; }
+const WatcherStats& PodWatcher::stats() const { return impl_->stats_; }
+
+}  // namespace anycast::common::kube

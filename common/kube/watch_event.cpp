@@ -1,0 +1,57 @@
+#include "common/kube/watch_event.hpp"
+
+#include "common/json_reader.hpp"
+
+#include <boost/json.hpp>
+
+#include <stdexcept>
+
+namespace anycast::common::kube {
+
+WatchEvent parse_watch_event(std::string_view line) {
+    const boost::json::value doc = parse_json(line, "watch event");
+    const JsonReader root(doc, "event");
+    const std::string type = root.required("type").as_string();
+    const JsonReader object = root.required("object");
+    WatchEvent event;
+    if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
+        event.type = type == "ADDED" ? WatchEventType::added
+                     : type == "MODIFIED" ? WatchEventType::modified
+                                          : WatchEventType::deleted;
+        event.pod = parse_pod(object.value());
+        event.resource_version = event.pod.resource_version;
+    } else if (type == "BOOKMARK") {
+        // A bookmark carries an otherwise empty object whose only meaningful field is the
+        // resourceVersion the watch may resume from.
+        event.type = WatchEventType::bookmark;
+        event.resource_version = object.required("metadata").required("resourceVersion").as_string();
+    } else if (type == "ERROR") {
+        event.type = WatchEventType::error;
+        event.error_code = static_cast<int>(object.int_or("code", 0, 0, 999));
+        event.error_message = object.string_or("message", "");
+    } else {
+        root.required("type").fail("unknown watch event type \"" + type + "\"");
+    }
+    return event;
+}
+
+void LineSplitter::append(std::string_view bytes, std::vector<std::string>& lines) {
+    while (!bytes.empty()) {
+        const auto newline = bytes.find('\n');
+        if (newline == std::string_view::npos) {
+            partial_.append(bytes);
+            break;
+        }
+        partial_.append(bytes.substr(0, newline));
+        bytes.remove_prefix(newline + 1);
+        if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+        if (!partial_.empty()) lines.push_back(std::move(partial_));
+        partial_.clear();
+    }
+    if (partial_.size() > k_max_line) {
+        partial_.clear();
+        throw std::length_error("watch stream: line longer than 16 MiB");
+    }
+}
+
+}  // namespace anycast::common::kube

@@ -1,0 +1,43 @@
+// The watch stream's wire format: one JSON object per line, `{"type": ..., "object": ...}`,
+// delivered over chunked encoding whose chunk boundaries have nothing to do with lines.
+#pragma once
+
+#include "common/kube/pod_info.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anycast::common::kube {
+
+enum class WatchEventType { added, modified, deleted, bookmark, error };
+
+struct WatchEvent {
+    WatchEventType type = WatchEventType::added;
+    PodInfo pod;                    // added / modified / deleted
+    std::string resource_version;   // the event's resourceVersion (pod's, or the bookmark's)
+    int error_code = 0;             // error: the Status object's code (410 = history compacted)
+    std::string error_message;      // error: the Status object's message
+};
+
+// Parses one event line; JsonError when it is not a well-formed event.
+WatchEvent parse_watch_event(std::string_view line);
+
+// Reassembles lines from arbitrary byte pieces. A partial line left when a stream breaks is
+// dropped by starting a new splitter for the next stream, never glued to the next stream.
+class LineSplitter {
+public:
+    // A line longer than this is an error (a runaway stream, not a pod).
+    static constexpr std::size_t k_max_line = 16 * 1024 * 1024;
+
+    // Appends `bytes` and moves every completed line (without '\n' or '\r') into `lines`.
+    // Throws std::length_error when a line exceeds k_max_line.
+    void append(std::string_view bytes, std::vector<std::string>& lines);
+    std::size_t pending() const { return partial_.size(); }
+
+private:
+    std::string partial_;
+};
+
+}  // namespace anycast::common::kube
