@@ -32,7 +32,10 @@ std::string base64_decode(const std::string& text, const std::string& what) {
     }
     std::string out(b64::decoded_size(clean.size()), '\0');
     const auto [written, read] = b64::decode(out.data(), clean.data(), clean.size());
-    if (read != clean.size()) throw KubeConfigError(what + ": not valid base64");
+    // decode() stops at the first '=' or invalid character: only padding may follow.
+    if (clean.size() - read > 2 || clean.find_first_not_of('=', read) != std::string::npos) {
+        throw KubeConfigError(what + ": not valid base64");
+    }
     out.resize(written);
     return out;
 }
