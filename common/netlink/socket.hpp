@@ -91,7 +91,17 @@ public:
     std::uint64_t send_count() const { return send_count_; }
 
 private:
+    // Called with the request's index in its batch and each non-ACK reply to it.
+    using ReplyHandler = std::function<void(std::size_t, const nlmsghdr&)>;
+
     Socket(mnl_socket* socket, std::uint32_t port_id);
+    // Waits for the ACKs of sequence numbers [first, first + count), storing each errno (and
+    // extended-ACK text) at the request's index; other replies go to on_reply (may be empty).
+    void collect_acks(std::uint32_t first, std::size_t count, std::vector<int>& errors,
+                      std::vector<std::string>& messages, const ReplyHandler& on_reply,
+                      const std::string& description);
+    void exchange_one(const nlmsghdr& request, const std::string& description, const ReplyHandler& on_reply,
+                      int& error, std::string& kernel_message);
     std::uint32_t next_sequence(std::uint32_t count = 1);
     void send_bytes(const void* data, std::size_t length, const std::string& description);
     // Receives into buffer_ and returns the byte count; throws NetlinkError on error.

@@ -1,0 +1,104 @@
+#include "common/netlink/monitor.hpp"
+
+#include "common/log.hpp"
+#include "common/netlink/route_message.hpp"
+
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+
+namespace anycast::common::netlink {
+
+Monitor Monitor::open() {
+    Monitor monitor(Socket::open(RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE));
+    const int fd = monitor.socket_.fd();
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("set netlink monitor non-blocking");
+    // Subscribed first, then dumped: a link that appears in between is reported as changed,
+    // never missed.
+    monitor.reload_links();
+    return monitor;
+}
+
+void Monitor::reload_links() {
+    Socket socket = Socket::open();
+    link_names_.clear();
+    for (auto& link : list_links(socket)) link_names_[link.index] = std::move(link.name);
+}
+
+std::vector<Event> Monitor::read_events() {
+    std::vector<Event> events;
+    // One datagram per recv; 64 KiB holds the largest notification the kernel builds.
+    std::array<std::uint8_t, 64 * 1024> buffer;
+    bool overrun = false;
+    for (;;) {
+        const ssize_t n = ::recv(socket_.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            if (errno == ENOBUFS) {
+                // Notifications were dropped; the socket itself is fine. Whoever consumes
+                // events must re-read the state, so one marker is enough.
+                if (!overrun) events.emplace_back(ResyncNeeded{});
+                overrun = true;
+                continue;
+            }
+            throw NetlinkError(errno, "receive netlink notifications");
+        }
+        const auto* message = reinterpret_cast<const nlmsghdr*>(buffer.data());
+        int remaining = static_cast<int>(n);
+        while (mnl_nlmsg_ok(message, remaining)) {
+            handle(*message, events);
+            message = mnl_nlmsg_next(message, &remaining);
+        }
+    }
+    if (overrun) reload_links();
+    return events;
+}
+
+void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
+    switch (message.nlmsg_type) {
+    case RTM_NEWROUTE:
+    case RTM_DELROUTE: {
+        auto parsed = parse_route(message);
+        if (!parsed) {
+            log::warn("ignoring malformed route notification", {log::kv("bytes", message.nlmsg_len)});
+            return;
+        }
+        if (parsed->cloned || parsed->type != RTN_UNICAST) return;
+        const auto kind = message.nlmsg_type == RTM_NEWROUTE ? RouteEvent::Kind::added : RouteEvent::Kind::deleted;
+        events.emplace_back(RouteEvent{kind, std::move(parsed->route)});
+        return;
+    }
+    case RTM_NEWLINK:
+    case RTM_DELLINK: {
+        auto link = parse_link(message);
+        if (!link) {
+            log::warn("ignoring malformed link notification", {log::kv("bytes", message.nlmsg_len)});
+            return;
+        }
+        LinkEvent event{LinkEvent::Kind::changed, *link, {}};
+        const auto known = link_names_.find(link->index);
+        if (message.nlmsg_type == RTM_DELLINK) {
+            event.kind = LinkEvent::Kind::deleted;
+            if (known != link_names_.end()) link_names_.erase(known);
+        } else if (known == link_names_.end()) {
+            event.kind = LinkEvent::Kind::added;
+            link_names_.emplace(link->index, link->name);
+        } else if (known->second != link->name) {
+            event.kind = LinkEvent::Kind::renamed;
+            event.old_name = std::exchange(known->second, link->name);
+        }
+        events.emplace_back(std::move(event));
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+}  // namespace anycast::common::netlink

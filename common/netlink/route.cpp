@@ -1,0 +1,100 @@
+#include "common/netlink/route.hpp"
+
+#include "common/netlink/attributes.hpp"
+#include "common/netlink/message.hpp"
+#include "common/netlink/route_message.hpp"
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace anycast::common::netlink {
+
+namespace {
+
+bool is_not_found(int error) { return error == ESRCH || error == ENOENT; }
+
+void add_change(RequestBatch& batch, const RouteChange& change) {
+    const bool replace = change.kind == RouteChange::Kind::replace;
+    MessageBuilder message(replace ? RTM_NEWROUTE : RTM_DELROUTE, replace ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+    build_route_message(message, change.route);
+    batch.add(message.header());
+}
+
+}  // namespace
+
+RouteLookup lookup_route(Socket& socket, const IpAddress& destination) {
+    MessageBuilder request(RTM_GETROUTE, 0);
+    auto& header = request.family_header<rtmsg>();
+    header.rtm_family = static_cast<std::uint8_t>(address_family(destination.family()));
+    header.rtm_dst_len = static_cast<std::uint8_t>(destination.max_prefix_len());
+    request.put_address(RTA_DST, destination);
+
+    const std::string description = "RTM_GETROUTE " + destination.to_string();
+    std::optional<RouteLookup> result;
+    socket.query(request.header(), description, [&](const nlmsghdr& reply) {
+        if (reply.nlmsg_type != RTM_NEWROUTE) return;
+        const auto attributes = Attributes::parse(reply, sizeof(rtmsg), RTA_MAX,
+                                                  {{RTA_OIF, MNL_TYPE_U32, 0}, {RTA_GATEWAY, MNL_TYPE_BINARY, 0}});
+        if (!attributes) return;
+        const auto oif = attributes->u32(RTA_OIF);
+        if (!oif) return;
+        result = RouteLookup{static_cast<int>(*oif), attributes->address(RTA_GATEWAY, destination.family())};
+    });
+    if (!result) throw NetlinkError(EBADMSG, description + ": no usable reply (no RTA_OIF)");
+    return *result;
+}
+
+std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol) {
+    std::vector<Route> routes;
+    for (const Family family : {Family::v4, Family::v6}) {
+        MessageBuilder request(RTM_GETROUTE, 0);
+        auto& filter = request.family_header<rtmsg>();
+        filter.rtm_family = static_cast<std::uint8_t>(address_family(family));
+        // Under strict checking the kernel filters on these; we filter again below for
+        // kernels without it.
+        filter.rtm_protocol = static_cast<std::uint8_t>(protocol);
+        filter.rtm_table = static_cast<std::uint8_t>(table > 255 ? 0 : table);  // RT_TABLE_UNSPEC
+        request.put_u32(RTA_TABLE, table);
+        const std::string description =
+            "dump IPv" + std::to_string(family_number(family)) + " routes of table " + std::to_string(table);
+        try {
+            socket.dump(request.header(), description, [&](const nlmsghdr& message) {
+                auto parsed = parse_route(message);
+                if (!parsed || parsed->cloned || parsed->type != RTN_UNICAST) return;
+                if (parsed->route.table != table || parsed->route.protocol != protocol) return;
+                routes.push_back(std::move(parsed->route));
+            });
+        } catch (const NetlinkError& e) {
+            // A table without any route does not exist yet: the kernel says ENOENT.
+            if (e.error_number() != ENOENT) throw;
+        }
+    }
+    return merge_routes(std::move(routes));
+}
+
+std::vector<int> apply_route_changes(Socket& socket, const std::vector<RouteChange>& changes) {
+    RequestBatch batch;
+    for (const auto& change : changes) add_change(batch, change);
+    std::vector<int> results = socket.transact(batch);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        if (changes[i].kind == RouteChange::Kind::remove && is_not_found(results[i])) results[i] = k_not_found;
+    }
+    return results;
+}
+
+void replace_route(Socket& socket, const Route& route) {
+    MessageBuilder message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+    build_route_message(message, route);
+    socket.execute(message.header(), describe_route_request(RTM_NEWROUTE, route));
+}
+
+bool delete_route(Socket& socket, const Route& route) {
+    MessageBuilder message(RTM_DELROUTE, 0);
+    build_route_message(message, route);
+    const int error = socket.execute(message.header(), describe_route_request(RTM_DELROUTE, route), {ESRCH, ENOENT});
+    return error == 0;
+}
+
+}  // namespace anycast::common::netlink
