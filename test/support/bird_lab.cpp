@@ -1,0 +1,264 @@
+#include "test/support/bird_lab.hpp"
+
+#include "test/support/process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace anycast::test {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("read " + path + ": cannot open");
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("write " + path + " failed");
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+}
+
+bool is_v6(const std::string& prefix) { return prefix.find(':') != std::string::npos; }
+
+}  // namespace
+
+TempDir::TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "flock-lab-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) fail("mkdtemp " + templ);
+    path_ = templ;
+    // BIRD may drop privileges on some builds; the directory must be readable for it.
+    ::chmod(path_.c_str(), 0755);
+}
+
+TempDir::~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int rc = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("spawn " + argv[0] + ": " + std::strerror(rc));
+}
+
+BackgroundProcess::~BackgroundProcess() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    // Give it a moment to shut down cleanly (BIRD removes its socket), then insist.
+    for (int i = 0; i < 100; ++i) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    stop(SIGKILL);
+}
+
+void BackgroundProcess::stop(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds interval) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(interval);
+    }
+    return done();
+}
+
+std::string example_bird_config(const std::string& name, const std::string& dir, const std::string& log_name) {
+    std::string text = read_text(std::string(FLOCK_SOURCE_DIR) + "/examples/bird/" + name);
+    replace_all(text, "\"/etc/bird/", "\"" + dir + "/");
+    replace_all(text, "log syslog all;", "log \"" + dir + "/" + log_name + "\" all;");
+    return text;
+}
+
+std::string empty_bird_sets() { return "define FLOCK_ANYCAST_V4 = [ ];\ndefine FLOCK_ANYCAST_V6 = [ ];\n"; }
+
+BirdDaemon::BirdDaemon(std::string netns, std::string dir, std::string name, const std::string& config_text)
+    : netns_(std::move(netns)),
+      socket_(dir + "/" + name + ".ctl"),
+      config_(dir + "/" + name + ".conf"),
+      pid_file_(dir + "/" + name + ".pid"),
+      log_(dir + "/" + name + ".out") {
+    write_text(config_, config_text);
+}
+
+BirdDaemon::~BirdDaemon() = default;
+
+void BirdDaemon::start() {
+    if (running()) throw std::runtime_error("BIRD " + config_ + " already running");
+    process_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"ip", "netns", "exec", netns_, "bird", "-f", "-c", config_, "-s", socket_, "-P", pid_file_},
+        log_);
+    const bool up = wait_until([&] {
+        int status = 0;
+        if (::waitpid(process_->pid(), &status, WNOHANG) == process_->pid()) {
+            throw std::runtime_error("BIRD exited at start (" + config_ + "):\n" + read_text(log_));
+        }
+        return run_process({"birdc", "-s", socket_, "show status"}).exit_code == 0;
+    });
+    if (!up) throw std::runtime_error("BIRD control socket " + socket_ + " never answered:\n" + read_text(log_));
+}
+
+void BirdDaemon::kill_hard() {
+    if (process_) process_->stop(SIGKILL);
+}
+
+std::string BirdDaemon::birdc(const std::string& command) const {
+    const auto result = run_process({"birdc", "-s", socket_, command});
+    if (result.exit_code != 0) {
+        throw std::runtime_error("birdc -s " + socket_ + " " + command + ": " + result.out + result.err);
+    }
+    return result.out;
+}
+
+BirdLab::BirdLab() {
+    const std::string n = node.name();
+    const std::string r = router.name();
+    // node <-> router: 10.0.0.2 / fd00:0:0:1::2 (node) and .1 / ::1 (router), as in the
+    // example configs.
+    sh("ip link add n-r netns " + n + " type veth peer name r-n netns " + r);
+    node.exec("ip link set n-r up && ip addr add 10.0.0.2/24 dev n-r && ip addr add fd00:0:0:1::2/64 dev n-r nodad");
+    router.exec("ip link set r-n up && ip addr add 10.0.0.1/24 dev r-n && ip addr add fd00:0:0:1::1/64 dev r-n nodad");
+    // The node forwards to its pods and spreads flows by 5-tuple (issue 7 item 5), and
+    // consults our table first (serve makes these rules in production).
+    node.exec("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+              "net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1");
+    node.exec("ip rule add pref 1000 lookup 241 && ip -6 rule add pref 1000 lookup 241");
+
+    for (int i = 1; i <= 2; ++i) {
+        LabPod pod;
+        pod.ns = std::make_unique<NamedNetns>("p" + std::to_string(i));
+        pod.node_iface = "n-p" + std::to_string(i);
+        const std::string idx = std::to_string(i);
+        pod.v4 = "10.1." + idx + ".2";
+        pod.v6 = "fd00:1:" + idx + "::2";
+        sh("ip link add " + pod.node_iface + " netns " + n + " type veth peer name eth0 netns " + pod.ns->name());
+        node.exec("ip link set " + pod.node_iface + " up && ip addr add 10.1." + idx + ".1/24 dev " + pod.node_iface +
+                  " && ip addr add fd00:1:" + idx + "::1/64 dev " + pod.node_iface + " nodad");
+        pod.ns->exec("ip link set eth0 up && ip addr add " + pod.v4 + "/24 dev eth0 && ip addr add " + pod.v6 +
+                     "/64 dev eth0 nodad && ip route add default via 10.1." + idx + ".1 && ip -6 route add default via fd00:1:" +
+                     idx + "::1 && ip addr add " + anycast_v4 + "/32 dev lo && ip addr add " + anycast_v6 + "/128 dev lo");
+        pods.push_back(std::move(pod));
+    }
+
+    fragment_path = dir.file("flock-anycast.conf");
+    write_text(fragment_path, empty_bird_sets());
+    write_text(dir.file("flock.conf"), example_bird_config("flock.conf", dir.path(), "flock.log"));
+    node_bird = std::make_unique<BirdDaemon>(n, dir.path(), "node",
+                                             example_bird_config("node-bird.conf", dir.path(), "node.log"));
+    router_bird = std::make_unique<BirdDaemon>(r, dir.path(), "router",
+                                               example_bird_config("router-bird.conf", dir.path(), "router.log"));
+    router_bird->start();
+    node_bird->start();
+    if (!wait_until([&] { return sessions_established(); })) {
+        throw std::runtime_error("BGP sessions never came up:\n" + router_bird->birdc("show protocols"));
+    }
+}
+
+BirdLab::~BirdLab() {
+    // BIRDs first, while their namespaces still exist.
+    node_bird.reset();
+    router_bird.reset();
+}
+
+std::string BirdLab::router_route(const std::string& prefix) const {
+    return router.exec(std::string("ip ") + (is_v6(prefix) ? "-6" : "-4") + " route show " + prefix);
+}
+
+bool BirdLab::sessions_established() const {
+    const auto status = run_process({"birdc", "-s", router_bird->socket(), "show protocols"});
+    if (status.exit_code != 0) return false;
+    int established = 0;
+    std::istringstream lines(status.out);
+    for (std::string line; std::getline(lines, line);) {
+        if ((line.rfind("node4 ", 0) == 0 || line.rfind("node6 ", 0) == 0) && line.find("Established") != std::string::npos) {
+            ++established;
+        }
+    }
+    return established == 2;
+}
+
+std::string BirdLab::session_since(const std::string& protocol) const {
+    // "node4      BGP        ---        up     2026-11-24 11:02:18.123  Established"
+    std::istringstream fields(router_bird->birdc("show protocols " + protocol));
+    for (std::string line; std::getline(fields, line);) {
+        if (line.rfind(protocol + " ", 0) != 0) continue;
+        std::istringstream words(line);
+        std::string name, proto, table, state, date, time;
+        words >> name >> proto >> table >> state >> date >> time;
+        return date + " " + time;
+    }
+    throw std::runtime_error("no protocol " + protocol + " at the router");
+}
+
+void BirdLab::set_node_route(const std::string& prefix, const std::vector<int>& pod_indexes) {
+    const std::string family = is_v6(prefix) ? "-6" : "-4";
+    const std::string where = " proto " + std::to_string(protocol) + " table " + std::to_string(table);
+    if (pod_indexes.empty()) {
+        node.exec("ip " + family + " route del " + prefix + where);
+        return;
+    }
+    std::string hops;
+    for (int i : pod_indexes) {
+        const auto& pod = pods.at(static_cast<std::size_t>(i));
+        const std::string via = is_v6(prefix) ? pod.v6 : pod.v4;
+        hops += (pod_indexes.size() > 1 ? " nexthop via " : " via ") + via + " dev " + pod.node_iface;
+    }
+    node.exec("ip " + family + " route replace " + prefix + where + hops);
+}
+
+int BirdLab::node_bird_hops(const std::string& prefix) const {
+    const std::string table_name = is_v6(prefix) ? "flock6" : "flock4";
+    const auto result = run_process({"birdc", "-s", node_bird->socket(), "show route table " + table_name + " for " + prefix + " all"});
+    if (result.exit_code != 0 || result.out.find(prefix) == std::string::npos) return 0;
+    int hops = 0;
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("via ") != std::string::npos) ++hops;
+    }
+    return hops;
+}
+
+}  // namespace anycast::test

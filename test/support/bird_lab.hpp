@@ -1,0 +1,126 @@
+// A reusable BIRD lab for integration tests, the benchmark and the demo: real BIRD 2
+// processes in named namespaces, never the host's BIRD. BirdLab wires the topology of
+// ../shared/bird-notes.md: a `node` namespace (AS 65001) running BIRD with the shipped
+// examples/bird/node-bird.conf + flock.conf, a `router` namespace (AS 65000) running
+// examples/bird/router-bird.conf, joined by a veth with eBGP over IPv4 and IPv6, and two pod
+// namespaces behind the node, each with the anycast /32 and /128 on `lo`.
+#pragma once
+
+#include "test/support/netns.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace anycast::test {
+
+// A temporary directory, removed with its contents on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+// A child process running in the background, its stdout and stderr appended to a log file.
+// The destructor stops it (SIGTERM, then SIGKILL) and reaps it.
+class BackgroundProcess {
+public:
+    BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
+    ~BackgroundProcess();
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    // Sends `signal` and reaps the child; later calls do nothing.
+    void stop(int signal);
+    bool running() const { return pid_ > 0; }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// Polls `done` every `interval` until it holds or `limit` passes; returns the last result.
+// A bound for things that take real time (BGP takes ~4 s to come up), not a timed assertion.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(30),
+                std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+
+// The text of examples/bird/<name> made runnable in `dir`: /etc/bird/ paths point into `dir`
+// and BIRD logs to <dir>/<log_name> instead of syslog.
+std::string example_bird_config(const std::string& name, const std::string& dir, const std::string& log_name);
+// The rendered include for an empty set, so BIRD can start before the first publish.
+std::string empty_bird_sets();
+
+// One BIRD daemon: `ip netns exec <ns> bird -f -c <dir>/<name>.conf -s <dir>/<name>.ctl`.
+class BirdDaemon {
+public:
+    BirdDaemon(std::string netns, std::string dir, std::string name, const std::string& config_text);
+    ~BirdDaemon();
+
+    void start();      // and wait until its control socket answers
+    void kill_hard();  // SIGKILL: no clean shutdown, like a crash
+    bool running() const { return process_ && process_->running(); }
+
+    const std::string& socket() const { return socket_; }
+    const std::string& config_path() const { return config_; }
+    const std::string& log_path() const { return log_; }
+    // `birdc -s <socket> <command>` output; throws when birdc fails.
+    std::string birdc(const std::string& command) const;
+
+private:
+    std::string netns_, socket_, config_, pid_file_, log_;
+    std::unique_ptr<BackgroundProcess> process_;
+};
+
+struct LabPod {
+    std::unique_ptr<NamedNetns> ns;
+    std::string node_iface;  // the node's end of the pod's veth
+    std::string v4;          // the pod's own addresses: next hops for the anycast routes
+    std::string v6;
+};
+
+class BirdLab {
+public:
+    static constexpr const char* anycast_v4 = "10.255.53.53";
+    static constexpr const char* anycast_v6 = "fd00:255::53";
+    static constexpr unsigned table = 241;
+    static constexpr unsigned protocol = 241;
+
+    // Builds the namespaces and links, starts both BIRDs and waits until both BGP sessions
+    // are Established.
+    BirdLab();
+    ~BirdLab();
+
+    TempDir dir;
+    NamedNetns node{"nd"};
+    NamedNetns router{"rt"};
+    std::vector<LabPod> pods;
+    std::string fragment_path;  // the include the publisher writes
+    std::unique_ptr<BirdDaemon> node_bird;
+    std::unique_ptr<BirdDaemon> router_bird;
+
+    // The router's kernel route for `prefix` ("10.255.53.53/32"), empty when it has none.
+    std::string router_route(const std::string& prefix) const;
+    bool router_has(const std::string& prefix) const { return !router_route(prefix).empty(); }
+    // Both sessions Established, seen from the router.
+    bool sessions_established() const;
+    // The router's "since" time of a BGP protocol ("node4", "node6").
+    std::string session_since(const std::string& protocol) const;
+    // `ip route replace <prefix> proto 241 table 241` in the node with one nexthop per pod
+    // index (one replace with the whole hop set, as serve does); empty: delete the route.
+    void set_node_route(const std::string& prefix, const std::vector<int>& pod_indexes);
+    // The number of next hops BIRD learnt for `prefix` into flock4/flock6 (0: not learnt).
+    int node_bird_hops(const std::string& prefix) const;
+};
+
+}  // namespace anycast::test
