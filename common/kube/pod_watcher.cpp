@@ -212,7 +212,7 @@ net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
     while (!parser.is_done()) {
         parser.get().body().data = chunk.data();
         parser.get().body().size = chunk.size();
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, net::as_tuple(use_awaitable));
+        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, net::as_tuple(use_awaitable));
         if (stopped_) co_return WatchEnd::closed;
         if (ec && ec != http::error::need_buffer) {
             throw ApiTransportError("watch stream from " + config_.server() + " broken: " + ec.message() +

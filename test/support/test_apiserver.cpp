@@ -1,0 +1,548 @@
+#include "test/support/test_apiserver.hpp"
+
+#include "test/support/process.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace anycast::test {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string percent_decode(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size()) {
+            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else if (text[i] == '+') {
+            out += ' ';
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// "/path?a=1&b=2" → path and decoded parameters.
+std::pair<std::string, std::map<std::string, std::string>> split_target(std::string_view target) {
+    std::map<std::string, std::string> params;
+    const auto question = target.find('?');
+    std::string path(target.substr(0, question));
+    if (question == std::string_view::npos) return {path, params};
+    std::string_view query = target.substr(question + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        params[percent_decode(pair.substr(0, eq))] =
+            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    }
+    return {path, params};
+}
+
+json::object status_object(unsigned code, const std::string& reason, const std::string& message) {
+    return json::object{{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object{}},
+                        {"status", "Failure"}, {"message", message}, {"reason", reason},
+                        {"code", code}};
+}
+
+std::string pod_key(const json::object& pod) {
+    const auto& metadata = pod.at("metadata").as_object();
+    return std::string(metadata.at("namespace").as_string()) + "/" + std::string(metadata.at("name").as_string());
+}
+
+std::string pod_node(const json::object& pod) {
+    const auto* spec = pod.if_contains("spec");
+    if (!spec || !spec->is_object()) return {};
+    const auto* node = spec->as_object().if_contains("nodeName");
+    return node && node->is_string() ? std::string(node->as_string()) : std::string{};
+}
+
+std::string event_line(const std::string& type, const json::object& object) {
+    return json::serialize(json::object{{"type", type}, {"object", object}}) + "\n";
+}
+
+using Stream = ssl::stream<tcp::socket>;
+
+// One accepted connection; go_away() closes its socket from outside.
+struct Connection {
+    Connection(tcp::socket socket, ssl::context& tls) : stream(std::move(socket), tls) {}
+    Stream stream;
+};
+
+// What a watch stream is told to do next.
+struct WatchItem {
+    enum Kind { line, cut, end } kind;
+    std::string bytes;
+};
+
+struct WatchState {
+    WatchState(net::any_io_executor executor, std::shared_ptr<Connection> c, std::string n, bool b)
+        : connection(std::move(c)), node(std::move(n)), bookmarks(b), wake(executor) {}
+    std::shared_ptr<Connection> connection;
+    std::string node;  // "" = every node
+    bool bookmarks;
+    std::deque<WatchItem> queue;
+    net::steady_timer wake;
+    bool done = false;
+
+    void push(WatchItem item) {
+        queue.push_back(std::move(item));
+        wake.cancel();
+    }
+};
+
+struct HistoryEntry {
+    std::uint64_t resource_version;
+    std::string node;
+    std::string line;
+};
+
+}  // namespace
+
+TestPki TestPki::make(const std::vector<std::string>& sans) {
+    TestPki pki;
+    std::string pattern = (std::filesystem::temp_directory_path() / "flock-pki-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp for the test PKI failed");
+    pki.dir = pattern;
+    std::string san_list;
+    for (const auto& san : sans) san_list += (san_list.empty() ? "" : ",") + san;
+    sh(fmt::format(
+        "cd '{0}' && "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "  -subj /CN=flock-test-ca -keyout ca.key -out ca.crt 2>/dev/null && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "  -subj /CN=kube-apiserver -keyout server.key -out server.csr 2>/dev/null && "
+        "printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\n' '{1}' > server.ext && "
+        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
+        "  -extfile server.ext -out server.crt 2>/dev/null",
+        pki.dir, san_list));
+    pki.ca_path = pki.dir + "/ca.crt";
+    pki.cert_path = pki.dir + "/server.crt";
+    pki.key_path = pki.dir + "/server.key";
+    pki.ca_pem = read_text(pki.ca_path);
+    return pki;
+}
+
+class TestApiserver::Impl {
+public:
+    explicit Impl(ApiserverOptions options)
+        : options_(std::move(options)), pki_(TestPki::make(options_.sans)), tls_(ssl::context::tls_server) {
+        tls_.use_certificate_chain_file(pki_.cert_path);
+        tls_.use_private_key_file(pki_.key_path, ssl::context::pem);
+        listen(0);
+        thread_ = std::thread([this] { io_.run(); });
+    }
+
+    ~Impl() {
+        call([this] {
+            close_everything();
+            guard_.reset();
+        });
+        thread_.join();
+        std::filesystem::remove_all(pki_.dir);
+    }
+
+    // Runs `fn` on the server thread and waits for its result.
+    template <typename Fn>
+    auto call(Fn fn) const -> decltype(fn()) {
+        std::packaged_task<decltype(fn())()> task(std::move(fn));
+        auto result = task.get_future();
+        net::post(io_, [&task] { task(); });
+        return result.get();
+    }
+
+    void listen(unsigned short port) {
+        acceptor_.emplace(io_);
+        const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
+        acceptor_->open(endpoint.protocol());
+        acceptor_->set_option(tcp::acceptor::reuse_address(true));
+        acceptor_->bind(endpoint);
+        acceptor_->listen();
+        port_ = acceptor_->local_endpoint().port();
+        net::co_spawn(io_, accept_loop(&*acceptor_), net::detached);
+    }
+
+    void close_everything() {
+        if (acceptor_) acceptor_->close();
+        for (auto& weak : connections_) {
+            if (auto connection = weak.lock()) {
+                beast::error_code ignored;
+                connection->stream.next_layer().close(ignored);
+            }
+        }
+        connections_.clear();
+        for (auto& watch : watches_) watch->wake.cancel();
+    }
+
+    // --- state changes (server thread) ---
+    void emit(const std::string& type, json::object pod) {
+        ++resource_version_;
+        pod["metadata"].as_object()["resourceVersion"] = std::to_string(resource_version_);
+        const std::string line = event_line(type, pod);
+        const std::string node = pod_node(pod);
+        history_.push_back({resource_version_, node, line});
+        for (auto& watch : watches_) {
+            if (watch->node.empty() || watch->node == node) watch->push({WatchItem::line, line});
+        }
+        if (type == "DELETED") {
+            pods_.erase(pod_key(pod));
+        } else {
+            pods_[pod_key(pod)] = std::move(pod);
+        }
+    }
+
+    void put(json::object pod) {
+        const bool known = pods_.contains(pod_key(pod));
+        emit(known ? "MODIFIED" : "ADDED", std::move(pod));
+    }
+
+    void cut_watches() {
+        const std::string& line = history_.back().line;
+        for (auto& watch : watches_) {
+            // The chunk header announces the whole line; only half of it arrives.
+            watch->push({WatchItem::cut, fmt::format("{:x}\r\n", line.size()) + line.substr(0, line.size() / 2)});
+        }
+    }
+
+    net::awaitable<void> accept_loop(tcp::acceptor* acceptor) {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor->async_accept(net::as_tuple(use_awaitable));
+            if (ec) co_return;  // closed by go_away()
+            auto connection = std::make_shared<Connection>(std::move(socket), tls_);
+            connections_.push_back(connection);
+            net::co_spawn(io_, serve(connection), net::detached);
+        }
+    }
+
+    net::awaitable<void> serve(std::shared_ptr<Connection> connection) {
+        try {
+            co_await connection->stream.async_handshake(ssl::stream_base::server, use_awaitable);
+            beast::flat_buffer buffer;
+            for (;;) {
+                http::request<http::string_body> request;
+                co_await http::async_read(connection->stream, buffer, request, use_awaitable);
+                requests_.emplace_back(request.target());
+                auto [path, params] = split_target(request.target());
+                if (request[http::field::authorization] != "Bearer " + options_.token) {
+                    co_await reply(*connection, http::status::unauthorized, status_object(401, "Unauthorized", "Unauthorized"));
+                } else if (path == "/api/v1/pods" && params["watch"] == "true") {
+                    co_await watch(connection, params);
+                    co_return;
+                } else if (path == "/api/v1/pods") {
+                    co_await reply(*connection, http::status::ok, list_page(params));
+                } else if (path.rfind("/api/v1/namespaces/", 0) == 0 && path.find("/pods/") != std::string::npos) {
+                    const auto rest = path.substr(std::string("/api/v1/namespaces/").size());
+                    const auto key = rest.substr(0, rest.find('/')) + "/" + rest.substr(rest.rfind('/') + 1);
+                    const auto found = pods_.find(key);
+                    if (found == pods_.end()) {
+                        co_await reply(*connection, http::status::not_found,
+                                       status_object(404, "NotFound", "pods \"" + key.substr(key.find('/') + 1) + "\" not found"));
+                    } else {
+                        co_await reply(*connection, http::status::ok, found->second);
+                    }
+                } else {
+                    co_await reply(*connection, http::status::not_found, status_object(404, "NotFound", "the server could not find the requested resource"));
+                }
+                if (!request.keep_alive()) co_return;
+            }
+        } catch (const std::exception&) {
+            // The client went away or the test closed the connection: nothing to do.
+        }
+    }
+
+    net::awaitable<void> reply(Connection& connection, http::status status, const json::object& body) {
+        http::response<http::string_body> response{status, 11};
+        response.set(http::field::content_type, "application/json");
+        response.body() = json::serialize(body);
+        response.prepare_payload();
+        co_await http::async_write(connection.stream, response, use_awaitable);
+    }
+
+    json::object list_page(std::map<std::string, std::string>& params) {
+        const std::string node = node_selector(params);
+        std::vector<const json::object*> matching;
+        for (const auto& [key, pod] : pods_) {
+            if (node.empty() || pod_node(pod) == node) matching.push_back(&pod);
+        }
+        std::size_t offset = 0;
+        std::string list_rv = std::to_string(resource_version_);
+        if (!params["continue"].empty()) {
+            // Our continue token: "<resourceVersion>/<offset>".
+            const auto& token = params["continue"];
+            list_rv = token.substr(0, token.find('/'));
+            offset = std::stoul(token.substr(token.find('/') + 1));
+        }
+        const std::size_t limit = params["limit"].empty() ? matching.size() : std::stoul(params["limit"]);
+        json::array items;
+        for (std::size_t i = offset; i < matching.size() && i < offset + limit; ++i) items.push_back(*matching[i]);
+        json::object metadata{{"resourceVersion", list_rv}};
+        if (offset + limit < matching.size()) {
+            metadata["continue"] = list_rv + "/" + std::to_string(offset + limit);
+            metadata["remainingItemCount"] = matching.size() - offset - limit;
+        }
+        return json::object{{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}};
+    }
+
+    static std::string node_selector(std::map<std::string, std::string>& params) {
+        const std::string prefix = "spec.nodeName=";
+        const auto& selector = params["fieldSelector"];
+        return selector.rfind(prefix, 0) == 0 ? selector.substr(prefix.size()) : std::string{};
+    }
+
+    net::awaitable<void> watch(std::shared_ptr<Connection> connection, std::map<std::string, std::string>& params) {
+        http::response<http::empty_body> response{http::status::ok, 11};
+        response.set(http::field::content_type, "application/json");
+        response.chunked(true);
+        http::response_serializer<http::empty_body> serializer{response};
+        co_await http::async_write_header(connection->stream, serializer, use_awaitable);
+
+        const std::uint64_t from = params["resourceVersion"].empty() ? resource_version_
+                                                                     : std::stoull(params["resourceVersion"]);
+        if (from < compacted_) {
+            const auto line = event_line("ERROR", status_object(410, "Expired",
+                fmt::format("too old resource version: {} ({})", from, compacted_)));
+            co_await net::async_write(connection->stream, http::make_chunk(net::buffer(line)), use_awaitable);
+            co_await net::async_write(connection->stream, http::make_chunk_last(), use_awaitable);
+            co_return;
+        }
+        auto state = std::make_shared<WatchState>(io_.get_executor(), connection, node_selector(params),
+                                                  params["allowWatchBookmarks"] == "true");
+        for (const auto& entry : history_) {
+            if (entry.resource_version > from && (state->node.empty() || state->node == entry.node)) {
+                state->queue.push_back({WatchItem::line, entry.line});
+            }
+        }
+        watches_.push_back(state);
+        struct Unregister {
+            Impl* impl;
+            std::shared_ptr<WatchState> state;
+            ~Unregister() { std::erase(impl->watches_, state); }
+        } unregister{this, state};
+
+        for (;;) {
+            while (!state->queue.empty()) {
+                WatchItem item = std::move(state->queue.front());
+                state->queue.pop_front();
+                switch (item.kind) {
+                    case WatchItem::line:
+                        co_await net::async_write(connection->stream, http::make_chunk(net::buffer(item.bytes)), use_awaitable);
+                        break;
+                    case WatchItem::cut: {
+                        co_await net::async_write(connection->stream, net::buffer(item.bytes), use_awaitable);
+                        beast::error_code ignored;
+                        connection->stream.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+                        connection->stream.next_layer().close(ignored);
+                        co_return;
+                    }
+                    case WatchItem::end:
+                        co_await net::async_write(connection->stream, http::make_chunk_last(), use_awaitable);
+                        co_return;
+                }
+            }
+            if (!connection->stream.next_layer().is_open()) co_return;
+            state->wake.expires_at(net::steady_timer::time_point::max());
+            co_await state->wake.async_wait(net::as_tuple(use_awaitable));
+        }
+    }
+
+    ApiserverOptions options_;
+    TestPki pki_;
+    mutable net::io_context io_;
+    net::executor_work_guard<net::io_context::executor_type> guard_ = net::make_work_guard(io_);
+    ssl::context tls_;
+    std::optional<tcp::acceptor> acceptor_;
+    unsigned short port_ = 0;
+    std::thread thread_;
+
+    std::map<std::string, json::object> pods_;
+    std::vector<HistoryEntry> history_;
+    std::uint64_t resource_version_ = 1000;
+    std::uint64_t compacted_ = 0;
+    std::vector<std::shared_ptr<WatchState>> watches_;
+    std::vector<std::weak_ptr<Connection>> connections_;
+    std::vector<std::string> requests_;
+};
+
+TestApiserver::TestApiserver(ApiserverOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+TestApiserver::~TestApiserver() = default;
+
+unsigned short TestApiserver::port() const { return impl_->port_; }
+const TestPki& TestApiserver::pki() const { return impl_->pki_; }
+
+common::kube::KubeConfig TestApiserver::client_config(std::optional<std::string> token) const {
+    common::kube::KubeConfig config;
+    config.host = "127.0.0.1";
+    config.port = std::to_string(port());
+    config.ca_pem = impl_->pki_.ca_pem;
+    config.token = common::kube::BearerToken::fixed(token.value_or(impl_->options_.token));
+    return config;
+}
+
+std::string TestApiserver::write_kubeconfig(const std::string& path, std::optional<std::string> token) const {
+    namespace b64 = beast::detail::base64;
+    const std::string& ca = impl_->pki_.ca_pem;
+    std::string ca_data(b64::encoded_size(ca.size()), '\0');
+    ca_data.resize(b64::encode(ca_data.data(), ca.data(), ca.size()));
+    std::ofstream(path) << fmt::format(
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+        "clusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{}\n    certificate-authority-data: {}\n"
+        "contexts:\n- name: test\n  context:\n    cluster: test\n    user: agent\n"
+        "users:\n- name: agent\n  user:\n    token: {}\n",
+        port(), ca_data, token.value_or(impl_->options_.token));
+    return path;
+}
+
+void TestApiserver::put_pod(json::object pod) {
+    impl_->call([&] { impl_->put(std::move(pod)); });
+}
+
+void TestApiserver::delete_pod(const std::string& namespace_, const std::string& name) {
+    impl_->call([&] {
+        const auto found = impl_->pods_.find(namespace_ + "/" + name);
+        if (found != impl_->pods_.end()) impl_->emit("DELETED", found->second);
+    });
+}
+
+void TestApiserver::change_elsewhere() {
+    impl_->call([&] { ++impl_->resource_version_; });
+}
+
+void TestApiserver::send_bookmark() {
+    impl_->call([&] {
+        const json::object object{
+            {"kind", "Pod"},
+            {"apiVersion", "v1"},
+            {"metadata", json::object{{"resourceVersion", std::to_string(impl_->resource_version_)},
+                                      {"creationTimestamp", nullptr}}},
+            {"spec", json::object{{"containers", nullptr}}},
+            {"status", json::object{}}};
+        const auto line = event_line("BOOKMARK", object);
+        for (auto& watch : impl_->watches_) {
+            if (watch->bookmarks) watch->push({WatchItem::line, line});
+        }
+    });
+}
+
+void TestApiserver::send_raw(const std::string& bytes) {
+    impl_->call([&] {
+        for (auto& watch : impl_->watches_) watch->push({WatchItem::line, bytes});
+    });
+}
+
+void TestApiserver::put_pod_cut_mid_event(json::object pod) {
+    impl_->call([&] {
+        // Only open watches see the cut; a watch opened later replays the whole event.
+        auto watches = impl_->watches_;
+        impl_->watches_.clear();
+        impl_->put(std::move(pod));
+        impl_->watches_ = std::move(watches);
+        impl_->cut_watches();
+    });
+}
+
+void TestApiserver::end_watches() {
+    impl_->call([&] {
+        for (auto& watch : impl_->watches_) watch->push({WatchItem::end, {}});
+    });
+}
+
+void TestApiserver::compact() {
+    impl_->call([&] {
+        impl_->compacted_ = impl_->resource_version_;
+        impl_->history_.clear();
+    });
+}
+
+void TestApiserver::go_away() {
+    impl_->call([&] { impl_->close_everything(); });
+}
+
+void TestApiserver::come_back() {
+    impl_->call([&] { impl_->listen(impl_->port_); });
+}
+
+std::size_t TestApiserver::open_watches() const {
+    return impl_->call([&] { return impl_->watches_.size(); });
+}
+
+std::vector<std::string> TestApiserver::requests() const {
+    return impl_->call([&] { return impl_->requests_; });
+}
+
+std::string TestApiserver::resource_version() const {
+    return impl_->call([&] { return std::to_string(impl_->resource_version_); });
+}
+
+json::object make_pod(const std::string& namespace_, const std::string& name, const std::string& node, bool ready,
+                      const std::string& ips) {
+    json::object pod = json::parse(read_text(std::string(FLOCK_KUBE_FIXTURES) + "/pod_ready.json")).as_object();
+    auto& metadata = pod["metadata"].as_object();
+    metadata["namespace"] = namespace_;
+    metadata["name"] = name;
+    metadata["uid"] = "uid-" + namespace_ + "-" + name;
+    auto& annotations = metadata["annotations"].as_object();
+    if (ips.empty()) {
+        annotations.erase("anycast.flock.io/ips");
+    } else {
+        annotations["anycast.flock.io/ips"] = ips;
+    }
+    pod["spec"].as_object()["nodeName"] = node;
+    set_ready(pod, ready);
+    return pod;
+}
+
+void set_ready(json::object& pod, bool ready) {
+    for (auto& condition : pod["status"].as_object()["conditions"].as_array()) {
+        auto& c = condition.as_object();
+        if (c["type"] == "Ready" || c["type"] == "ContainersReady") c["status"] = ready ? "True" : "False";
+    }
+}
+
+void set_deleting(json::object& pod) {
+    auto& metadata = pod["metadata"].as_object();
+    metadata["deletionTimestamp"] = "2026-11-24T10:12:40Z";
+    metadata["deletionGracePeriodSeconds"] = 30;
+}
+
+}  // namespace anycast::test
