@@ -161,13 +161,19 @@ net::awaitable<void> PodWatcher::Impl::list() {
     if (resource_version.empty()) throw std::runtime_error("list pods: no metadata.resourceVersion in the answer");
 
     const auto changes = cache_.replace(std::move(pods));
+    const bool first_sync = !synced_;
     stats_.resource_version = resource_version;
     ++stats_.lists;
     synced_ = true;
     backoff_.reset();
     log::info("kubernetes pods listed", {log::kv("node", options_.node), log::kv("pods", cache_.size()),
                                          log::kv("pages", pages), log::kv("resourceVersion", resource_version)});
-    report(changes);
+    // The first list is reported even when it changed nothing: "synced" is news too.
+    if (first_sync) {
+        if (!stopped_ && on_change_) on_change_(changes);
+    } else {
+        report(changes);
+    }
 }
 
 net::awaitable<WatchEnd> PodWatcher::Impl::watch() {

@@ -41,7 +41,8 @@ struct WatcherStats {
 class PodWatcher {
 public:
     // Called on the io_context after each list or event that changed some pod's
-    // eligibility, with those changes; never after stop().
+    // eligibility, with those changes, and once after the first list even if it changed
+    // nothing (the watcher is synced now); never after stop().
     using OnChange = std::function<void(const std::vector<EligibilityChange>&)>;
 
     PodWatcher(boost::asio::io_context& io, KubeConfig config, WatcherOptions options, OnChange on_change);
