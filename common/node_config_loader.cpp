@@ -120,20 +120,20 @@ NodeConfig parse_node_config(const json::value& doc, std::string_view source) {
     }
 }
 
-NodeConfig load_node_config(const std::string& path) {
+json::value read_config_document(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ConfigError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw ConfigError(fmt::format("{}: read failed: {}", path, std::strerror(errno)));
-    json::value doc;
     try {
-        doc = parse_json(text.str(), path);
+        return parse_json(text.str(), path);
     } catch (const JsonError& e) {
         throw ConfigError(e.what());
     }
-    return parse_node_config(doc, path);
 }
+
+NodeConfig load_node_config(const std::string& path) { return parse_node_config(read_config_document(path), path); }
 
 json::value merge_config(const json::value& base, const json::value& overrides) {
     if (!base.is_object() || !overrides.is_object()) return overrides;
@@ -146,6 +146,18 @@ json::value merge_config(const json::value& base, const json::value& overrides) 
         }
     }
     return merged;
+}
+
+json::object node_config_fields(const json::object& doc) {
+    static constexpr std::string_view k_fields[] = {
+        "node",       "stateDir",      "policy",  "annotation", "kubeconfig", "routes",
+        "readiness",  "bird",          "resyncSeconds", "metrics", "logFile", "logLevel",
+    };
+    json::object fields;
+    for (const auto name : k_fields) {
+        if (const auto* value = doc.if_contains(name)) fields[name] = *value;
+    }
+    return fields;
 }
 
 std::string default_node_name() {

@@ -1,0 +1,104 @@
+// ADD (DESIGN.md section 4): check everything that can be checked before anything changes —
+// prevResult, netns, requested IPs, policy, next hops, the store — then add the IPs to the
+// pod's lo and write the record under the store lock, rolling the IPs back if the write fails.
+#include "cni/commands.hpp"
+#include "cni/next_hops.hpp"
+#include "cni/pod_loopback.hpp"
+#include "cni/result.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/policy.hpp"
+#include "common/record_store.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace anycast::cni {
+
+namespace log = common::log;
+namespace code = common::cni_code;
+using common::CniError;
+
+namespace {
+
+std::string rfc3339_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+void check_netns(const std::string& path) {
+    if (!netns_exists(path)) {
+        throw CniError(code::invalid_environment, fmt::format("CNI_NETNS: {}: {}", path, std::strerror(errno)));
+    }
+}
+
+void check_policy(const common::Policy& policy, const common::PodRef& pod, const std::vector<common::IpAddress>& ips) {
+    for (const auto& ip : ips) {
+        if (auto why = common::policy_refusal(policy, pod.namespace_, ip)) {
+            throw CniError(code::policy_refused, fmt::format("policy refuses anycast IP {}: {}", ip.to_string(), *why),
+                           fmt::format("pod namespace \"{}\"", pod.namespace_));
+        }
+    }
+}
+
+}  // namespace
+
+std::string cmd_add(const Invocation& invocation) {
+    const auto& env = invocation.env;
+    const auto& config = invocation.config;
+    if (!config.prev_result) {
+        throw CniError(code::invalid_config, "prevResult: missing",
+                       "flock-anycast must be chained after the plugin that creates the pod's interface");
+    }
+    check_netns(env.netns);
+    const auto ips = attachment_ips(invocation, true);
+    auto result = convert_result(*config.prev_result, config.cni_version);
+    if (ips.empty()) {
+        log::info("no anycast IPs requested; passing prevResult through");
+        return boost::json::serialize(result);
+    }
+    const auto pod = pod_ref(env);
+    check_policy(config.node.policy, pod, ips);
+
+    common::Record record;
+    record.network = config.name;
+    record.container_id = env.container_id;
+    record.ifname = env.ifname;
+    record.netns = env.netns;
+    record.pod = pod;
+    record.ips = ips;
+    record.nexthops = resolve_next_hops(*config.prev_result, ips, env.ifname);
+    record.created = rfc3339_now();
+
+    common::RecordStore store(config.node.state_dir);
+    common::StoreLock lock(store);
+    try {
+        store.get(config.name, env.container_id, env.ifname);
+    } catch (const common::CorruptRecordError& e) {
+        throw CniError(code::state_store_failure, e.what(), "run DEL for this attachment to clear it");
+    }
+    const auto added = add_to_pod_loopback(env.netns, ips);
+    try {
+        store.put(record);
+    } catch (...) {
+        try {
+            remove_from_pod_loopback(env.netns, added);
+        } catch (const std::exception& e) {
+            log::error("rollback: could not remove the anycast IPs from lo", {log::kv("error", e.what())});
+        }
+        throw;
+    }
+    add_loopback_ips(result, env.netns, ips, config.cni_version);
+    log::info("anycast IPs added", {log::kv("ips", ips.size()), log::kv("netns", env.netns)});
+    return boost::json::serialize(result);
+}
+
+}  // namespace anycast::cni
