@@ -9,6 +9,8 @@ packages=(
   libmnl-dev libboost1.81-dev libboost-json1.81-dev libssl-dev libfmt-dev catch2 libyaml-cpp-dev
   # runtime and test tools
   iproute2 bird2 containernetworking-plugins openssl util-linux procps
+  # the Kubernetes example's CNI install script, checked by metrics_unit_tests
+  jq
 )
 
 missing=()
