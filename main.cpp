@@ -1,6 +1,7 @@
 // flock-anycast: one executable. With CNI_COMMAND set it is a CNI plugin; otherwise the first
 // argument names a subcommand. This file only dispatches.
 #include "cni/plugin.hpp"
+#include "reconciler/commands.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,13 +12,14 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
 constexpr std::string_view k_usage = R"(flock-anycast — anycast addresses for Kubernetes pods, announced over BGP while the pods are ready
 
 Usage:
-  flock-anycast version        print the version
+{}  flock-anycast version        print the version
   flock-anycast help           this text
 
 As a CNI plugin (CNI_COMMAND set in the environment) it implements CNI spec 1.1:
@@ -45,8 +47,11 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (command == "help" || command == "--help" || command == "-h") {
-        fmt::print("{}", k_usage);
+        fmt::print(k_usage, anycast::reconciler::k_commands_usage);
         return 0;
+    }
+    if (anycast::reconciler::is_reconciler_command(command)) {
+        return anycast::reconciler::run_command(command, std::vector<std::string>(argv + 2, argv + argc));
     }
     fmt::print(stderr, "flock-anycast: unknown command \"{}\"; run \"flock-anycast help\"\n", command);
     return 2;

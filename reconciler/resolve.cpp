@@ -20,16 +20,23 @@ std::map<PodKey, const common::PodState*> index_pods(const ReadinessSnapshot& po
     return index;
 }
 
-bool eligible_in(const common::Record& record, const ReadinessSnapshot& pods,
-                 const std::map<PodKey, const common::PodState*>& index) {
-    if (pods.all_ready) return true;
+const char* why_ineligible(const common::Record& record, const ReadinessSnapshot& pods,
+                           const std::map<PodKey, const common::PodState*>& index) {
+    if (pods.all_ready) return nullptr;
     const auto found = index.find(PodKey{record.pod.namespace_, record.pod.name});
-    if (found == index.end()) return false;
+    if (found == index.end()) return "pod unknown";
     const common::PodState& pod = *found->second;
     // A record without uid (runtime did not pass it) matches any incarnation of the name;
     // with one, a re-created pod of the same name must not inherit the old pod's routes.
-    if (!record.pod.uid.empty() && pod.uid != record.pod.uid) return false;
-    return pod.ready && !pod.deleting;
+    if (!record.pod.uid.empty() && pod.uid != record.pod.uid) return "uid differs";
+    if (pod.deleting) return "deleting";
+    if (!pod.ready) return "not ready";
+    return nullptr;
+}
+
+bool eligible_in(const common::Record& record, const ReadinessSnapshot& pods,
+                 const std::map<PodKey, const common::PodState*>& index) {
+    return why_ineligible(record, pods, index) == nullptr;
 }
 
 // The record's usable next hops of one family (bad ones are reported by check_nexthops).
@@ -63,6 +70,11 @@ std::string record_name(const common::Record& record) {
 
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods) {
     return eligible_in(record, pods, index_pods(pods));
+}
+
+std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods) {
+    const char* why = why_ineligible(record, pods, index_pods(pods));
+    return why == nullptr ? std::string() : std::string(why);
 }
 
 Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,

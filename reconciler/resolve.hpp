@@ -25,6 +25,9 @@ std::string record_name(const common::Record& record);
 // Eligible = the pod is known (or the snapshot says all_ready), its uid equals the record's
 // when the record has one, it is Ready and not deleting.
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods);
+// Why a record's pod is not eligible ("pod unknown", "uid differs", "not ready",
+// "deleting"); empty when it is. For status.
+std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods);
 
 // For every IP of every eligible record that policy allows for the record's namespace, the
 // record's next hops of the IP's family. IPs outside policy are skipped (even when a record

@@ -1,0 +1,321 @@
+#include "reconciler/serve.hpp"
+
+#include "common/log.hpp"
+#include "common/node_config_loader.hpp"
+#include "reconciler/kernel_routes.hpp"
+#include "reconciler/publisher_factory.hpp"
+#include "reconciler/readiness_factory.hpp"
+#include "reconciler/resolve.hpp"
+#include "reconciler/route_diff.hpp"
+#include "reconciler/route_text.hpp"
+
+#include <sys/inotify.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+
+namespace anycast::reconciler {
+
+namespace log = common::log;
+namespace netlink = common::netlink;
+using log::kv;
+
+namespace {
+
+std::string join(const std::set<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) {
+        if (!text.empty()) text += ',';
+        text += item;
+    }
+    return text;
+}
+
+bool same_readiness(const common::NodeConfig& a, const common::NodeConfig& b) {
+    return a.readiness.source == b.readiness.source && a.readiness.file == b.readiness.file && a.node == b.node &&
+           a.kubeconfig == b.kubeconfig;
+}
+
+bool same_routes(const common::RouteSettings& a, const common::RouteSettings& b) {
+    return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
+}
+
+bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
+    return a.enabled == b.enabled && a.fragment == b.fragment && a.socket == b.socket;
+}
+
+}  // namespace
+
+Server::Server(ServeOptions options, common::NodeConfig config)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      socket_(netlink::Socket::open()),
+      // Opened before the first dump so nothing that happens after it is missed.
+      monitor_(netlink::Monitor::open()),
+      monitor_descriptor_(io_, monitor_.fd()),
+      resync_timer_(io_),
+      retry_timer_(io_),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      trigger_(io_, [this](const std::set<std::string>& reasons) { pass(reasons); }) {}
+
+Server::~Server() {
+    // The monitor owns its fd; the descriptor only borrowed it for async waits.
+    boost::system::error_code ignored;
+    monitor_descriptor_.cancel(ignored);
+    monitor_descriptor_.release();
+    if (readiness_) readiness_->stop();
+}
+
+int Server::run() {
+    log::info("serve starting",
+              {kv("node", config_.node), kv("stateDir", config_.state_dir), kv("table", config_.routes.table),
+               kv("protocol", config_.routes.protocol), kv("readiness", describe_readiness(config_)),
+               kv("dryRun", options_.dry_run), kv("withdrawOnExit", options_.withdraw_on_exit)});
+    if (!options_.dry_run) ensure_rules(socket_, config_.routes);
+    publisher_ = make_publisher(io_, config_, options_.dry_run);
+    start_inputs();
+    arm_monitor();
+    arm_signals();
+    trigger_.request("start");
+    io_.run();
+    return exit_code_;
+}
+
+void Server::start_inputs() {
+    start_records_watch();
+    start_readiness();
+    arm_resync();
+}
+
+void Server::start_records_watch() {
+    store_ = std::make_unique<common::RecordStore>(config_.state_dir);
+    // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
+    store_->check_usable();
+    records_watch_ = std::make_unique<InotifyWatch>(
+        io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
+        [this](std::string_view name, std::uint32_t mask) {
+            // The store writes temp files elsewhere and renames them in; only *.json counts.
+            if ((mask & IN_Q_OVERFLOW) != 0 || name.ends_with(".json")) trigger_.request("records");
+        });
+}
+
+void Server::start_readiness() {
+    if (readiness_) readiness_->stop();
+    readiness_ = make_readiness_source(io_, config_);
+    waiting_logged_ = false;
+    readiness_->start([this] { trigger_.request("readiness"); });
+}
+
+void Server::arm_monitor() {
+    monitor_descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                                   [this](boost::system::error_code ec) {
+                                       if (ec == boost::asio::error::operation_aborted) return;
+                                       if (ec) {
+                                           log::error("netlink monitor wait failed", {kv("error", ec.message())});
+                                           return;
+                                       }
+                                       on_kernel_events();
+                                       arm_monitor();
+                                   });
+}
+
+void Server::on_kernel_events() {
+    std::vector<netlink::Event> events;
+    try {
+        events = monitor_.read_events();
+    } catch (const std::exception& e) {
+        log::error("netlink monitor read failed; resyncing", {kv("error", e.what())});
+        trigger_.request("monitor-error");
+        return;
+    }
+    for (const auto& event : events) {
+        if (std::holds_alternative<netlink::ResyncNeeded>(event)) {
+            ++counters_.resyncs;
+            trigger_.request("monitor-overrun");
+        } else if (const auto* route = std::get_if<netlink::RouteEvent>(&event)) {
+            if (route->route.table != config_.routes.table) continue;
+            const auto ours = target_.find(route->route.destination);
+            if (route->route.protocol != config_.routes.protocol) {
+                // Someone else's route on one of our destinations in our table may have
+                // replaced ours (a replace sends no delete for the old route).
+                if (ours != target_.end()) trigger_.request("route-replaced");
+                continue;
+            }
+            const bool added = route->kind == netlink::RouteEvent::Kind::added;
+            // Our own changes come back as events: an add equal to what we installed, or a
+            // delete of something we no longer want, needs no pass.
+            if (added && ours != target_.end() && ours->second.hops == route->route.hops) continue;
+            if (!added && ours == target_.end()) continue;
+            trigger_.request(added ? "route-added" : "route-deleted");
+        } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
+            if (referenced_ifaces_.contains(link->link.name) || referenced_ifaces_.contains(link->old_name)) {
+                trigger_.request("link-" + link->link.name);
+            }
+        }
+    }
+}
+
+void Server::arm_resync() {
+    resync_timer_.expires_after(std::chrono::seconds(config_.resync_seconds));
+    resync_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;  // cancelled by a reload re-arming it
+        ++counters_.resyncs;
+        trigger_.request("resync");
+        arm_resync();
+    });
+}
+
+void Server::schedule_retry() {
+    // A refused change or unreadable kernel is retried soon, backing off to the resync period.
+    retry_failures_ = std::min(retry_failures_ + 1, 16);
+    const auto delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(250L << (retry_failures_ - 1)),
+                                                           std::chrono::seconds(config_.resync_seconds));
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) trigger_.request("retry");
+    });
+}
+
+void Server::arm_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            reload_config();
+            arm_signals();
+            return;
+        }
+        shut_down(signal);
+    });
+}
+
+void Server::log_skipped(const std::vector<Skipped>& skipped) {
+    // Each problem once while it lasts, not once per pass.
+    std::set<std::string> now;
+    for (const auto& s : skipped) {
+        std::string key = s.subject + ": " + s.problem;
+        if (!logged_skips_.contains(key)) log::warn("skipped", {kv("subject", s.subject), kv("problem", s.problem)});
+        now.insert(std::move(key));
+    }
+    logged_skips_ = std::move(now);
+}
+
+void Server::pass(const std::set<std::string>& reasons) {
+    if (!readiness_->synced()) {
+        if (!waiting_logged_) log::info("waiting for the readiness source", {kv("source", readiness_->name())});
+        waiting_logged_ = true;
+        return;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    ++counters_.passes;
+    try {
+        const std::vector<common::Record> records = store_->list();
+        const Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
+        referenced_ifaces_.clear();
+        for (const auto& route : resolved.routes) {
+            for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
+        }
+        const KernelView kernel = read_kernel(socket_, config_.routes);
+        const RouteDiff diff = diff_desired(resolved.routes, kernel.routes, kernel.links, config_.routes);
+        std::vector<Skipped> skipped = resolved.skipped;
+        skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
+        log_skipped(skipped);
+
+        ApplyOutcome outcome;
+        if (options_.dry_run) {
+            for (const auto& change : diff.changes) {
+                log::info("dry run: would change route",
+                          {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
+                           kv("route", route_text(change.route, kernel.links))});
+            }
+        } else {
+            outcome = apply_changes(socket_, diff, kernel.links);
+            counters_.route_changes += diff.changes.size();
+            counters_.route_change_errors += outcome.errors;
+        }
+        const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
+        target_.clear();
+        const std::set<common::Prefix> installed_set(installed.begin(), installed.end());
+        for (const auto& route : diff.target) {
+            if (installed_set.contains(route.destination)) target_.emplace(route.destination, route);
+        }
+        if (!published_ || *published_ != installed) {
+            publisher_->publish(installed);
+            ++counters_.publishes;
+            published_ = installed;
+        }
+
+        counters_.records = records.size();
+        counters_.eligible_records = resolved.eligible_records;
+        counters_.routes_installed = installed.size();
+        counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
+        const auto level = diff.no_changes() ? log::Level::debug : log::Level::info;
+        log::write(level, "pass",
+                   {kv("reasons", join(reasons)), kv("records", records.size()),
+                    kv("eligible", resolved.eligible_records), kv("routes", installed.size()),
+                    kv("changes", diff.changes.size()), kv("errors", outcome.errors),
+                    kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count())});
+        if (outcome.errors > 0) {
+            ++counters_.failed_passes;
+            schedule_retry();
+        } else {
+            retry_failures_ = 0;
+            counters_.last_success = std::chrono::system_clock::now();
+        }
+    } catch (const std::exception& e) {
+        ++counters_.failed_passes;
+        log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
+        schedule_retry();
+    }
+}
+
+void Server::reload_config() {
+    common::NodeConfig next;
+    try {
+        next = common::load_node_config(options_.config_path);
+    } catch (const std::exception& e) {
+        log::error("SIGHUP: config not reloaded; keeping the running one", {kv("error", e.what())});
+        return;
+    }
+    log::info("SIGHUP: reloading config", {kv("config", options_.config_path)});
+    const common::NodeConfig previous = std::exchange(config_, std::move(next));
+    try {
+        if (!same_routes(previous.routes, config_.routes) && !options_.dry_run) {
+            // Our routes move: the old table's would otherwise be orphaned, still routing.
+            const std::size_t removed = withdraw_all(socket_, previous.routes);
+            remove_rules(socket_, previous.routes);
+            ensure_rules(socket_, config_.routes);
+            log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
+            target_.clear();
+        }
+        if (previous.state_dir != config_.state_dir) start_records_watch();
+        if (!same_readiness(previous, config_)) start_readiness();
+        if (!same_bird(previous.bird, config_.bird)) {
+            publisher_ = make_publisher(io_, config_, options_.dry_run);
+            published_.reset();
+        }
+    } catch (const std::exception& e) {
+        log::error("SIGHUP: reload incomplete", {kv("error", e.what())});
+    }
+    resync_timer_.cancel();
+    arm_resync();
+    trigger_.request("reload");
+}
+
+void Server::shut_down(int signal) {
+    log::info("serve stopping", {kv("signal", strsignal(signal)), kv("withdraw", options_.withdraw_on_exit)});
+    if (options_.withdraw_on_exit && !options_.dry_run) {
+        try {
+            const std::size_t removed = withdraw_all(socket_, config_.routes);
+            publisher_->publish({});
+            log::info("routes withdrawn on exit", {kv("removed", removed)});
+        } catch (const std::exception& e) {
+            log::error("withdraw on exit failed", {kv("error", e.what())});
+            exit_code_ = 1;
+        }
+    }
+    if (readiness_) readiness_->stop();
+    io_.stop();
+}
+
+}  // namespace anycast::reconciler

@@ -1,0 +1,91 @@
+// `serve`: the event-driven reconciler (DESIGN.md section 6). One io_context, one thread;
+// records (inotify), readiness, kernel events (netlink monitor), a periodic resync and
+// SIGHUP all request a pass through one PassTrigger.
+#pragma once
+
+#include "common/netlink/monitor.hpp"
+#include "common/netlink/socket.hpp"
+#include "common/node_config.hpp"
+#include "common/record_store.hpp"
+#include "reconciler/desired_route.hpp"
+#include "reconciler/inotify_watch.hpp"
+#include "reconciler/pass_trigger.hpp"
+#include "reconciler/readiness_source.hpp"
+#include "reconciler/route_publisher.hpp"
+#include "reconciler/serve_counters.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct ServeOptions {
+    std::string config_path;        // re-read on SIGHUP
+    bool dry_run = false;           // log what a pass would change; write nothing
+    bool withdraw_on_exit = false;  // remove our routes on SIGTERM/SIGINT
+};
+
+class Server {
+public:
+    // Opens the netlink sockets; throws (NetlinkError, SystemError) when it cannot.
+    Server(ServeOptions options, common::NodeConfig config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Runs until SIGTERM or SIGINT; returns the process exit code.
+    int run();
+
+    const ServeCounters& counters() const { return counters_; }
+
+private:
+    void start_inputs();
+    void start_records_watch();
+    void start_readiness();
+    void arm_monitor();
+    void on_kernel_events();
+    void arm_resync();
+    void arm_signals();
+    void schedule_retry();
+    void pass(const std::set<std::string>& reasons);
+    void reload_config();
+    void shut_down(int signal);
+    void log_skipped(const std::vector<Skipped>& skipped);
+
+    boost::asio::io_context io_;
+    ServeOptions options_;
+    common::NodeConfig config_;
+    common::netlink::Socket socket_;
+    common::netlink::Monitor monitor_;
+    boost::asio::posix::stream_descriptor monitor_descriptor_;  // borrows monitor_'s fd
+    boost::asio::steady_timer resync_timer_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::signal_set signals_;
+    PassTrigger trigger_;
+    std::unique_ptr<common::RecordStore> store_;
+    std::unique_ptr<InotifyWatch> records_watch_;
+    std::unique_ptr<ReadinessSource> readiness_;
+    std::unique_ptr<RoutePublisher> publisher_;
+    ServeCounters counters_;
+    int exit_code_ = 0;
+
+    // What the last pass left: to tell our own changes echoed by the monitor from someone
+    // else's, and which interfaces matter.
+    std::map<common::Prefix, common::netlink::Route> target_;
+    std::set<std::string> referenced_ifaces_;
+    std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
+    std::set<std::string> logged_skips_;
+    bool waiting_logged_ = false;
+    int retry_failures_ = 0;
+};
+
+}  // namespace anycast::reconciler
