@@ -38,13 +38,6 @@ bool holds_text(const std::string& path, const std::string& text) {
     return current.str() == text;
 }
 
-std::string directory_of(const std::string& path) {
-    const auto slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
 }  // namespace
 
 bool write_file_if_changed(const std::string& path, const std::string& text) {
@@ -69,12 +62,6 @@ bool write_file_if_changed(const std::string& path, const std::string& text) {
     if (fd.close() != 0) common::throw_errno("close {}", temp);
     if (::rename(temp.c_str(), path.c_str()) != 0) common::throw_errno("rename {} to {}", temp, path);
     cleanup.release();
-
-    // The rename is durable only once the directory entry is.
-    const std::string dir = directory_of(path);
-    common::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir_fd.get() < 0) common::throw_errno("open directory {}", dir);
-    if (::fsync(dir_fd.get()) != 0) common::throw_errno("fsync directory {}", dir);
     return true;
 }
 

@@ -1,0 +1,184 @@
+// Issue 7 item 6: how fast a withdrawal reaches the upstream router's kernel, beside BIRD's
+// own floor measured in the same run, in the BIRD lab (test/support/bird_lab.hpp).
+//
+//   floor:  our kernel route deleted directly with netlink  → RTM_DELROUTE at the router
+//   set:    BirdPublisher publishes the set without the prefix (render, write, configure)
+//           → RTM_DELROUTE at the router
+//
+// Usage (root): unshare --net -- bird_withdraw_bench [rounds=100]
+// Prints p50/p99 of each and the target "ours ≤ 1.2 × floor + 2 ms". Not a test: nothing is
+// asserted.
+#include "common/ip_address.hpp"
+#include "common/log.hpp"
+#include "common/netlink/link.hpp"
+#include "common/netlink/monitor.hpp"
+#include "common/netlink/netns.hpp"
+#include "common/netlink/route.hpp"
+#include "reconciler/bird_publisher.hpp"
+#include "test/support/bird_lab.hpp"
+#include "test/support/netns.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace nl = anycast::common::netlink;
+using namespace std::chrono_literals;
+using anycast::common::IpAddress;
+using anycast::common::Prefix;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Route events of the router's kernel, driven by the same io_context as the publisher so a
+// timestamp is taken the moment the event is readable.
+class RouterWatch {
+public:
+    RouterWatch(asio::io_context& io, const std::string& netns_path) : io_(io), descriptor_(io), timer_(io) {
+        nl::NetnsGuard guard(netns_path);
+        monitor_.emplace(nl::Monitor::open());
+        const int fd = ::dup(monitor_->fd());
+        if (fd < 0) throw std::runtime_error("dup monitor fd failed");
+        descriptor_.assign(fd);
+    }
+
+    // Runs the loop until the router's kernel adds (or deletes) `prefix`; returns when.
+    Clock::time_point wait(const Prefix& prefix, nl::RouteEvent::Kind kind) {
+        std::optional<Clock::time_point> seen;
+        bool timed_out = false;
+        timer_.expires_after(10s);
+        timer_.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) timed_out = true;
+        });
+        arm(prefix, kind, seen);
+        while (!seen && !timed_out) {
+            io_.restart();
+            io_.run_one();
+        }
+        timer_.cancel();
+        descriptor_.cancel();
+        io_.restart();
+        io_.poll();  // let the cancelled handlers run
+        if (!seen) throw std::runtime_error("the router never saw the change for " + prefix.to_string());
+        return *seen;
+    }
+
+private:
+    void arm(const Prefix& prefix, nl::RouteEvent::Kind kind, std::optional<Clock::time_point>& seen) {
+        descriptor_.async_wait(asio::posix::stream_descriptor::wait_read,
+                               [this, prefix, kind, &seen](const boost::system::error_code& ec) {
+                                   if (ec) return;
+                                   const auto now = Clock::now();
+                                   for (const auto& event : monitor_->read_events()) {
+                                       const auto* route = std::get_if<nl::RouteEvent>(&event);
+                                       if (route && route->kind == kind && route->route.destination == prefix) seen = now;
+                                   }
+                                   if (!seen) arm(prefix, kind, seen);
+                               });
+    }
+
+    asio::io_context& io_;
+    std::optional<nl::Monitor> monitor_;
+    asio::posix::stream_descriptor descriptor_;
+    asio::steady_timer timer_;
+};
+
+struct Summary {
+    double p50, p99, min, max;
+};
+
+Summary summarize(std::vector<double> ms) {
+    std::sort(ms.begin(), ms.end());
+    auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+    return Summary{at(0.50), at(0.99), ms.front(), ms.back()};
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int rounds = argc > 1 ? std::stoi(argv[1]) : 100;
+    anycast::common::log::set_level(anycast::common::log::Level::warn);
+    try {
+        anycast::test::PrivateNetns netns;
+        anycast::test::BirdLab lab;
+        asio::io_context io;
+        anycast::reconciler::BirdPublisher publisher(
+            io, anycast::reconciler::BirdPublisherSettings{lab.fragment_path, lab.node_bird->socket(), 2s,
+                                                          anycast::reconciler::BirdReloadOptions{20ms, 200ms}});
+        RouterWatch router(io, lab.router.path());
+        auto node = nl::Socket::open_in_netns(lab.node.path());
+        const auto link = nl::find_link(node, lab.pods[0].node_iface);
+        if (!link) throw std::runtime_error("no pod link in the node");
+
+        const Prefix prefix = *Prefix::parse("10.255.53.53/32");
+        const nl::Route route{prefix, {nl::NextHop{*IpAddress::parse(lab.pods[0].v4), link->index}},
+                              static_cast<int>(lab.protocol), lab.table};
+        const std::vector<Prefix> with{prefix};
+        const std::vector<Prefix> without{};
+
+        // Announced: our route plus the set.
+        nl::replace_route(node, route);
+        publisher.publish(with);
+        router.wait(prefix, nl::RouteEvent::Kind::added);
+
+        std::vector<double> floor_ms, set_ms, write_ms;
+        for (int i = 0; i < rounds; ++i) {
+            // Floor: the kernel route goes.
+            auto t0 = Clock::now();
+            nl::delete_route(node, route);
+            floor_ms.push_back(ms_between(t0, router.wait(prefix, nl::RouteEvent::Kind::deleted)));
+            nl::replace_route(node, route);
+            router.wait(prefix, nl::RouteEvent::Kind::added);
+
+            // Ours: the prefix leaves the rendered set, the route stays.
+            t0 = Clock::now();
+            publisher.publish(without);
+            write_ms.push_back(ms_between(t0, Clock::now()));
+            set_ms.push_back(ms_between(t0, router.wait(prefix, nl::RouteEvent::Kind::deleted)));
+            publisher.publish(with);
+            router.wait(prefix, nl::RouteEvent::Kind::added);
+        }
+        while (publisher.reloader().busy()) {
+            io.restart();
+            io.run_one();
+        }
+
+        const auto floor = summarize(floor_ms);
+        const auto set = summarize(set_ms);
+        const auto write = summarize(write_ms);
+        const double target_p50 = 1.2 * floor.p50 + 2.0;
+        const double target_p99 = 1.2 * floor.p99 + 2.0;
+        fmt::print("withdrawal visible in the router's kernel, {} rounds each (ms)\n", rounds);
+        fmt::print("{:<44} {:>8} {:>8} {:>8} {:>8}\n", "", "p50", "p99", "min", "max");
+        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "floor: kernel route deleted (netlink)", floor.p50,
+                   floor.p99, floor.min, floor.max);
+        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "ours: prefix left the set (write+configure)", set.p50,
+                   set.p99, set.min, set.max);
+        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "  of which publish() (render+write, blocking)", write.p50,
+                   write.p99, write.min, write.max);
+        fmt::print("target 1.2 x floor + 2 ms: p50 {:.3f} ({}), p99 {:.3f} ({})\n", target_p50,
+                   set.p50 <= target_p50 ? "met" : "MISSED", target_p99, set.p99 <= target_p99 ? "met" : "MISSED");
+        fmt::print("reloads: {} attempts, {} succeeded, {} rejected, {} without answer\n",
+                   publisher.reload_stats().attempts, publisher.reload_stats().succeeded,
+                   publisher.reload_stats().rejected, publisher.reload_stats().transport_failures);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bird_withdraw_bench: %s\n", e.what());
+        return 1;
+    }
+}
