@@ -73,9 +73,10 @@ std::optional<AckInfo> parse_ack(const nlmsghdr& message) {
 }  // namespace
 
 NetlinkError::NetlinkError(int err, std::string request, std::string kernel_message)
-    : SystemError(err, kernel_message.empty() ? request : request + " [kernel: " + kernel_message + "]"),
+    : SystemError(err, request),
       request_(std::move(request)),
-      kernel_message_(std::move(kernel_message)) {}
+      kernel_message_(std::move(kernel_message)),
+      what_(kernel_message_.empty() ? SystemError::what() : std::string(SystemError::what()) + " (kernel: " + kernel_message_ + ")") {}
 
 void RequestBatch::add(const nlmsghdr& message) {
     const std::size_t length = MNL_ALIGN(message.nlmsg_len);

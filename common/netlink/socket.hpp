@@ -17,7 +17,7 @@ namespace anycast::common::netlink {
 
 // A request the kernel refused, or a socket call that failed. what() is
 // "<request>: <strerror>" plus the kernel's extended-ACK text when it sent one, e.g.
-// "RTM_NEWROUTE 10.9.0.1/32 table 241: Network is unreachable (Nexthop has invalid gateway)".
+// "RTM_NEWROUTE 10.9.0.1/32 table 241: Network is unreachable (kernel: Nexthop has invalid gateway)".
 class NetlinkError : public SystemError {
 public:
     NetlinkError(int err, std::string request, std::string kernel_message = {});
@@ -25,10 +25,12 @@ public:
     const std::string& request() const { return request_; }
     // The kernel's extended ACK message, empty when it gave none.
     const std::string& kernel_message() const { return kernel_message_; }
+    const char* what() const noexcept override { return what_.c_str(); }
 
 private:
     std::string request_;
     std::string kernel_message_;
+    std::string what_;
 };
 
 // Complete netlink messages laid end to end, to be sent in one transaction. The socket sets
