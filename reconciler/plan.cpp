@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace anycast::reconciler {
 
 namespace json = boost::json;
@@ -25,7 +27,11 @@ Plan make_plan(const PlanInputs& in) {
     plan.skipped = std::move(resolved.skipped);
     plan.skipped.insert(plan.skipped.end(), diff.skipped.begin(), diff.skipped.end());
 
-    for (const auto& route : in.kernel) plan.kernel.push_back(route_text(route, in.links));
+    std::vector<const netlink::Route*> kernel;
+    for (const auto& route : in.kernel) kernel.push_back(&route);
+    // Dump order is the kernel's business; the plan is read (and compared) by people.
+    std::sort(kernel.begin(), kernel.end(), [](const auto* a, const auto* b) { return a->destination < b->destination; });
+    for (const auto* route : kernel) plan.kernel.push_back(route_text(*route, in.links));
     for (const auto& change : diff.changes) {
         auto& list = change.kind == netlink::RouteChange::Kind::replace ? plan.replace : plan.remove;
         list.push_back(route_text(change.route, in.links));
