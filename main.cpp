@@ -23,16 +23,19 @@ Usage:
   flock-anycast help           this text
 
 As a CNI plugin (CNI_COMMAND set in the environment) it implements CNI spec 1.1:
-VERSION today; ADD, DEL, CHECK, GC and STATUS arrive with the CNI plugin work.
+ADD, DEL, CHECK, GC, STATUS and VERSION (see docs/cni.md).
 )";
 
 int run_cni() {
     std::string input(std::istreambuf_iterator<char>(std::cin), {});
     std::string output;
     const int code = anycast::cni::run_plugin(anycast::cni::process_environment(), input, output);
-    output += '\n';
-    std::fwrite(output.data(), 1, output.size(), stdout);
-    std::fflush(stdout);
+    // DEL, CHECK, GC and STATUS print nothing on success (CNI spec 1.1).
+    if (!output.empty()) {
+        output += '\n';
+        std::fwrite(output.data(), 1, output.size(), stdout);
+        std::fflush(stdout);
+    }
     return code;
 }
 
