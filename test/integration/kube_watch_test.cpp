@@ -18,7 +18,9 @@
 using namespace anycast;
 using namespace anycast::test;
 using common::kube::EligibilityChange;
+using common::kube::get_pod;
 using common::kube::PodWatcher;
+namespace code = common::cni_code;
 using common::kube::WatcherOptions;
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -61,6 +63,18 @@ std::vector<std::string> watch_requests(const TestApiserver& server) {
         if (target.find("watch=true") != std::string::npos) watches.push_back(target);
     }
     return watches;
+}
+
+// `lookup` must throw a CniError with code `expected` and a message containing every one of `texts`.
+template <typename Fn>
+void check_cni_error(Fn lookup, int expected, std::initializer_list<const char*> texts) {
+    try {
+        lookup();
+        FAIL("expected a CniError");
+    } catch (const common::CniError& e) {
+        CHECK(e.code() == expected);
+        for (const char* text : texts) CHECK_THAT(e.what(), Catch::Matchers::Contains(text));
+    }
 }
 
 // A watcher on the test apiserver with three pods of our node and one of another.
@@ -295,13 +309,7 @@ TEST_CASE("a bad token gets 401: nothing is listed, the client keeps retrying", 
     CHECK(w.changes.empty());
 
     auto config = w.server.client_config("wrong-token");
-    try {
-        common::kube::get_pod(config, "dns", "a");
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::kubernetes_lookup_failed);
-        CHECK_THAT(e.what(), Catch::Matchers::Contains("401") && Catch::Matchers::Contains("Unauthorized"));
-    }
+    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"401", "Unauthorized"});
 }
 
 TEST_CASE("a server certificate from another CA is refused before any request is sent", "[kube]") {
@@ -314,25 +322,13 @@ TEST_CASE("a server certificate from another CA is refused before any request is
     run_until(w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused handshakes");
     CHECK(w.server.requests().empty());
     CHECK_FALSE(w.watcher->synced());
-    try {
-        common::kube::get_pod(config, "dns", "a");
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::kubernetes_lookup_failed);
-        CHECK_THAT(e.what(), Catch::Matchers::Contains("certificate rejected"));
-    }
+    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"certificate rejected"});
 }
 
 TEST_CASE("a certificate for another name is refused (hostname verification)", "[kube]") {
     Watching w({.token = "test-token", .sans = {"DNS:apiserver.elsewhere"}});
     auto config = w.server.client_config();
-    try {
-        common::kube::get_pod(config, "dns", "a");
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::kubernetes_lookup_failed);
-        CHECK_THAT(e.what(), Catch::Matchers::Contains("certificate rejected") && Catch::Matchers::Contains("mismatch"));
-    }
+    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"certificate rejected", "mismatch"});
     CHECK(w.server.requests().empty());
     // The same CA and certificate are accepted when checked against the name they carry.
     config.tls_server_name = "apiserver.elsewhere";
@@ -346,22 +342,10 @@ TEST_CASE("GET one pod: the annotation's IPs, 404 as code 102, an unreachable ap
     CHECK(pod.uid == "uid-dns-a");
     CHECK(common::kube::annotation_ips(pod, "anycast.flock.io/ips") == std::vector<std::string>{"10.255.53.53"});
 
-    try {
-        common::kube::get_pod(config, "dns", "nope");
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::kubernetes_lookup_failed);
-        CHECK_THAT(e.what(), Catch::Matchers::Contains("pods \"nope\" not found"));
-    }
+    check_cni_error([&] { get_pod(config, "dns", "nope"); }, code::kubernetes_lookup_failed, {"pods \"nope\" not found"});
 
     w.server.go_away();
-    try {
-        common::kube::get_pod(config, "dns", "a");
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::try_again_later);
-        CHECK_THAT(e.what(), Catch::Matchers::Contains("refused"));
-    }
+    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::try_again_later, {"refused"});
 }
 
 TEST_CASE("GET one pod from an apiserver that never answers times out as code 11", "[kube]") {
@@ -375,12 +359,7 @@ TEST_CASE("GET one pod from an apiserver that never answers times out as code 11
     config.port = std::to_string(silent.local_endpoint().port());
     config.ca_pem = pki.ca_pem;
     std::filesystem::remove_all(pki.dir);
-    try {
-        common::kube::get_pod(config, "dns", "a", 300ms);
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == common::cni_code::try_again_later);
-    }
+    check_cni_error([&] { get_pod(config, "dns", "a", 300ms); }, code::try_again_later, {});
 }
 
 TEST_CASE("the CNI's one-call lookup works from a kubeconfig and from the in-cluster account", "[kube]") {
