@@ -58,18 +58,12 @@ std::vector<Prefix> list_addresses(Socket& socket, int ifindex) {
         if (!attributes) return;
         const auto* info = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&message));
         if (info->ifa_index != static_cast<std::uint32_t>(ifindex)) return;
-        Family family;
-        if (info->ifa_family == AF_INET) {
-            family = Family::v4;
-        } else if (info->ifa_family == AF_INET6) {
-            family = Family::v6;
-        } else {
-            return;
-        }
+        const auto family = family_from(info->ifa_family);
+        if (!family) return;
         // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer on point-to-point
         // links (and the only one IPv6 sends otherwise).
-        auto address = attributes->address(IFA_LOCAL, family);
-        if (!address) address = attributes->address(IFA_ADDRESS, family);
+        auto address = attributes->address(IFA_LOCAL, *family);
+        if (!address) address = attributes->address(IFA_ADDRESS, *family);
         if (address && info->ifa_prefixlen <= address->max_prefix_len()) {
             result.push_back(Prefix::masked(*address, info->ifa_prefixlen));
         }

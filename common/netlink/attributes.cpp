@@ -2,6 +2,8 @@
 
 #include "common/ip_address.hpp"
 
+#include <sys/socket.h>
+
 #include <cstring>
 
 namespace anycast::common::netlink {
@@ -35,6 +37,12 @@ int store_attribute(const nlattr* attr, void* data) {
 }
 
 }  // namespace
+
+std::optional<Family> family_from(int address_family) {
+    if (address_family == AF_INET) return Family::v4;
+    if (address_family == AF_INET6) return Family::v6;
+    return std::nullopt;
+}
 
 std::optional<Attributes> Attributes::parse(const nlmsghdr& message, std::size_t header_length,
                                             std::uint16_t max_type, std::initializer_list<AttributePolicy> policy) {

@@ -27,6 +27,9 @@ struct AttributePolicy {
     std::size_t length;
 };
 
+// The Family of an AF_INET/AF_INET6 value from a message header; nullopt for others.
+std::optional<Family> family_from(int address_family);
+
 class Attributes {
 public:
     // Parses the attributes after a family header of `header_length` bytes. Attributes not in

@@ -103,14 +103,9 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
                                                {RTA_MULTIPATH, MNL_TYPE_BINARY, 0}});
     if (!attributes) return std::nullopt;
     const auto* header = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&message));
-    Family family;
-    if (header->rtm_family == AF_INET) {
-        family = Family::v4;
-    } else if (header->rtm_family == AF_INET6) {
-        family = Family::v6;
-    } else {
-        return std::nullopt;
-    }
+    const auto parsed_family = family_from(header->rtm_family);
+    if (!parsed_family) return std::nullopt;
+    const Family family = *parsed_family;
     const unsigned max_length = family == Family::v4 ? 32 : 128;
     if (header->rtm_dst_len > max_length) return std::nullopt;
 

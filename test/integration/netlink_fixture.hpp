@@ -5,6 +5,8 @@
 #include "common/netlink/link.hpp"
 #include "test/support/process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <stdexcept>
 #include <string>
 
@@ -32,6 +34,18 @@ inline int ifindex(common::netlink::Socket& socket, const std::string& name) {
 // driver): a veth whose peer is "<name>p". Run it with sh() or NamedNetns::exec().
 inline std::string add_link_command(const std::string& name) {
     return "ip link add " + name + " type veth peer name " + name.substr(0, 14) + "p";
+}
+
+// Runs `action`, which must throw NetlinkError with this errno and request description.
+template <typename Action>
+void check_netlink_error(Action&& action, int error, const std::string& request) {
+    try {
+        action();
+        FAIL("no error for " << request);
+    } catch (const common::netlink::NetlinkError& e) {
+        CHECK(e.error_number() == error);
+        CHECK(e.request() == request);
+    }
 }
 
 // The inode of the calling thread's network namespace, to compare before and after.

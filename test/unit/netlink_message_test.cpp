@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <functional>
+#include <utility>
 #include <stdexcept>
 
 namespace nl = anycast::common::netlink;
@@ -105,67 +107,55 @@ TEST_CASE("a delete names destination, table and protocol but no hops, any scope
 }
 
 TEST_CASE("malformed route messages are rejected, not trusted", "[unit]") {
-    auto base = [](nl::MessageBuilder& message, unsigned char family, unsigned char length) {
-        auto& header = message.family_header<rtmsg>();
-        header.rtm_family = family;
-        header.rtm_dst_len = length;
-        header.rtm_type = RTN_UNICAST;
+    // Each case writes a message after the netlink header; none may parse.
+    auto header = [](nl::MessageBuilder& message, unsigned char family, unsigned char length) {
+        auto& rtm = message.family_header<rtmsg>();
+        rtm.rtm_family = family;
+        rtm.rtm_dst_len = length;
+        rtm.rtm_type = RTN_UNICAST;
     };
-    SECTION("destination of the wrong size") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET, 32);
-        message.put(RTA_DST, "\x0a\x00\x00", 3);
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("gateway of the wrong size") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET6, 128);
-        message.put_address(RTA_DST, ip("fd00::1"));
-        message.put_address(RTA_GATEWAY, ip("10.0.0.1"));
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("RTA_OIF that is not a u32") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET, 32);
-        message.put_address(RTA_DST, ip("10.0.0.1"));
-        message.put(RTA_OIF, "\x01\x00", 2);
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("prefix length beyond the family's") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET, 33);
-        message.put_address(RTA_DST, ip("10.0.0.1"));
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("an rtnexthop claiming more bytes than RTA_MULTIPATH holds") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET, 32);
+    auto v4_with_hop_length = [&](nl::MessageBuilder& message, unsigned short length) {
+        header(message, AF_INET, 32);
         message.put_address(RTA_DST, ip("10.0.0.1"));
         nlattr* nest = message.begin_nest(RTA_MULTIPATH);
         auto* hop = static_cast<rtnexthop*>(message.reserve(sizeof(rtnexthop)));
         message.put_address(RTA_GATEWAY, ip("10.99.0.2"));
-        hop->rtnh_len = 200;
+        hop->rtnh_len = length;
         message.end_nest(nest);
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("an rtnexthop shorter than its own header") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_INET, 32);
-        message.put_address(RTA_DST, ip("10.0.0.1"));
-        nlattr* nest = message.begin_nest(RTA_MULTIPATH);
-        auto* hop = static_cast<rtnexthop*>(message.reserve(sizeof(rtnexthop)));
-        hop->rtnh_len = 2;
-        message.end_nest(nest);
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("a message too short for its rtmsg") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        CHECK_FALSE(nl::parse_route(message.header()));
-    }
-    SECTION("an unknown family") {
-        nl::MessageBuilder message(RTM_NEWROUTE, 0);
-        base(message, AF_UNIX, 0);
-        CHECK_FALSE(nl::parse_route(message.header()));
+    };
+    const std::vector<std::pair<const char*, std::function<void(nl::MessageBuilder&)>>> cases{
+        {"destination of the wrong size",
+         [&](auto& m) {
+             header(m, AF_INET, 32);
+             m.put(RTA_DST, "\x0a\x00\x00", 3);
+         }},
+        {"gateway of the wrong size",
+         [&](auto& m) {
+             header(m, AF_INET6, 128);
+             m.put_address(RTA_DST, ip("fd00::1"));
+             m.put_address(RTA_GATEWAY, ip("10.0.0.1"));
+         }},
+        {"RTA_OIF that is not a u32",
+         [&](auto& m) {
+             header(m, AF_INET, 32);
+             m.put(RTA_OIF, "\x01\x00", 2);
+         }},
+        {"prefix length beyond the family's",
+         [&](auto& m) {
+             header(m, AF_INET, 33);
+             m.put_address(RTA_DST, ip("10.0.0.1"));
+         }},
+        {"an rtnexthop claiming more bytes than RTA_MULTIPATH holds", [&](auto& m) { v4_with_hop_length(m, 200); }},
+        {"an rtnexthop shorter than its own header", [&](auto& m) { v4_with_hop_length(m, 2); }},
+        {"a message too short for its rtmsg", [](auto&) {}},
+        {"an unknown family", [&](auto& m) { header(m, AF_UNIX, 0); }},
+    };
+    for (const auto& [name, fill] : cases) {
+        DYNAMIC_SECTION(name) {
+            nl::MessageBuilder message(RTM_NEWROUTE, 0);
+            fill(message);
+            CHECK_FALSE(nl::parse_route(message.header()));
+        }
     }
 }
 
