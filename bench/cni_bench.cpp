@@ -1,0 +1,152 @@
+// CNI ADD/DEL wall time: flock-anycast (chained, with a prevResult, one IPv4 and one IPv6
+// anycast IP) beside Debian's Go `loopback` plugin, both exec'd the way a runtime does, in
+// the same run and interleaved so machine load hits both alike. Prints the medians and the
+// ratio (target <= 0.3x). flock-anycast's ADD and DEL each fsync the record store, so it is
+// measured twice: state dir on tmpfs (/dev/shm; like /run on a node) and on the disk that
+// holds /var/tmp. Needs root; runs in its own network namespace, so the host is untouched.
+//
+// Usage: cni_bench [iterations]   (default 60, at least 50)
+#include "test/support/netns.hpp"
+#include "test/support/process.hpp"
+
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace anycast::test;
+
+namespace {
+
+constexpr const char* k_loopback = "/usr/lib/cni/loopback";
+
+double cpu_ms_of_children() {
+    struct rusage usage {};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+}
+
+struct Sample {
+    double wall_ms;
+    double cpu_ms;  // user + sys of the plugin process: robust when the machine is loaded
+};
+
+Sample run_once(const std::string& binary, const std::map<std::string, std::string>& env, const std::string& config) {
+    const double cpu_before = cpu_ms_of_children();
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = run_process({binary}, {.env = env, .stdin_text = config, .timeout_seconds = 30});
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (result.exit_code != 0) {
+        throw std::runtime_error(binary + " " + env.at("CNI_COMMAND") + " failed: " + result.out + result.err);
+    }
+    return {ms, cpu_ms_of_children() - cpu_before};
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::string fs_type(const std::string& path) {
+    struct statfs st {};
+    if (::statfs(path.c_str(), &st) != 0) return "?";
+    return st.f_type == 0x01021994 ? "tmpfs" : st.f_type == 0xEF53 ? "ext4" : "other";
+}
+
+struct Series {
+    std::vector<double> add, del, add_cpu, del_cpu;
+    void record(const Sample& add_sample, const Sample& del_sample) {
+        add.push_back(add_sample.wall_ms);
+        del.push_back(del_sample.wall_ms);
+        add_cpu.push_back(add_sample.cpu_ms);
+        del_cpu.push_back(del_sample.cpu_ms);
+    }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const int iterations = std::max(50, argc > 1 ? std::atoi(argv[1]) : 60);
+    PrivateNetns node;
+    NamedNetns pod("bench");
+    const std::string host_end = unique_name("bh");
+    const std::string peer = unique_name("bp");
+    make_veth(host_end, peer, pod.name());
+    sh("ip addr add 10.79.0.1/24 dev " + host_end + " && ip addr add fd79::1/64 dev " + host_end + " nodad");
+    pod.exec("ip addr add 10.79.0.2/24 dev " + peer + " && ip addr add fd79::2/64 dev " + peer + " nodad");
+
+    const std::string prev = R"({"cniVersion":"1.0.0","interfaces":[{"name":")" + peer + R"(","sandbox":")" +
+                             pod.path() + R"("}],"ips":[{"address":"10.79.0.2/24","interface":0},)"
+                             R"({"address":"fd79::2/64","interface":0}]})";
+    const std::string tag = std::to_string(::getpid());
+    const std::vector<std::string> state_dirs = {"/dev/shm/flock-cni-bench-" + tag, "/var/tmp/flock-cni-bench-" + tag};
+    const auto flock_config = [&](const std::string& state_dir) {
+        return R"({"cniVersion":"1.0.0","name":"bench","type":"flock-anycast","stateDir":")" + state_dir +
+               R"(","policy":{"allowedPrefixes":["10.255.0.0/16","fd00:255::/48"]},)"
+               R"("runtimeConfig":{"anycastIPs":["10.255.53.53","fd00:255::53"]},"prevResult":)" +
+               prev + "}";
+    };
+    const std::string loopback_config = R"({"cniVersion":"1.0.0","name":"lo","type":"loopback"})";
+    std::map<std::string, std::string> env = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+                                              {"CNI_PATH", "/usr/lib/cni"},
+                                              {"CNI_CONTAINERID", "bench1"},
+                                              {"CNI_NETNS", pod.path()},
+                                              {"CNI_IFNAME", "eth0"}};
+    auto lo_env = env;
+    lo_env["CNI_IFNAME"] = "lo";
+
+    std::vector<Series> ours(state_dirs.size());
+    Series reference;
+    // Warm-up (page cache, first directory creation), not counted.
+    for (int i = -3; i < iterations; ++i) {
+        for (std::size_t d = 0; d < state_dirs.size(); ++d) {
+            env["CNI_COMMAND"] = "ADD";
+            const Sample add = run_once(flock_binary(), env, flock_config(state_dirs[d]));
+            env["CNI_COMMAND"] = "DEL";
+            const Sample del = run_once(flock_binary(), env, flock_config(state_dirs[d]));
+            if (i >= 0) ours[d].record(add, del);
+        }
+        lo_env["CNI_COMMAND"] = "ADD";
+        const Sample add = run_once(k_loopback, lo_env, loopback_config);
+        lo_env["CNI_COMMAND"] = "DEL";
+        const Sample del = run_once(k_loopback, lo_env, loopback_config);
+        if (i >= 0) reference.record(add, del);
+    }
+    for (const auto& dir : state_dirs) std::filesystem::remove_all(dir);
+
+    const auto report = [&](const char* what, const Series& series) {
+        std::printf("  %-40s wall ADD %7.3f  DEL %7.3f   cpu ADD %6.3f  DEL %6.3f", what, median(series.add),
+                    median(series.del), median(series.add_cpu), median(series.del_cpu));
+        if (&series != &reference) {
+            std::printf("   ratio wall ADD %.2fx DEL %.2fx, cpu ADD %.2fx DEL %.2fx",
+                        median(series.add) / median(reference.add), median(series.del) / median(reference.del),
+                        median(series.add_cpu) / median(reference.add_cpu),
+                        median(series.del_cpu) / median(reference.del_cpu));
+        }
+        std::printf("\n");
+    };
+    std::printf("CNI exec time, median of %d each (ms; cpu = user+sys of the plugin), same run, interleaved\n",
+                iterations);
+    report("Debian loopback (Go, reference)", reference);
+    for (std::size_t d = 0; d < state_dirs.size(); ++d) {
+        const std::string label = "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
+        report(label.c_str(), ours[d]);
+    }
+    double load[3] = {};
+    if (::getloadavg(load, 3) > 0) std::printf("load average during the run: %.2f\n", load[0]);
+    std::printf("target: ratio <= 0.30x\n");
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "cni_bench: %s\n", e.what());
+    return 1;
+}
