@@ -97,6 +97,13 @@ void BackgroundProcess::stop(int signal) {
     pid_ = -1;
 }
 
+bool BackgroundProcess::alive() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+    return pid_ > 0;
+}
+
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds interval) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {

@@ -45,6 +45,8 @@ public:
     // Sends `signal` and reaps the child; later calls do nothing.
     void stop(int signal);
     bool running() const { return pid_ > 0; }
+    // False once the child has exited (it is then reaped).
+    bool alive();
 
 private:
     pid_t pid_ = -1;
