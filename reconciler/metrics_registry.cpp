@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 namespace anycast::reconciler::metrics {
 
@@ -28,15 +29,17 @@ std::string_view type_name(Type type) {
     return "untyped";
 }
 
-// HELP text escapes only backslash and newline (the format's rule for docstrings).
-std::string escape_help(std::string_view help) {
+// Backslash and newline always; the double quote only inside label values (HELP text keeps it).
+std::string escape(std::string_view text, bool quotes) {
     std::string out;
-    out.reserve(help.size());
-    for (char c : help) {
+    out.reserve(text.size());
+    for (char c : text) {
         if (c == '\\') {
             out += "\\\\";
         } else if (c == '\n') {
             out += "\\n";
+        } else if (c == '"' && quotes) {
+            out += "\\\"";
         } else {
             out += c;
         }
@@ -52,22 +55,7 @@ std::string format_value(double value) {
     return fmt::format("{}", value);
 }
 
-std::string escape_label_value(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (char c : value) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '"') {
-            out += "\\\"";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
 void Counter::inc(double by) {
     if (!(by >= 0.0)) throw std::invalid_argument(fmt::format("counter increment {} is not >= 0", by));
@@ -103,7 +91,7 @@ FamilyBase::FamilyBase(std::string name, std::string help, Type type, std::vecto
 }
 
 void FamilyBase::render(std::string& out) const {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, escape_help(help_), name_, type_name(type_));
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name_, escape(help_, false), name_, type_name(type_));
     render_samples(out);
 }
 
@@ -136,33 +124,24 @@ T& Family<T>::with(const std::vector<std::string>& label_values) {
     return children_.try_emplace(label_values, prototype_).first->second;
 }
 
-template <>
-void Family<Counter>::render_samples(std::string& out) const {
-    for (const auto& [values, child] : children_) {
-        out += fmt::format("{}{} {}\n", name(), braces(label_text(values)), format_value(child.value()));
-    }
-}
-
-template <>
-void Family<Gauge>::render_samples(std::string& out) const {
-    for (const auto& [values, child] : children_) {
-        out += fmt::format("{}{} {}\n", name(), braces(label_text(values)), format_value(child.value()));
-    }
-}
-
-template <>
-void Family<Histogram>::render_samples(std::string& out) const {
+template <typename T>
+void Family<T>::render_samples(std::string& out) const {
     for (const auto& [values, child] : children_) {
         const std::string labels = label_text(values);
-        std::uint64_t cumulative = 0;
-        const auto& counts = child.bucket_counts();
-        for (std::size_t i = 0; i < counts.size(); ++i) {
-            cumulative += counts[i];
-            const std::string le = i < child.bounds().size() ? format_value(child.bounds()[i]) : "+Inf";
-            out += fmt::format("{}_bucket{} {}\n", name(), braces(labels, "le=\"" + le + "\""), cumulative);
+        if constexpr (std::is_same_v<T, Histogram>) {
+            // Buckets are cumulative in the format: each counts everything up to its bound.
+            std::uint64_t cumulative = 0;
+            const auto& counts = child.bucket_counts();
+            for (std::size_t i = 0; i < counts.size(); ++i) {
+                cumulative += counts[i];
+                const std::string le = i < child.bounds().size() ? format_value(child.bounds()[i]) : "+Inf";
+                out += fmt::format("{}_bucket{} {}\n", name(), braces(labels, "le=\"" + le + "\""), cumulative);
+            }
+            out += fmt::format("{}_sum{} {}\n", name(), braces(labels), format_value(child.sum()));
+            out += fmt::format("{}_count{} {}\n", name(), braces(labels), child.count());
+        } else {
+            out += fmt::format("{}{} {}\n", name(), braces(labels), format_value(child.value()));
         }
-        out += fmt::format("{}_sum{} {}\n", name(), braces(labels), format_value(child.sum()));
-        out += fmt::format("{}_count{} {}\n", name(), braces(labels), child.count());
     }
 }
 

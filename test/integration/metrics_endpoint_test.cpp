@@ -128,19 +128,30 @@ MetricsServerOptions options_for(std::string listen) {
     return options;
 }
 
-}  // namespace
+// A private namespace (first: every socket below lives in it), a loop, the instruments and
+// the server on them, started.
+struct Endpoint {
+    explicit Endpoint(MetricsServerOptions options) : server(io, metrics.registry, health, std::move(options)) {
+        REQUIRE(server.start());
+    }
+    Client client() { return Client(io, "127.0.0.1", server.port()); }
 
-TEST_CASE("the endpoint serves metrics, health, readiness and 404 on an ephemeral loopback port", "[netns]") {
     anycast::test::PrivateNetns netns;
     asio::io_context io;
     Metrics metrics;
     Health health;
-    MetricsServer server(io, metrics.registry, health, options_for("127.0.0.1:0"));
-    REQUIRE(server.start());
+    MetricsServer server;
+};
+
+}  // namespace
+
+TEST_CASE("the endpoint serves metrics, health, readiness and 404 on an ephemeral loopback port", "[netns]") {
+    Endpoint endpoint(options_for("127.0.0.1:0"));
+    auto& [netns, io, metrics, health, server] = endpoint;
     REQUIRE(server.listening());
     REQUIRE(server.port() != 0);
 
-    Client client(io, "127.0.0.1", server.port());
+    auto client = endpoint.client();
     const auto scrape = client.get("/metrics");
     CHECK(scrape.status == 200);
     CHECK(scrape.content_type == "text/plain; version=0.0.4; charset=utf-8");
@@ -166,13 +177,9 @@ TEST_CASE("the endpoint serves metrics, health, readiness and 404 on an ephemera
 }
 
 TEST_CASE("scraped values move as the loop changes the instruments, and readiness follows", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
-    MetricsServer server(io, metrics.registry, health, options_for("127.0.0.1:0"));
-    REQUIRE(server.start());
-    Client client(io, "127.0.0.1", server.port());
+    Endpoint endpoint(options_for("127.0.0.1:0"));
+    auto& [netns, io, metrics, health, server] = endpoint;
+    auto client = endpoint.client();
 
     auto text = client.get("/metrics").body;
     CHECK(sample(text, "flock_anycast_routes_installed{family=\"ipv4\"}") == 0);
@@ -219,19 +226,14 @@ TEST_CASE("scraped values move as the loop changes the instruments, and readines
 }
 
 TEST_CASE("a slow client does not block other requests and is dropped at its deadline", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
     auto options = options_for("127.0.0.1:0");
     options.io_timeout = std::chrono::milliseconds(300);
-    MetricsServer server(io, metrics.registry, health, options);
-    REQUIRE(server.start());
+    Endpoint endpoint(options);
 
-    Client slow(io, "127.0.0.1", server.port());
+    auto slow = endpoint.client();
     slow.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\n");  // headers never finished
 
-    Client quick(io, "127.0.0.1", server.port());
+    auto quick = endpoint.client();
     CHECK(quick.get("/healthz").status == 200);
     CHECK(quick.get("/metrics").status == 200);
 
@@ -240,37 +242,27 @@ TEST_CASE("a slow client does not block other requests and is dropped at its dea
 }
 
 TEST_CASE("an oversized request gets 431 and the connection is closed", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
     auto options = options_for("127.0.0.1:0");
     options.max_request_bytes = 1024;
-    MetricsServer server(io, metrics.registry, health, options);
-    REQUIRE(server.start());
+    Endpoint endpoint(options);
 
-    Client client(io, "127.0.0.1", server.port());
+    auto client = endpoint.client();
     client.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(4000, 'a') + "\r\n\r\n");
     const std::string answer = client.read_until_closed();
     CHECK(answer.starts_with("HTTP/1.1 431 "));
 
-    Client next(io, "127.0.0.1", server.port());
+    auto next = endpoint.client();
     CHECK(next.get("/healthz").status == 200);
 }
 
 TEST_CASE("connections beyond the limit are closed at once", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
     auto options = options_for("127.0.0.1:0");
     options.max_connections = 1;
-    MetricsServer server(io, metrics.registry, health, options);
-    REQUIRE(server.start());
+    Endpoint endpoint(options);
 
-    Client first(io, "127.0.0.1", server.port());
+    auto first = endpoint.client();
     CHECK(first.get("/healthz").status == 200);
-    Client second(io, "127.0.0.1", server.port());
+    auto second = endpoint.client();
     second.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(second.read_until_closed().empty());
     CHECK(first.get("/healthz").status == 200);

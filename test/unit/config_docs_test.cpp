@@ -6,6 +6,7 @@
 #include "common/node_config.hpp"
 #include "common/node_config_loader.hpp"
 #include "reconciler/metrics.hpp"
+#include "test/unit/source_tree.hpp"
 
 #include <boost/json.hpp>
 #include <boost/pfr.hpp>
@@ -28,15 +29,9 @@ using anycast::common::NodeConfig;
 
 namespace {
 
-const fs::path k_docs = fs::path(FLOCK_SOURCE_DIR) / "docs";
+using anycast::test::read_file;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+const fs::path k_docs = anycast::test::k_source_dir / "docs";
 
 std::string trim(std::string text) {
     const auto first = text.find_first_not_of(" \t");

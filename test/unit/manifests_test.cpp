@@ -5,6 +5,7 @@
 #include "common/json_reader.hpp"
 #include "common/node_config_loader.hpp"
 #include "common/policy.hpp"
+#include "test/unit/source_tree.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -30,15 +31,9 @@ using anycast::common::load_node_config;
 
 namespace {
 
-const fs::path k_examples = fs::path(FLOCK_SOURCE_DIR) / "examples";
+using anycast::test::read_file;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+const fs::path k_examples = anycast::test::k_source_dir / "examples";
 
 void write_file(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
