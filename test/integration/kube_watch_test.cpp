@@ -100,6 +100,12 @@ struct Watching {
         watcher->start();
     }
     void start() { start(server.client_config()); }
+    // Started, listed and watching, with the initial "pods appeared" changes forgotten.
+    void start_synced() {
+        start();
+        wait_synced_and_watching();
+        changes.clear();
+    }
 
     void wait_synced_and_watching() {
         run_until(io, [&] { return watcher->synced() && server.open_watches() == 1; }, "list + watch");
@@ -142,9 +148,7 @@ TEST_CASE("a two-page list fills the cache, then the watch starts from the list'
 
 TEST_CASE("watch events of each type update the cache and fire only eligibility triggers", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
 
     // MODIFIED: Ready flips to false.
     auto a = make_pod("dns", "a", k_node, false, "10.255.53.53");
@@ -192,9 +196,7 @@ TEST_CASE("watch events of each type update the cache and fire only eligibility 
 
 TEST_CASE("a BOOKMARK moves the resume point without touching the cache", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
 
     w.server.change_elsewhere();
     w.server.change_elsewhere();
@@ -216,9 +218,7 @@ TEST_CASE("a BOOKMARK moves the resume point without touching the cache", "[kube
 
 TEST_CASE("a 410 ERROR event makes the client relist, and pods that vanished meanwhile are removed", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
 
     // While nobody watches: b is deleted and c becomes ready, then the history is compacted.
     w.server.go_away();
@@ -243,9 +243,7 @@ TEST_CASE("a 410 ERROR event makes the client relist, and pods that vanished mea
 
 TEST_CASE("while the apiserver is away the last known state stays; on return the watch resumes", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
     const auto rv_before = w.server.resource_version();
 
     w.server.go_away();
@@ -265,9 +263,7 @@ TEST_CASE("while the apiserver is away the last known state stays; on return the
 
 TEST_CASE("a stream cut mid-event resumes from the last resourceVersion and applies the event once", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
     const auto rv_before = w.server.resource_version();
 
     w.server.put_pod_cut_mid_event(make_pod("dns", "a", k_node, false, "10.255.53.53"));
@@ -284,9 +280,7 @@ TEST_CASE("a stream cut mid-event resumes from the last resourceVersion and appl
 
 TEST_CASE("malformed event lines are skipped with a log line and the stream goes on", "[kube]") {
     Watching w;
-    w.start();
-    w.wait_synced_and_watching();
-    w.changes.clear();
+    w.start_synced();
 
     w.server.send_raw("{this is not json\n");
     w.server.send_raw("{\"type\":\"ADDED\",\"object\":{\"metadata\":{}}}\n");
