@@ -2,18 +2,21 @@
 // share one io_context, driven here one handler at a time, as serve's loop would be.
 #include "reconciler/health.hpp"
 #include "reconciler/metrics.hpp"
+#include "reconciler/metrics_scrape.hpp"
 #include "reconciler/metrics_server.hpp"
 #include "test/support/netns.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 
 #include <optional>
 #include <string>
+#include <thread>
 
 using namespace anycast::reconciler;
 namespace asio = boost::asio;
@@ -310,4 +313,57 @@ TEST_CASE("a port already in use is an error naming the address", "[netns]") {
     CHECK_FALSE(second.listening());
     MetricsServer malformed(io, metrics.registry, health, options_for("localhost:9641"));
     CHECK_THROWS_AS(malformed.start(), std::invalid_argument);
+}
+
+TEST_CASE("fetch_metrics reads the endpoint, and names the address when nothing answers", "[netns]") {
+    anycast::test::PrivateNetns netns;
+    asio::io_context io;
+    Metrics metrics;
+    Health health;
+    metrics.routes_ipv6.set(3);
+    metrics.eligible_pods.set(4);
+    MetricsServer server(io, metrics.registry, health, options_for("127.0.0.1:0"));
+    REQUIRE(server.start());
+    const std::string listen = "127.0.0.1:" + std::to_string(server.port());
+
+    // fetch_metrics blocks (it is for the status command), so the server's loop runs on a
+    // thread of its own here; nothing touches the instruments meanwhile.
+    std::thread loop([&io] { io.run(); });
+    std::string body;
+    std::string error;
+    try {
+        body = fetch_metrics(listen, std::chrono::seconds(10));
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    asio::post(io, [&server] { server.stop(); });
+    loop.join();
+    INFO(error);
+    REQUIRE(error.empty());
+    const auto samples = parse_exposition(body);
+    CHECK(samples.at("flock_anycast_routes_installed{family=\"ipv6\"}") == 3);
+    CHECK(samples.at("flock_anycast_eligible_pods") == 4);
+
+    // The server is gone: connecting is refused.
+    try {
+        fetch_metrics(listen, std::chrono::seconds(10));
+        FAIL("no error");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()) == "scrape: connect to http://" + listen + "/metrics: Connection refused");
+    }
+    CHECK_THROWS_AS(fetch_metrics("", std::chrono::seconds(1)), std::runtime_error);
+}
+
+TEST_CASE("fetch_metrics gives up on an endpoint that accepts but never answers", "[netns]") {
+    anycast::test::PrivateNetns netns;
+    asio::io_context io;
+    // Listening, never accepting: the kernel completes the handshake, nobody answers.
+    tcp::acceptor silent(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const std::string listen = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+    try {
+        fetch_metrics(listen, std::chrono::milliseconds(200));
+        FAIL("no error");
+    } catch (const std::runtime_error& e) {
+        CHECK_THAT(e.what(), Catch::StartsWith("scrape: read the answer of http://" + listen + "/metrics: "));
+    }
 }

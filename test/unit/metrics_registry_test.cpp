@@ -2,6 +2,7 @@
 #include "reconciler/metrics.hpp"
 #include "reconciler/metrics_listen.hpp"
 #include "reconciler/metrics_registry.hpp"
+#include "reconciler/metrics_scrape.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -232,4 +233,28 @@ TEST_CASE("metrics.listen parses IPv4, bracketed IPv6 and empty, and names what 
     CHECK(message("127.0.0.1:65536") == "metrics.listen \"127.0.0.1:65536\": port is not a number from 0 to 65535");
     CHECK(message("127.0.0.1:") == "metrics.listen \"127.0.0.1:\": port is not a number from 0 to 65535");
     CHECK(message("[10.0.0.1]:80") == "metrics.listen \"[10.0.0.1]:80\": brackets are for IPv6 addresses");
+}
+
+TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
+    Metrics m;
+    m.routes_ipv4.set(2);
+    m.nexthops_ipv6.set(5);
+    m.record_pass(0.002, true, 1732450000);
+    const auto samples = parse_exposition(m.registry.render());
+    CHECK(samples.at("flock_anycast_routes_installed{family=\"ipv4\"}") == 2);
+    CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
+    CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
+    CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 2 + 3);
+
+    Registry odd;
+    odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);
+    odd.gauge("demo_inf", "x").set(std::numeric_limits<double>::infinity());
+    const auto parsed = parse_exposition(odd.render() + "demo_stamped 7 1732450000000\n");
+    CHECK(parsed.at("demo_odd{path=\"a } b \\\"c\\\" {\"}") == -1.5);
+    CHECK(std::isinf(parsed.at("demo_inf")));
+    CHECK(parsed.at("demo_stamped") == 7);
+    CHECK_THROWS_AS(parse_exposition("demo_no_value\n"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_exposition("demo{unclosed=\"x\" 1\n"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_exposition("demo one\n"), std::invalid_argument);
 }
