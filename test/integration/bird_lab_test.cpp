@@ -13,8 +13,6 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <signal.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -29,24 +27,6 @@ namespace {
 std::vector<Prefix> prefixes(std::initializer_list<std::string> texts) {
     std::vector<Prefix> out;
     for (const auto& text : texts) out.push_back(*Prefix::parse(text));
-    return out;
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-// Lines of an `ip monitor route` log that delete `prefix`.
-std::vector<std::string> deletions(const std::string& log, const std::string& prefix) {
-    std::vector<std::string> out;
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("Deleted ", 0) == 0 && line.find(" " + prefix + " ") != std::string::npos) out.push_back(line);
-        if (line.rfind("Deleted ", 0) == 0 && line.find(" " + prefix + "/") != std::string::npos) out.push_back(line);
-    }
     return out;
 }
 
@@ -117,11 +97,7 @@ TEST_CASE("BIRD announces a prefix exactly while it is in our table and the rend
     lab.set_node_route(a6, {0, 1});
     REQUIRE(settle([&] { return lab.node_bird_hops(a4) == 2 && lab.node_bird_hops(a6) == 2; }));
     {
-        const std::string monitor_log = lab.dir.file("router-monitor.log");
-        BackgroundProcess monitor({"ip", "-n", lab.router.name(), "monitor", "route"}, monitor_log);
-        // Wait until the monitor is subscribed: it must print a route we add now.
-        lab.router.exec("ip route add 192.0.2.77/32 dev r-n");
-        REQUIRE(wait_until([&] { return read_text(monitor_log).find("192.0.2.77") != std::string::npos; }));
+        RouteMonitorLog monitor(lab.router, lab.dir.file("router-monitor.log"));
 
         lab.set_node_route(a4, {1});
         lab.set_node_route(a6, {1});
@@ -131,11 +107,10 @@ TEST_CASE("BIRD announces a prefix exactly while it is in our table and the rend
         lab.set_node_route(probe2, {1});
         published(prefixes({a4, a6, probe, probe2}));
         REQUIRE(settle([&] { return lab.router_has(probe2); }));
-        monitor.stop(SIGTERM);
-        const std::string log = read_text(monitor_log);
+        const std::string log = monitor.stop();
         INFO(log);
-        CHECK(deletions(log, a4_host).empty());
-        CHECK(deletions(log, a6_host).empty());
+        CHECK(monitor_deletions(log, a4_host) == 0);
+        CHECK(monitor_deletions(log, a6_host) == 0);
         CHECK(lab.router_has(a4));
         CHECK(lab.router_has(a6));
     }

@@ -1,6 +1,11 @@
 #include "test/support/bird_lab.hpp"
 
+#include "common/ip_address.hpp"
+#include "common/record.hpp"
+#include "common/record_store.hpp"
 #include "test/support/process.hpp"
+
+#include <boost/json.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,6 +15,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,14 +30,6 @@ namespace anycast::test {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("read " + path + ": cannot open");
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 void write_text(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::trunc);
@@ -97,11 +95,42 @@ void BackgroundProcess::stop(int signal) {
     pid_ = -1;
 }
 
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("read " + path + ": cannot open");
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+int monitor_deletions(const std::string& log, const std::string& address) {
+    int count = 0;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+        // "Deleted 10.255.53.53 via 10.0.0.2 dev r-n proto bird metric 32"
+        if (line.rfind("Deleted " + address + " ", 0) == 0) ++count;
+    }
+    return count;
+}
+
 bool BackgroundProcess::alive() {
     if (pid_ <= 0) return false;
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
     return pid_ > 0;
+}
+
+RouteMonitorLog::RouteMonitorLog(const NamedNetns& ns, std::string log_path)
+    : log_path_(std::move(log_path)), process_({"ip", "-n", ns.name(), "monitor", "route"}, log_path_) {
+    ns.exec("ip route add 192.0.2.77/32 dev lo");
+    const bool subscribed = wait_until([&] { return read_text_file(log_path_).find("192.0.2.77") != std::string::npos; });
+    ns.exec("ip route del 192.0.2.77/32 dev lo");
+    if (!subscribed) throw std::runtime_error("ip monitor in " + ns.name() + " never reported the marker route");
+}
+
+std::string RouteMonitorLog::stop() {
+    process_.stop(SIGTERM);
+    return read_text_file(log_path_);
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds interval) {
@@ -114,7 +143,7 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds lim
 }
 
 std::string example_bird_config(const std::string& name, const std::string& dir, const std::string& log_name) {
-    std::string text = read_text(std::string(FLOCK_SOURCE_DIR) + "/examples/bird/" + name);
+    std::string text = read_text_file(std::string(FLOCK_SOURCE_DIR) + "/examples/bird/" + name);
     replace_all(text, "\"/etc/bird/", "\"" + dir + "/");
     replace_all(text, "log syslog all;", "log \"" + dir + "/" + log_name + "\" all;");
     return text;
@@ -141,11 +170,11 @@ void BirdDaemon::start() {
     const bool up = wait_until([&] {
         int status = 0;
         if (::waitpid(process_->pid(), &status, WNOHANG) == process_->pid()) {
-            throw std::runtime_error("BIRD exited at start (" + config_ + "):\n" + read_text(log_));
+            throw std::runtime_error("BIRD exited at start (" + config_ + "):\n" + read_text_file(log_));
         }
         return run_process({"birdc", "-s", socket_, "show status"}).exit_code == 0;
     });
-    if (!up) throw std::runtime_error("BIRD control socket " + socket_ + " never answered:\n" + read_text(log_));
+    if (!up) throw std::runtime_error("BIRD control socket " + socket_ + " never answered:\n" + read_text_file(log_));
 }
 
 void BirdDaemon::kill_hard() {
@@ -266,6 +295,57 @@ int BirdLab::node_bird_hops(const std::string& prefix) const {
         if (line.find("via ") != std::string::npos) ++hops;
     }
     return hops;
+}
+
+void BirdLab::prepare_serve() {
+    namespace json = boost::json;
+    using common::IpAddress;
+    const std::string state_dir = dir.file("state");
+    common::RecordStore store(state_dir);
+    for (std::size_t i = 0; i < pods.size(); ++i) {
+        const auto& pod = pods[i];
+        common::Record record;
+        record.network = "lab";
+        record.container_id = "c" + std::to_string(i + 1);
+        record.ifname = "eth0";
+        record.netns = pod.ns->path();
+        record.pod = {"dns", "pod-" + std::to_string(i + 1), ""};
+        record.ips = {*IpAddress::parse(anycast_v4), *IpAddress::parse(anycast_v6)};
+        record.nexthops = {{common::Family::v4, *IpAddress::parse(pod.v4), pod.node_iface},
+                           {common::Family::v6, *IpAddress::parse(pod.v6), pod.node_iface}};
+        record.created = "2026-11-24T10:00:00Z";
+        store.put(record);
+    }
+    set_readiness(std::vector<LabPodState>(pods.size(), LabPodState{false, false}));
+    const json::object config{
+        {"node", "lab-node"},
+        {"stateDir", state_dir},
+        {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16", "fd00:255::/48"}}}},
+        {"routes", json::object{{"protocol", protocol}, {"table", table}, {"rulePriority", 1000}}},
+        {"readiness", json::object{{"source", "file"}, {"file", dir.file("pods.json")}}},
+        {"bird", json::object{{"enabled", true}, {"fragment", fragment_path}, {"socket", node_bird->socket()}}},
+        {"metrics", json::object{{"listen", ""}}},
+        {"resyncSeconds", 3600}};
+    write_text(dir.file("config.json"), json::serialize(config));
+}
+
+void BirdLab::set_readiness(const std::vector<LabPodState>& states) const {
+    boost::json::array list;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+        list.push_back(boost::json::object{{"namespace", "dns"}, {"name", "pod-" + std::to_string(i + 1)}, {"uid", ""},
+                                           {"ready", states[i].ready}, {"deleting", states[i].deleting}});
+    }
+    // serve watches the file with inotify: it must never see a half-written one.
+    const std::string path = dir.file("pods.json");
+    write_text(path + ".tmp", boost::json::serialize(list));
+    if (::rename((path + ".tmp").c_str(), path.c_str()) != 0) fail("rename " + path);
+}
+
+std::unique_ptr<BackgroundProcess> BirdLab::start_serve() const {
+    return std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"ip", "netns", "exec", node.name(), flock_binary(), "serve", "--config",
+                                 dir.file("config.json")},
+        dir.file("serve.log"));
 }
 
 }  // namespace anycast::test

@@ -52,10 +52,28 @@ private:
     pid_t pid_ = -1;
 };
 
+// `ip monitor route` in a namespace, logging to `log_path`; ready when constructed (a marker
+// route added after the start has shown up in the log).
+class RouteMonitorLog {
+public:
+    RouteMonitorLog(const NamedNetns& ns, std::string log_path);
+    // Stops the monitor and returns everything it saw.
+    std::string stop();
+
+private:
+    std::string log_path_;
+    BackgroundProcess process_;
+};
+
 // Polls `done` every `interval` until it holds or `limit` passes; returns the last result.
 // A bound for things that take real time (BGP takes ~4 s to come up), not a timed assertion.
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(30),
                 std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+
+// The whole file; throws when it cannot be opened.
+std::string read_text_file(const std::string& path);
+// How many lines of an `ip monitor route` log delete a route to `address` ("10.255.53.53").
+int monitor_deletions(const std::string& log, const std::string& address);
 
 // The text of examples/bird/<name> made runnable in `dir`: /etc/bird/ paths point into `dir`
 // and BIRD logs to <dir>/<log_name> instead of syslog.
@@ -82,6 +100,12 @@ public:
 private:
     std::string netns_, socket_, config_, pid_file_, log_;
     std::unique_ptr<BackgroundProcess> process_;
+};
+
+// A pod's readiness as serve's `file` source reads it (pods.json).
+struct LabPodState {
+    bool ready;
+    bool deleting;
 };
 
 struct LabPod {
@@ -123,6 +147,16 @@ public:
     void set_node_route(const std::string& prefix, const std::vector<int>& pod_indexes);
     // The number of next hops BIRD learnt for `prefix` into flock4/flock6 (0: not learnt).
     int node_bird_hops(const std::string& prefix) const;
+
+    // serve beside the node's BIRD (issue 7 item 5): a node config using the `file`
+    // readiness source and this lab's include and socket, one record per pod ("pod-1",
+    // "pod-2" in namespace dns, both anycast addresses), and all pods not ready.
+    void prepare_serve();
+    // Rewrites pods.json atomically: states[i] is pod i's.
+    void set_readiness(const std::vector<LabPodState>& states) const;
+    // `ip netns exec <node> flock-anycast serve --config <dir>/config.json`, logging to
+    // <dir>/serve.log.
+    std::unique_ptr<BackgroundProcess> start_serve() const;
 };
 
 }  // namespace anycast::test
