@@ -272,12 +272,8 @@ TEST_CASE("connections beyond the limit are closed at once", "[netns]") {
 }
 
 TEST_CASE("stop closes the listener and open connections; an empty listen disables the endpoint", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
-    MetricsServer server(io, metrics.registry, health, options_for("[::1]:0"));
-    REQUIRE(server.start());
+    Endpoint endpoint(options_for("[::1]:0"));
+    auto& [netns, io, metrics, health, server] = endpoint;
     const auto port = server.port();
     Client client(io, "::1", port);
     CHECK(client.get("/healthz").status == 200);
@@ -296,12 +292,8 @@ TEST_CASE("stop closes the listener and open connections; an empty listen disabl
 }
 
 TEST_CASE("a port already in use is an error naming the address", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
-    MetricsServer first(io, metrics.registry, health, options_for("127.0.0.1:0"));
-    REQUIRE(first.start());
+    Endpoint endpoint(options_for("127.0.0.1:0"));
+    auto& [netns, io, metrics, health, first] = endpoint;
     const std::string taken = "127.0.0.1:" + std::to_string(first.port());
     MetricsServer second(io, metrics.registry, health, options_for(taken));
     try {
@@ -316,14 +308,10 @@ TEST_CASE("a port already in use is an error naming the address", "[netns]") {
 }
 
 TEST_CASE("fetch_metrics reads the endpoint, and names the address when nothing answers", "[netns]") {
-    anycast::test::PrivateNetns netns;
-    asio::io_context io;
-    Metrics metrics;
-    Health health;
+    Endpoint endpoint(options_for("127.0.0.1:0"));
+    auto& [netns, io, metrics, health, server] = endpoint;
     metrics.routes_ipv6.set(3);
     metrics.eligible_pods.set(4);
-    MetricsServer server(io, metrics.registry, health, options_for("127.0.0.1:0"));
-    REQUIRE(server.start());
     const std::string listen = "127.0.0.1:" + std::to_string(server.port());
 
     // fetch_metrics blocks (it is for the status command), so the server's loop runs on a
