@@ -5,6 +5,8 @@
 #include "reconciler/bird_reloader.hpp"
 #include "reconciler/bird_render.hpp"
 
+#include "test/support/bird_lab.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +27,8 @@ using stream = asio::local::stream_protocol;
 using namespace std::chrono_literals;
 using namespace anycast::reconciler;
 using anycast::common::Prefix;
+using anycast::test::read_text_file;
+using anycast::test::TempDir;
 
 namespace {
 
@@ -105,17 +109,6 @@ private:
     std::vector<std::shared_ptr<Conn>> connections_;
 };
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string templ = (std::filesystem::temp_directory_path() / "flock-bird-XXXXXX").string();
-        REQUIRE(::mkdtemp(templ.data()) != nullptr);
-        path = templ;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string file(const char* name) const { return (path / name).string(); }
-};
-
 // Runs the loop until `done` holds; the limit only stops a broken test from hanging.
 template <typename Pred>
 bool run_until(asio::io_context& io, Pred done) {
@@ -140,13 +133,6 @@ CommandResult run_command(asio::io_context& io, BirdControlClient& client, const
     });
     REQUIRE(run_until(io, [&] { return result.finished; }));
     return result;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
 }
 
 const BirdReloadOptions k_fast_retry{1ms, 20ms};
@@ -376,7 +362,7 @@ TEST_CASE("the publisher writes the rendered set and reloads only on a change", 
     const std::vector<Prefix> two{*Prefix::parse("10.255.53.53/32"), *Prefix::parse("fd00:255::53/128")};
 
     publisher.publish(one);
-    CHECK(read_file(fragment) == render_bird_sets(one));
+    CHECK(read_text_file(fragment) == render_bird_sets(one));
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 1; }));
 
     publisher.publish(one);  // unchanged: no reload
@@ -385,11 +371,11 @@ TEST_CASE("the publisher writes the rendered set and reloads only on a change", 
 
     publisher.publish(two);
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 2; }));
-    CHECK(read_file(fragment) == render_bird_sets(two));
+    CHECK(read_text_file(fragment) == render_bird_sets(two));
 
     publisher.publish({});
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 3; }));
-    CHECK(read_file(fragment).find("define FLOCK_ANYCAST_V4 = [ ];") != std::string::npos);
+    CHECK(read_text_file(fragment).find("define FLOCK_ANYCAST_V4 = [ ];") != std::string::npos);
     CHECK(bird.commands.size() == 3);
 }
 
@@ -412,7 +398,7 @@ TEST_CASE("a burst of publishes makes one reload of the latest set", "[unit][bir
     BirdPublisher publisher(io, BirdPublisherSettings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry});
     // What BIRD would read at `configure` time.
     std::vector<std::string> seen_by_bird;
-    bird.on_command = [&](const std::string&) { seen_by_bird.push_back(read_file(fragment)); };
+    bird.on_command = [&](const std::string&) { seen_by_bird.push_back(read_text_file(fragment)); };
     std::vector<Prefix> set;
     for (int i = 1; i <= 20; ++i) {
         set.push_back(*Prefix::parse("10.255.0." + std::to_string(i) + "/32"));
@@ -428,15 +414,15 @@ TEST_CASE("a failed write does not reload and the next publish writes again", "[
     asio::io_context io;
     TempDir dir;
     ScriptedBird bird(io, dir.file("bird.ctl"));
-    const std::string fragment = (dir.path / "sub" / "flock-anycast.conf").string();
+    const std::string fragment = (std::filesystem::path(dir.path()) / "sub" / "flock-anycast.conf").string();
     BirdPublisher publisher(io, BirdPublisherSettings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry});
     const std::vector<Prefix> one{*Prefix::parse("10.255.53.53/32")};
     publisher.publish(one);
     CHECK_FALSE(publisher.last_write_ok());
     CHECK_FALSE(publisher.reloader().busy());
-    std::filesystem::create_directory(dir.path / "sub");
+    std::filesystem::create_directory(std::filesystem::path(dir.path()) / "sub");
     publisher.publish(one);
     CHECK(publisher.last_write_ok());
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 1; }));
-    CHECK(read_file(fragment) == render_bird_sets(one));
+    CHECK(read_text_file(fragment) == render_bird_sets(one));
 }

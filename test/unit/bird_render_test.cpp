@@ -3,6 +3,8 @@
 #include "reconciler/bird_fragment_file.hpp"
 #include "reconciler/bird_render.hpp"
 
+#include "test/support/bird_lab.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -13,6 +15,8 @@
 #include <sstream>
 
 using anycast::common::Prefix;
+using anycast::test::read_text_file;
+using anycast::test::TempDir;
 using anycast::reconciler::render_bird_sets;
 using anycast::reconciler::write_file_if_changed;
 
@@ -27,23 +31,6 @@ std::vector<Prefix> prefixes(std::initializer_list<const char*> texts) {
 const std::string k_header =
     "# Written by flock-anycast serve: the anycast prefixes it has routes for.\n"
     "# Do not edit; it is rewritten on every change and read by flock.conf.\n";
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string templ = (std::filesystem::temp_directory_path() / "flock-bird-XXXXXX").string();
-        REQUIRE(::mkdtemp(templ.data()) != nullptr);
-        path = templ;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
@@ -81,23 +68,23 @@ TEST_CASE("the same set in any order renders the same bytes", "[unit][bird]") {
 
 TEST_CASE("the include is written only when its text changes", "[unit][bird]") {
     TempDir dir;
-    const std::string path = (dir.path / "flock-anycast.conf").string();
+    const std::string path = (std::filesystem::path(dir.path()) / "flock-anycast.conf").string();
     CHECK(write_file_if_changed(path, "one\n"));
-    CHECK(read_file(path) == "one\n");
+    CHECK(read_text_file(path) == "one\n");
     CHECK_FALSE(write_file_if_changed(path, "one\n"));
     CHECK(write_file_if_changed(path, "two\n"));
-    CHECK(read_file(path) == "two\n");
+    CHECK(read_text_file(path) == "two\n");
 
     struct stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0644);  // Debian's BIRD runs as user bird
     // No temp files left behind.
-    CHECK(std::distance(std::filesystem::directory_iterator(dir.path), std::filesystem::directory_iterator()) == 1);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 1);
 }
 
 TEST_CASE("a write into a missing directory fails naming the path", "[unit][bird]") {
     TempDir dir;
-    const std::string path = (dir.path / "missing" / "flock-anycast.conf").string();
+    const std::string path = (std::filesystem::path(dir.path()) / "missing" / "flock-anycast.conf").string();
     try {
         write_file_if_changed(path, "x\n");
         FAIL("no error");
