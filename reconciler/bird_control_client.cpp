@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/un.h>
+
 #include <memory>
 
 namespace anycast::reconciler {
@@ -33,6 +35,11 @@ public:
             error_code ignored;
             self->socket_.close(ignored);
         });
+        // A path longer than sun_path makes the endpoint throw: report it like any failure
+        // instead of letting it escape into the event loop.
+        if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+            return finish(make_error_code(boost::system::errc::filename_too_long));
+        }
         socket_.async_connect(stream::endpoint(path), [self = shared_from_this()](const error_code& ec) {
             if (ec) return self->finish(ec);
             self->read_reply(&Session::on_greeting);

@@ -171,6 +171,10 @@ TEST_CASE("the client reports transport failures as errors", "[unit][bird]") {
         const auto result = run_command(io, client, "configure");
         CHECK(result.error == boost::system::errc::no_such_file_or_directory);
     }
+    SECTION("a socket path too long for sun_path") {
+        BirdControlClient client(io, "/" + std::string(200, 'x'), 2s);
+        CHECK(run_command(io, client, "configure").error == boost::system::errc::filename_too_long);
+    }
     SECTION("a greeting other than 0001") {
         Exchange busy;
         busy.greeting = "8003 Too many clients\n";
