@@ -90,13 +90,17 @@ void Server::start_inputs() {
 
 void Server::start_records_watch() {
     store_ = std::make_unique<common::RecordStore>(config_.state_dir);
+    records_dirty_ = true;
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
     store_->check_usable();
     records_watch_ = std::make_unique<InotifyWatch>(
         io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
         [this](std::string_view name, std::uint32_t mask) {
             // The store writes temp files elsewhere and renames them in; only *.json counts.
-            if ((mask & IN_Q_OVERFLOW) != 0 || name.ends_with(".json")) trigger_.request("records");
+            if ((mask & IN_Q_OVERFLOW) != 0 || name.ends_with(".json")) {
+                records_dirty_ = true;
+                trigger_.request("records");
+            }
         });
 }
 
@@ -161,6 +165,7 @@ void Server::arm_resync() {
     resync_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;  // cancelled by a reload re-arming it
         ++counters_.resyncs;
+        records_dirty_ = true;
         trigger_.request("resync");
         arm_resync();
     });
@@ -173,7 +178,9 @@ void Server::schedule_retry() {
                                                            std::chrono::seconds(config_.resync_seconds));
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) trigger_.request("retry");
+        if (ec) return;
+        records_dirty_ = true;
+        trigger_.request("retry");
     });
 }
 
@@ -209,7 +216,11 @@ void Server::pass(const std::set<std::string>& reasons) {
     const auto started = std::chrono::steady_clock::now();
     ++counters_.passes;
     try {
-        const std::vector<common::Record> records = store_->list();
+        if (records_dirty_) {
+            records_ = store_->list();
+            records_dirty_ = false;
+        }
+        const std::vector<common::Record>& records = records_;
         const Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
         referenced_ifaces_.clear();
         for (const auto& route : resolved.routes) {
@@ -299,6 +310,7 @@ void Server::reload_config() {
     }
     resync_timer_.cancel();
     arm_resync();
+    records_dirty_ = true;
     trigger_.request("reload");
 }
 

@@ -84,6 +84,11 @@ private:
     std::set<std::string> referenced_ifaces_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
     std::set<std::string> logged_skips_;
+    // The records as last listed; re-listed only when inotify (or a resync, reload or retry)
+    // says they may have changed: a readiness flip or kernel event then costs no directory
+    // scan of thousands of files.
+    std::vector<common::Record> records_;
+    bool records_dirty_ = true;
     bool waiting_logged_ = false;
     int retry_failures_ = 0;
 };
