@@ -69,7 +69,12 @@ void build_route_message(MessageBuilder& message, const Route& route) {
     // A delete names destination, table and protocol only: it removes the route with
     // whatever hops it has now (IPv6 then drops all siblings of a multipath route).
     if (remove) return;
+    // Every hop is "onlink": the gateway is a pod reached through that very interface, often a
+    // /32 link route (ptp, Calico-style). Without the flag BIRD's kernel protocol rejects the
+    // route ("KRT: Received route ... with strange next-hop") and never announces it;
+    // measured with BIRD 2.0.12, see docs/design-notes.md.
     if (route.hops.size() == 1) {
+        header.rtm_flags |= RTNH_F_ONLINK;
         message.put_address(RTA_GATEWAY, route.hops.front().gateway);
         message.put_u32(RTA_OIF, static_cast<std::uint32_t>(route.hops.front().ifindex));
     } else if (!route.hops.empty()) {
@@ -77,6 +82,7 @@ void build_route_message(MessageBuilder& message, const Route& route) {
         for (const auto& hop : route.hops) {
             auto* record = static_cast<rtnexthop*>(message.reserve(sizeof(rtnexthop)));
             record->rtnh_ifindex = hop.ifindex;
+            record->rtnh_flags = RTNH_F_ONLINK;
             message.put_address(RTA_GATEWAY, hop.gateway);
             record->rtnh_len = static_cast<unsigned short>(message.length_since(record));
         }

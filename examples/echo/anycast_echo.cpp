@@ -43,7 +43,7 @@ std::string ask_once(asio::io_context& io, const udp::endpoint& target, std::chr
     });
     boost::system::error_code ec;
     socket.send_to(asio::buffer("ping", 4), target, 0, ec);
-    if (ec) return "unreachable";
+    if (ec) return "no-route";
     io.restart();
     io.run_for(timeout);
     return answer;
