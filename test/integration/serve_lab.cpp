@@ -42,6 +42,16 @@ ServePod& ServeLab::add_pod(int index) {
     return pods.back();
 }
 
+void ServeLab::add_ready_pods(int n) {
+    std::vector<common::PodState> states;
+    for (int i = 1; i <= n; ++i) {
+        const auto& pod = add_pod(i);
+        write_record(pod);
+        states.push_back(ready(pod));
+    }
+    set_pods(states);
+}
+
 void ServeLab::make_link(const ServePod& pod) {
     make_veth(pod.host_end, "eth0", pod.ns->name());
     pod.ns->exec("ip addr add " + pod.v4 + "/32 dev eth0 && ip -6 addr add " + pod.v6 + "/128 dev eth0 nodad");
@@ -119,6 +129,21 @@ std::vector<std::string> ServeLab::hops(const std::string& destination) {
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
+}
+
+bool ServeLab::routed_via(const std::vector<const ServePod*>& via) {
+    std::vector<std::string> v4, v6;
+    for (const auto* pod : via) {
+        v4.push_back(pod->v4);
+        v6.push_back(pod->v6);
+    }
+    std::sort(v4.begin(), v4.end());
+    std::sort(v6.begin(), v6.end());
+    return hops(anycast_v4) == v4 && hops(anycast_v6) == v6;
+}
+
+bool ServeLab::wait_routed_via(const std::vector<const ServePod*>& via) const {
+    return wait_until([&] { return routed_via(via); });
 }
 
 std::string ServeLab::log() const {

@@ -45,6 +45,8 @@ public:
 
     // A veth pod with index i: 10.0.0.(10+i), fd00::(10+i), host routes to them on the veth.
     ServePod& add_pod(int index);
+    // Adds pods 1..n, writes their records and marks them all ready in the readiness file.
+    void add_ready_pods(int n);
     // (Re)creates the pod's veth pair and host routes, e.g. after it was deleted.
     void make_link(const ServePod& pod);
     void write_record(const ServePod& pod, const std::vector<std::string>& ips = {anycast_v4, anycast_v6});
@@ -67,6 +69,10 @@ public:
     static std::string v6_route();
     // The next hops (pod IPs) of our route to `destination`, sorted; empty when absent.
     static std::vector<std::string> hops(const std::string& destination);
+
+    // Our routes to both anycast IPs have exactly these pods as next hops.
+    static bool routed_via(const std::vector<const ServePod*>& via);
+    bool wait_routed_via(const std::vector<const ServePod*>& via) const;
 
     std::string log() const;
     // Waits for a log line containing `text` (serve logs passes at debug level with logLevel debug).

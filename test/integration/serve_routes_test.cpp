@@ -23,8 +23,7 @@ TEST_CASE("serve installs the route once the pod is marked ready in the readines
     CHECK(lab.routes().empty());
 
     lab.set_pods({ServeLab::ready(a)});
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6}; }));
+    REQUIRE(lab.wait_routed_via({&a}));
     CHECK(ServeLab::v4_route().find("proto 241") != std::string::npos);
     // The rule that makes the kernel consult our table, for both families.
     CHECK(sh("ip -4 rule show priority 1000").find("lookup 241") != std::string::npos);
@@ -35,20 +34,16 @@ TEST_CASE("serve keeps one multipath route for ready pods, drops a deleting pod'
           "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    auto& b = lab.add_pod(2);
-    lab.write_record(a);
-    lab.write_record(b);
-    lab.set_pods({ServeLab::ready(a), ServeLab::ready(b)});
+    lab.add_ready_pods(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
     auto serve = lab.start_serve();
     INFO(lab.log());
 
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4}; }));
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6, b.v6}; }));
+    REQUIRE(lab.wait_routed_via({&a, &b}));
 
     lab.set_pods({ServeLab::ready(a), ServeLab::deleting(b)});
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6}; }));
+    REQUIRE(lab.wait_routed_via({&a}));
 
     lab.set_pods({ServeLab::not_ready(a), ServeLab::deleting(b)});
     REQUIRE(wait_until([&] { return lab.routes().empty(); }));
@@ -57,11 +52,9 @@ TEST_CASE("serve keeps one multipath route for ready pods, drops a deleting pod'
 TEST_CASE("serve removes the route when the pod's record is removed", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    auto& b = lab.add_pod(2);
-    lab.write_record(a);
-    lab.write_record(b);
-    lab.set_pods({ServeLab::ready(a), ServeLab::ready(b)});
+    lab.add_ready_pods(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
     auto serve = lab.start_serve();
     INFO(lab.log());
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4}; }));
@@ -76,9 +69,8 @@ TEST_CASE("serve repairs an external delete of its route through the netlink mon
           "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab(3600);  // the periodic resync cannot be what repairs it
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
     auto serve = lab.start_serve();
     INFO(lab.log());
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
@@ -94,11 +86,9 @@ TEST_CASE("serve repairs an external delete of its route through the netlink mon
 TEST_CASE("serve puts the route back when a pod's veth is deleted and re-created", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab(3600);
-    auto& a = lab.add_pod(1);
-    auto& b = lab.add_pod(2);
-    lab.write_record(a);
-    lab.write_record(b);
-    lab.set_pods({ServeLab::ready(a), ServeLab::ready(b)});
+    lab.add_ready_pods(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
     auto serve = lab.start_serve();
     INFO(lab.log());
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4}; }));
@@ -108,8 +98,7 @@ TEST_CASE("serve puts the route back when a pod's veth is deleted and re-created
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{b.v6}; }));
 
     lab.make_link(a);
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4}; }));
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6, b.v6}; }));
+    REQUIRE(lab.wait_routed_via({&a, &b}));
 }
 
 TEST_CASE("serve leaves routes of other protocols on the same prefixes untouched", "[netns][serve]") {
@@ -140,16 +129,13 @@ TEST_CASE("serve leaves routes of other protocols on the same prefixes untouched
 TEST_CASE("serve restarted adopts correct routes without delete or add, and removes stale ones", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    auto& b = lab.add_pod(2);
-    lab.write_record(a);
-    lab.write_record(b);
-    lab.set_pods({ServeLab::ready(a), ServeLab::ready(b)});
+    lab.add_ready_pods(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
     {
         auto first = lab.start_serve();
         INFO(lab.log());
-        REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4}; }));
-        REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6, b.v6}; }));
+        REQUIRE(lab.wait_routed_via({&a, &b}));
         first->stop(SIGTERM);
     }
     // SIGTERM left the routes; a stale route of ours appears while serve is down.
@@ -166,16 +152,14 @@ TEST_CASE("serve restarted adopts correct routes without delete or add, and remo
     CHECK(events.added == 0);
     CHECK(events.deleted == 1);
     CHECK(events.seen == std::vector<std::string>{"deleted 10.255.99.99/32"});
-    CHECK(ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4});
-    CHECK(ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6, b.v6});
+    CHECK(ServeLab::routed_via({&a, &b}));
 }
 
 TEST_CASE("SIGTERM leaves serve's routes in place; --withdraw-on-exit removes them", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
     const auto installed = [&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; };
 
     SECTION("plain SIGTERM") {
@@ -199,14 +183,12 @@ TEST_CASE("SIGTERM leaves serve's routes in place; --withdraw-on-exit removes th
 TEST_CASE("cleanup removes every route of ours and the rules, and nothing else", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
     {
         auto serve = lab.start_serve();
         INFO(lab.log());
-        REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6}; }));
-        REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
+        REQUIRE(lab.wait_routed_via({&a}));
     }
     sh("ip route add 10.255.60.1/32 via " + a.v4 + " dev " + a.host_end + " table 241 proto static");
     const auto result = run_process({flock_binary(), "cleanup", "--config", lab.config_path()});
@@ -222,9 +204,7 @@ TEST_CASE("cleanup removes every route of ours and the rules, and nothing else",
 TEST_CASE("serve --dry-run logs what it would change and writes nothing", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
     auto serve = lab.start_serve({"--dry-run"});
     INFO(lab.log());
     REQUIRE(lab.wait_log("dry run: would change route"));
@@ -236,9 +216,8 @@ TEST_CASE("serve --dry-run logs what it would change and writes nothing", "[netn
 TEST_CASE("a malformed readiness file keeps the last good pod states and is logged once", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
     auto serve = lab.start_serve();
     INFO(lab.log());
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
@@ -260,9 +239,8 @@ TEST_CASE("a malformed readiness file keeps the last good pod states and is logg
 TEST_CASE("SIGHUP reloads the config: a policy that no longer allows the IP withdraws its route", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    auto& a = lab.add_pod(1);
-    lab.write_record(a);
-    lab.set_pods({ServeLab::ready(a)});
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
     auto serve = lab.start_serve();
     INFO(lab.log());
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
