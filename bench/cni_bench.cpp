@@ -107,6 +107,7 @@ int main(int argc, char** argv) try {
 
     std::vector<Series> ours(state_dirs.size());
     Series reference;
+    Series floor;  // exec of /bin/true: what any plugin pays before doing anything
     // Warm-up (page cache, first directory creation), not counted.
     for (int i = -3; i < iterations; ++i) {
         for (std::size_t d = 0; d < state_dirs.size(); ++d) {
@@ -121,6 +122,9 @@ int main(int argc, char** argv) try {
         lo_env["CNI_COMMAND"] = "DEL";
         const Sample del = run_once(k_loopback, lo_env, loopback_config);
         if (i >= 0) reference.record(add, del);
+        const Sample true_add = run_once("/bin/true", lo_env, loopback_config);
+        const Sample true_del = run_once("/bin/true", lo_env, loopback_config);
+        if (i >= 0) floor.record(true_add, true_del);
     }
     for (const auto& dir : state_dirs) std::filesystem::remove_all(dir);
 
@@ -138,6 +142,7 @@ int main(int argc, char** argv) try {
     std::printf("CNI exec time, median of %d each (ms; cpu = user+sys of the plugin), same run, interleaved\n",
                 iterations);
     report("Debian loopback (Go, reference)", reference);
+    report("/bin/true (exec floor)", floor);
     for (std::size_t d = 0; d < state_dirs.size(); ++d) {
         const std::string label = "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
         report(label.c_str(), ours[d]);
