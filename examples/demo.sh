@@ -206,6 +206,11 @@ wait_gone() {
   printf '  %-46s %5d ms\n' "$what" $(($(now_ms) - start))
 }
 
+# serve's Prometheus endpoint inside the node namespace, read with bash's /dev/tcp (no curl).
+scrape() {
+  in_node bash -c 'exec 3<>/dev/tcp/127.0.0.1/9641 && printf "GET /$0 HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$1"
+}
+
 hops() { in_node ip "$1" route show table 241 "$2" | grep -c 'via' || true; }
 show() {
   echo "  node  table 241: $(in_node ip -4 route show table 241 2>/dev/null | tr -s ' \n' ' ')"
@@ -237,6 +242,10 @@ set_pods pod-a:true:false pod-b:true:true pod-c:true:false
 wait_for "node route down to 2 next hops" '^2$' hops -4 $v4
 wait_for "node v6 route down to 2 next hops" '^2$' hops -6 $v6
 show
+
+echo "  metrics:"
+scrape metrics | grep -E '^flock_anycast_(routes_installed|nexthops|eligible_pods|records|reconcile_passes_total)' | sed 's/^/    /'
+echo "  /readyz: $(scrape readyz | tail -n 1)"
 
 bold "6. Agent restart: routes stay, nothing flaps"
 in_node ip monitor route >"$lab/node-monitor.log" 2>&1 &

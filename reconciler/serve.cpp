@@ -4,6 +4,7 @@
 #include "common/node_config_loader.hpp"
 #include "reconciler/kernel_routes.hpp"
 #include "reconciler/publisher_factory.hpp"
+#include "reconciler/serve_metrics.hpp"
 #include "reconciler/readiness_factory.hpp"
 #include "reconciler/resolve.hpp"
 #include "reconciler/route_diff.hpp"
@@ -75,11 +76,26 @@ int Server::run() {
     if (!options_.dry_run) ensure_rules(socket_, config_.routes);
     publisher_ = make_publisher(io_, config_, options_.dry_run);
     start_inputs();
+    start_metrics();
     arm_monitor();
     arm_signals();
     trigger_.request("start");
     io_.run();
     return exit_code_;
+}
+
+// A metrics endpoint that cannot listen is logged, not fatal: routes matter more than figures.
+void Server::start_metrics() {
+    MetricsServerOptions options;
+    options.listen = config_.metrics.listen;
+    metrics_server_ = std::make_unique<MetricsServer>(io_, metrics_.registry, health_, options);
+    try {
+        if (metrics_server_->start()) {
+            log::info("metrics endpoint listening", {kv("listen", config_.metrics.listen)});
+        }
+    } catch (const std::exception& e) {
+        log::error("metrics endpoint not started", {kv("listen", config_.metrics.listen), kv("error", e.what())});
+    }
 }
 
 void Server::start_inputs() {
@@ -208,6 +224,7 @@ void Server::log_skipped(const std::vector<Skipped>& skipped) {
 }
 
 void Server::pass(const std::set<std::string>& reasons) {
+    health_.set_readiness_synced(readiness_->synced(), "readiness source " + std::string(readiness_->name()) + " has not synced");
     if (!readiness_->synced()) {
         if (!waiting_logged_) log::info("waiting for the readiness source", {kv("source", readiness_->name())});
         waiting_logged_ = true;
@@ -272,8 +289,12 @@ void Server::pass(const std::set<std::string>& reasons) {
         } else {
             retry_failures_ = 0;
             counters_.last_success = std::chrono::system_clock::now();
+            health_.set_first_pass_done();
         }
+        observe_pass(metrics_, counters_, target_, outcome.errors, outcome.errors == 0);
     } catch (const std::exception& e) {
+        counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
+        observe_pass(metrics_, counters_, target_, 0, false);
         ++counters_.failed_passes;
         log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
         schedule_retry();

@@ -8,7 +8,10 @@
 #include "common/node_config.hpp"
 #include "common/record_store.hpp"
 #include "reconciler/desired_route.hpp"
+#include "reconciler/health.hpp"
 #include "reconciler/inotify_watch.hpp"
+#include "reconciler/metrics.hpp"
+#include "reconciler/metrics_server.hpp"
 #include "reconciler/pass_trigger.hpp"
 #include "reconciler/readiness_source.hpp"
 #include "reconciler/route_publisher.hpp"
@@ -49,6 +52,7 @@ public:
 
 private:
     void start_inputs();
+    void start_metrics();
     void start_records_watch();
     void start_readiness();
     void arm_monitor();
@@ -76,6 +80,9 @@ private:
     std::unique_ptr<ReadinessSource> readiness_;
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;
+    Metrics metrics_;
+    Health health_;
+    std::unique_ptr<MetricsServer> metrics_server_;
     int exit_code_ = 0;
 
     // What the last pass left: to tell our own changes echoed by the monitor from someone

@@ -137,6 +137,9 @@ TEST_CASE("a dump filtered on our protocol never returns routes of another proto
     CHECK(sh("ip -6 route show table 241 proto static").find("fd00:60::2") != std::string::npos);
 }
 
+// No interface has this index in a fresh namespace.
+constexpr int k_missing_ifindex = 999999;
+
 TEST_CASE("deleting a missing route is reported as not found, distinct from other errors", "[netns]") {
     PrivateNetns netns;
     Lab lab;
@@ -150,8 +153,10 @@ TEST_CASE("deleting a missing route is reported as not found, distinct from othe
                                                               {nl::RouteChange::Kind::remove, other_table}});
     CHECK(results == std::vector<int>{nl::k_not_found, nl::k_not_found, nl::k_not_found});
 
-    // A real error is an errno, not k_not_found: a gateway that is not on any link.
-    auto unreachable = lab.route("10.255.0.79/32", {nl::NextHop{ip("10.123.0.1"), lab.links[0]}});
+    // A real error is an errno, not k_not_found: a next hop on an interface that does not
+    // exist (every hop is onlink, docs/design-notes.md, so the kernel does not check that the
+    // gateway is on a subnet of the link).
+    auto unreachable = lab.route("10.255.0.79/32", {nl::NextHop{ip("10.123.0.1"), k_missing_ifindex}});
     const auto failed = nl::apply_route_changes(lab.socket, {{nl::RouteChange::Kind::replace, unreachable}});
     REQUIRE(failed.size() == 1);
     CHECK(failed[0] > 0);
@@ -161,13 +166,13 @@ TEST_CASE("deleting a missing route is reported as not found, distinct from othe
 TEST_CASE("a replace the kernel refuses throws naming the route and the kernel's reason", "[netns]") {
     PrivateNetns netns;
     Lab lab;
-    const auto route = lab.route("10.255.0.80/32", {nl::NextHop{ip("10.123.0.1"), lab.links[0]}});
+    const auto route = lab.route("10.255.0.80/32", {nl::NextHop{ip("10.123.0.1"), k_missing_ifindex}});
     try {
         nl::replace_route(lab.socket, route);
         FAIL("no error");
     } catch (const nl::NetlinkError& e) {
-        CHECK(e.error_number() == ENETUNREACH);
-        CHECK(e.request() == "RTM_NEWROUTE 10.255.0.80/32 table 241 via 10.123.0.1 dev " + std::to_string(lab.links[0]));
+        CHECK(e.error_number() == ENODEV);
+        CHECK(e.request() == "RTM_NEWROUTE 10.255.0.80/32 table 241 via 10.123.0.1 dev " + std::to_string(k_missing_ifindex));
         CHECK_FALSE(e.kernel_message().empty());
     }
 }
@@ -186,11 +191,12 @@ TEST_CASE("a batch with one bad request reports that one and applies all the oth
         expected.push_back(v4);
         expected.push_back(v6);
     }
-    // Gateways on no link: the kernel refuses these two, in the middle of the batch.
-    changes.insert(changes.begin() + 31,
-                   {nl::RouteChange::Kind::replace, lab.route("10.253.0.1/32", {nl::NextHop{ip("10.123.0.1"), lab.links[0]}})});
+    // Next hops on an interface that does not exist: the kernel refuses these two, in the
+    // middle of the batch.
+    changes.insert(changes.begin() + 31, {nl::RouteChange::Kind::replace,
+                                          lab.route("10.253.0.1/32", {nl::NextHop{ip("10.123.0.1"), k_missing_ifindex}})});
     changes.insert(changes.begin() + 61, {nl::RouteChange::Kind::replace,
-                                          lab.route("fd00:253::1/128", {nl::NextHop{ip("fd00:123::1"), lab.links[0]}})});
+                                          lab.route("fd00:253::1/128", {nl::NextHop{ip("fd00:123::1"), k_missing_ifindex}})});
     const auto results = nl::apply_route_changes(lab.socket, changes);
     REQUIRE(results.size() == changes.size());
     for (std::size_t i = 0; i < results.size(); ++i) {

@@ -1,0 +1,29 @@
+#include "reconciler/serve_metrics.hpp"
+
+#include <chrono>
+
+namespace anycast::reconciler {
+
+void observe_pass(Metrics& metrics, const ServeCounters& counters,
+                  const std::map<common::Prefix, common::netlink::Route>& installed, std::size_t netlink_errors,
+                  bool success) {
+    double routes[2] = {0, 0};
+    double hops[2] = {0, 0};
+    for (const auto& [prefix, route] : installed) {
+        const int slot = prefix.family() == common::Family::v4 ? 0 : 1;
+        routes[slot] += 1;
+        hops[slot] += static_cast<double>(route.hops.size());
+    }
+    metrics.routes_ipv4.set(routes[0]);
+    metrics.routes_ipv6.set(routes[1]);
+    metrics.nexthops_ipv4.set(hops[0]);
+    metrics.nexthops_ipv6.set(hops[1]);
+    metrics.records.set(static_cast<double>(counters.records));
+    metrics.eligible_pods.set(static_cast<double>(counters.eligible_records));
+    if (netlink_errors > 0) metrics.netlink_errors.inc(static_cast<double>(netlink_errors));
+    const double unix_now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics.record_pass(std::chrono::duration<double>(counters.last_pass_duration).count(), success, unix_now);
+}
+
+}  // namespace anycast::reconciler
