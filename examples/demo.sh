@@ -184,27 +184,22 @@ set_pods() {
   mv "$lab/pods.json.tmp" "$lab/pods.json"
 }
 
-# Waits (bounded) until `cmd` prints something matching `pattern`; prints the time it took.
-wait_for() {
-  local what=$1 pattern=$2 start limit; shift 2
+# Waits (bounded, 20 s) until `cmd` prints something matching `pattern` (wait_for) or no
+# longer does (wait_gone); prints the time it took.
+wait_match() {
+  local want=$1 what=$2 pattern=$3 start limit; shift 3
   start=$(now_ms) limit=$((start + 20000))
-  until "$@" 2>/dev/null | grep -Eq -- "$pattern"; do
+  while :; do
+    local found=absent
+    "$@" 2>/dev/null | grep -Eq -- "$pattern" && found=present
+    [[ $found == "$want" ]] && break
     if (($(now_ms) > limit)); then echo "  !! timed out waiting for: $what" >&2; return 1; fi
     sleep 0.005
   done
   printf '  %-46s %5d ms\n' "$what" $(($(now_ms) - start))
 }
-
-# Waits (bounded) until `cmd` no longer prints anything matching `pattern`.
-wait_gone() {
-  local what=$1 pattern=$2 start limit; shift 2
-  start=$(now_ms) limit=$((start + 20000))
-  while "$@" 2>/dev/null | grep -Eq -- "$pattern"; do
-    if (($(now_ms) > limit)); then echo "  !! timed out waiting for: $what" >&2; return 1; fi
-    sleep 0.005
-  done
-  printf '  %-46s %5d ms\n' "$what" $(($(now_ms) - start))
-}
+wait_for() { wait_match present "$@"; }
+wait_gone() { wait_match absent "$@"; }
 
 # serve's Prometheus endpoint inside the node namespace, read with bash's /dev/tcp (no curl).
 scrape() {
