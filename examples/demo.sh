@@ -166,8 +166,10 @@ done
 echo "  records: $(ls "$lab/state/records" | tr '\n' ' ')"
 
 # ---------------------------------------------------------------------------------------
+# Background processes are started with `ip netns exec` itself (not the in_node function, which
+# would run in a subshell) so $! is the process: ip netns exec execs into it.
 start_serve() {
-  in_node "$bin" serve --config "$lab/node.json" 2>>"$lab/serve.log" &
+  ip netns exec "$node" "$bin" serve --config "$lab/node.json" 2>>"$lab/serve.log" &
   echo $! >"$lab/serve.pid"
 }
 start_serve
@@ -243,9 +245,9 @@ scrape metrics | grep -E '^flock_anycast_(routes_installed|nexthops|eligible_pod
 echo "  /readyz: $(scrape readyz | tail -n 1)"
 
 bold "6. Agent restart: routes stay, nothing flaps"
-in_node ip monitor route >"$lab/node-monitor.log" 2>&1 &
+ip netns exec "$node" ip monitor route >"$lab/node-monitor.log" 2>&1 &
 echo $! >"$lab/monitor-node.pid"
-in_router ip monitor route >"$lab/router-monitor.log" 2>&1 &
+ip netns exec "$router" ip monitor route >"$lab/router-monitor.log" 2>&1 &
 echo $! >"$lab/monitor-router.pid"
 sleep 0.2
 kill -TERM "$(cat "$lab/serve.pid")"
@@ -254,7 +256,7 @@ echo "  serve stopped (SIGTERM): $(hops -4 $v4) next hops still installed"
 restart=$(now_ms)
 start_serve
 sleep 1.5
-echo "  serve restarted $(( $(now_ms) - restart )) ms ago; route changes seen meanwhile: node $(grep -c . "$lab/node-monitor.log" || true), router $(grep -c . "$lab/router-monitor.log" || true)"
+echo "  serve restarted $(( $(now_ms) - restart )) ms ago; anycast route changes seen meanwhile: node $(grep -cE "$v4|$v6" "$lab/node-monitor.log" || true), router $(grep -cE "$v4|$v6" "$lab/router-monitor.log" || true)"
 kill "$(cat "$lab/monitor-node.pid")" "$(cat "$lab/monitor-router.pid")" 2>/dev/null || true
 show
 

@@ -90,9 +90,7 @@ void Server::start_metrics() {
     options.listen = config_.metrics.listen;
     metrics_server_ = std::make_unique<MetricsServer>(io_, metrics_.registry, health_, options);
     try {
-        if (metrics_server_->start()) {
-            log::info("metrics endpoint listening", {kv("listen", config_.metrics.listen)});
-        }
+        metrics_server_->start();  // logs the address it listens on
     } catch (const std::exception& e) {
         log::error("metrics endpoint not started", {kv("listen", config_.metrics.listen), kv("error", e.what())});
     }
