@@ -40,6 +40,11 @@ struct Pipe {
 }  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+    // A child that exits without reading its stdin (/bin/true in a benchmark) must not kill
+    // the harness with SIGPIPE: the write fails with EPIPE instead, and the child itself
+    // starts with SIGPIPE at its default (spawn attribute below).
+    static const bool sigpipe_ignored = [] { return ::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+    (void)sigpipe_ignored;
     Pipe in, out, err;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -61,9 +66,18 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         envp = env_ptrs.data();
     }
 
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t default_signals;
+    sigemptyset(&default_signals);
+    sigaddset(&default_signals, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attributes, &default_signals);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+
     pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp);
+    const int rc = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), envp);
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     if (rc != 0) throw std::runtime_error("spawn " + argv[0] + ": " + std::strerror(rc));
     in.close_read();
     out.close_write();
