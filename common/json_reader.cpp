@@ -11,11 +11,11 @@ JsonError::JsonError(std::string path, std::string problem)
       path_(std::move(path)),
       problem_(std::move(problem)) {}
 
-json::value parse_json(std::string_view text, std::string_view what) {
+json::value parse_json(std::string_view text, std::string_view what, json::storage_ptr storage) {
     boost::system::error_code ec;
     json::parse_options options;
     options.max_depth = 64;
-    json::value value = json::parse(text, ec, {}, options);
+    json::value value = json::parse(text, ec, std::move(storage), options);
     if (ec) throw JsonError(std::string(what), "invalid JSON: " + ec.message());
     return value;
 }

@@ -27,8 +27,9 @@ private:
     std::string problem_;
 };
 
-// Parses text into a JSON value; JsonError (path = `what`) on a syntax error.
-boost::json::value parse_json(std::string_view text, std::string_view what);
+// Parses text into a JSON value; JsonError (path = `what`) on a syntax error. `storage`:
+// where the value's memory comes from (default: the heap).
+boost::json::value parse_json(std::string_view text, std::string_view what, boost::json::storage_ptr storage = {});
 
 // A view of one JSON value and where it sits in its document. Cheap to copy.
 class JsonReader {

@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,10 +56,35 @@ public:
     RecordStore(const RecordStore&) = delete;
     RecordStore& operator=(const RecordStore&) = delete;
 
+    // Identifies one version of a record file without reading it: a rename gives a new inode,
+    // an in-place rewrite new times.
+    struct FileStamp {
+        ino_t inode = 0;
+        off_t size = 0;
+        std::int64_t mtime_ns = 0;
+        std::int64_t ctime_ns = 0;
+        bool operator==(const FileStamp&) const = default;
+    };
+    struct ReadRecord {
+        Record record;
+        FileStamp stamp;  // of the file as it was read
+    };
+
     // Every parseable record, sorted by file name. Corrupt ones are quarantined and skipped.
-    // Takes no lock (renames are atomic). Cheap when called again: a file whose inode, size
-    // and times did not change since the last call on this object is not read again.
+    // Takes no lock (renames are atomic). Reads every file: for one-shot callers (GC, plan,
+    // status); serve keeps its records current file by file (reconciler/record_index.hpp).
     std::vector<Record> list();
+    // The names of the record files in records/, sorted; empty when the directory does not
+    // exist yet. One readdir, no stat: what is not a regular file is skipped when read.
+    std::vector<std::string> file_names();
+    // The stamp of one file of records/; nullopt when it is gone or not a regular file.
+    std::optional<FileStamp> stamp_of(const std::string& file_name);
+    // Reads one file of records/ by name; nullopt when it is gone or not a regular file. A
+    // file that does not parse is quarantined (after a re-check under the lock, since a
+    // writer may have replaced it) and nullopt returned.
+    std::optional<ReadRecord> read_named(const std::string& file_name);
+    // Whether `name` is a record file name (what scan() returns and inotify should count).
+    static bool is_record_file_name(std::string_view name);
 
     // The record of an attachment; nullopt when there is none. A file that does not parse
     // throws CorruptRecordError (left in place: the caller decides, see quarantine()).
@@ -97,20 +121,13 @@ private:
     void ensure_dirs();
     void clean_temp_files();
     void quarantine_file(const std::string& name, const std::string& problem);
-
-    struct CacheEntry {
-        ino_t inode = 0;
-        off_t size = 0;
-        std::int64_t mtime_ns = 0;
-        std::int64_t ctime_ns = 0;
-        Record record;
-    };
+    int records_dir_fd();  // -1 (errno ENOENT) while records/ does not exist
 
     std::string state_dir_;
     int lock_fd_ = -1;
+    int records_fd_ = -1;  // records/, for *at() calls: no path walk per file
     int lock_depth_ = 0;
     bool dirs_ready_ = false;
-    std::map<std::string, CacheEntry> cache_;  // by file name
 };
 
 }  // namespace anycast::common

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -39,25 +40,29 @@ bool eligible_in(const common::Record& record, const ReadinessSnapshot& pods,
     return why_ineligible(record, pods, index) == nullptr;
 }
 
-// The record's usable next hops of one family (bad ones are reported by check_nexthops).
-std::vector<DesiredHop> hops_of(const common::Record& record, common::Family family) {
-    std::vector<DesiredHop> hops;
-    for (const auto& hop : record.nexthops) {
-        if (hop.family != family) continue;
-        if (hop.via.family() != family) continue;  // reported in check_nexthops
-        if (hop.host_iface.empty()) continue;      // reported in check_nexthops
-        hops.push_back(DesiredHop{hop.via, hop.host_iface});
-    }
-    return hops;
+bool usable_hop(const common::NextHopRecord& hop, common::Family family) {
+    // Mismatched families and missing interfaces are reported by check_nexthops.
+    return hop.family == family && hop.via.family() == family && !hop.host_iface.empty();
 }
 
-void check_nexthops(const common::Record& record, const std::string& name, std::vector<Skipped>& skipped) {
+bool has_hop(const common::Record& record, common::Family family) {
+    return std::any_of(record.nexthops.begin(), record.nexthops.end(),
+                       [family](const auto& hop) { return usable_hop(hop, family); });
+}
+
+void add_hops(const common::Record& record, common::Family family, std::set<DesiredHop>& hops) {
+    for (const auto& hop : record.nexthops) {
+        if (usable_hop(hop, family)) hops.insert(DesiredHop{hop.via, hop.host_iface});
+    }
+}
+
+void check_nexthops(const common::Record& record, std::vector<Skipped>& skipped) {
     for (const auto& hop : record.nexthops) {
         if (hop.via.family() != hop.family) {
-            skipped.push_back({name, fmt::format("next hop {} is not of family {}", hop.via.to_string(),
+            skipped.push_back({record_name(record), fmt::format("next hop {} is not of family {}", hop.via.to_string(),
                                                  common::family_number(hop.family))});
         } else if (hop.host_iface.empty()) {
-            skipped.push_back({name, fmt::format("next hop {} has no hostIface", hop.via.to_string())});
+            skipped.push_back({record_name(record), fmt::format("next hop {} has no hostIface", hop.via.to_string())});
         }
     }
 }
@@ -77,40 +82,39 @@ std::string ineligibility(const common::Record& record, const ReadinessSnapshot&
     return why == nullptr ? std::string() : std::string(why);
 }
 
-Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
+Resolved resolve(std::span<const common::Record* const> records, const ReadinessSnapshot& pods,
                  const common::Policy& policy) {
     Resolved out;
     const auto index = index_pods(pods);
     std::map<common::Prefix, std::set<DesiredHop>> routes;
 
-    for (const auto& record : records) {
-        const std::string name = record_name(record);
+    // Runs on every pass over every record: the record's name is formatted only when
+    // something about it is reported.
+    for (const common::Record* record_ptr : records) {
+        const common::Record& record = *record_ptr;
         if (record.version != common::k_record_version) {
-            out.skipped.push_back({name, fmt::format("unsupported record version {}", record.version)});
+            out.skipped.push_back({record_name(record), fmt::format("unsupported record version {}", record.version)});
             continue;
         }
-        check_nexthops(record, name, out.skipped);
+        check_nexthops(record, out.skipped);
         const bool usable = eligible_in(record, pods, index);
         if (usable) ++out.eligible_records;
 
-        std::set<common::IpAddress> seen;
-        for (const auto& ip : record.ips) {
-            if (!seen.insert(ip).second) continue;
+        for (auto ip = record.ips.begin(); ip != record.ips.end(); ++ip) {
+            if (std::find(record.ips.begin(), ip, *ip) != ip) continue;  // listed twice
             // Policy is checked whatever the pod's state, so a forbidden IP is reported
             // as soon as its record appears, not only when the pod turns Ready.
-            if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, ip)) {
-                out.skipped.push_back({name, fmt::format("{} skipped: {}", ip.to_string(), *refusal)});
+            if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, *ip)) {
+                out.skipped.push_back({record_name(record), fmt::format("{} skipped: {}", ip->to_string(), *refusal)});
                 continue;
             }
-            auto hops = hops_of(record, ip.family());
-            if (hops.empty()) {
-                out.skipped.push_back({name, fmt::format("{} skipped: no IPv{} next hop", ip.to_string(),
-                                                         common::family_number(ip.family()))});
+            if (!has_hop(record, ip->family())) {
+                out.skipped.push_back({record_name(record), fmt::format("{} skipped: no IPv{} next hop", ip->to_string(),
+                                                                        common::family_number(ip->family()))});
                 continue;
             }
             if (!usable) continue;
-            auto& set = routes[common::Prefix::host(ip)];
-            set.insert(hops.begin(), hops.end());
+            add_hops(record, ip->family(), routes[common::Prefix::host(*ip)]);
         }
     }
 
@@ -119,6 +123,14 @@ Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnap
         out.routes.push_back(DesiredRoute{destination, std::vector<DesiredHop>(hops.begin(), hops.end())});
     }
     return out;
+}
+
+Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy) {
+    std::vector<const common::Record*> pointers;
+    pointers.reserve(records.size());
+    for (const auto& record : records) pointers.push_back(&record);
+    return resolve(pointers, pods, policy);
 }
 
 }  // namespace anycast::reconciler

@@ -8,6 +8,7 @@
 #include "reconciler/readiness_source.hpp"
 
 #include <string>
+#include <span>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -33,6 +34,8 @@ std::string ineligibility(const common::Record& record, const ReadinessSnapshot&
 // record's next hops of the IP's family. IPs outside policy are skipped (even when a record
 // lists them), as are next hops with a missing interface or a mismatched family, and IPs
 // with no next hop of their family.
+Resolved resolve(std::span<const common::Record* const> records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy);
 Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
                  const common::Policy& policy);
 

@@ -104,17 +104,23 @@ void Server::start_inputs() {
 
 void Server::start_records_watch() {
     store_ = std::make_unique<common::RecordStore>(config_.state_dir);
-    records_dirty_ = true;
+    records_ = std::make_unique<RecordIndex>(*store_);
+    rescan_records_ = true;
+    changed_records_.clear();
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
     store_->check_usable();
     records_watch_ = std::make_unique<InotifyWatch>(
         io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
         [this](std::string_view name, std::uint32_t mask) {
             // The store writes temp files elsewhere and renames them in; only *.json counts.
-            if ((mask & IN_Q_OVERFLOW) != 0 || name.ends_with(".json")) {
-                records_dirty_ = true;
-                trigger_.request("records");
+            if ((mask & IN_Q_OVERFLOW) != 0) {
+                rescan_records_ = true;
+            } else if (common::RecordStore::is_record_file_name(name)) {
+                changed_records_.emplace(name);
+            } else {
+                return;
             }
+            trigger_.request("records");
         });
 }
 
@@ -144,12 +150,14 @@ void Server::on_kernel_events() {
         events = monitor_.read_events();
     } catch (const std::exception& e) {
         log::error("netlink monitor read failed; resyncing", {kv("error", e.what())});
+        kernel_.reset();
         trigger_.request("monitor-error");
         return;
     }
     for (const auto& event : events) {
         if (std::holds_alternative<netlink::ResyncNeeded>(event)) {
             ++counters_.resyncs;
+            kernel_.reset();
             trigger_.request("monitor-overrun");
         } else if (const auto* route = std::get_if<netlink::RouteEvent>(&event)) {
             if (route->route.table != config_.routes.table) continue;
@@ -157,7 +165,10 @@ void Server::on_kernel_events() {
             if (route->route.protocol != config_.routes.protocol) {
                 // Someone else's route on one of our destinations in our table may have
                 // replaced ours (a replace sends no delete for the old route).
-                if (ours != target_.end()) trigger_.request("route-replaced");
+                if (ours != target_.end()) {
+                    kernel_.reset();
+                    trigger_.request("route-replaced");
+                }
                 continue;
             }
             const bool added = route->kind == netlink::RouteEvent::Kind::added;
@@ -165,8 +176,12 @@ void Server::on_kernel_events() {
             // delete of something we no longer want, needs no pass.
             if (added && ours != target_.end() && ours->second.hops == route->route.hops) continue;
             if (!added && ours == target_.end()) continue;
+            kernel_.reset();
             trigger_.request(added ? "route-added" : "route-deleted");
         } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
+            // Any link change makes the cached link table stale (a pod's new veth may be
+            // named by a record that arrives next); only referenced ones need a pass now.
+            kernel_.reset();
             if (referenced_ifaces_.contains(link->link.name) || referenced_ifaces_.contains(link->old_name)) {
                 trigger_.request("link-" + link->link.name);
             }
@@ -179,7 +194,8 @@ void Server::arm_resync() {
     resync_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;  // cancelled by a reload re-arming it
         ++counters_.resyncs;
-        records_dirty_ = true;
+        rescan_records_ = true;
+        kernel_.reset();
         trigger_.request("resync");
         arm_resync();
     });
@@ -193,7 +209,8 @@ void Server::schedule_retry() {
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
-        records_dirty_ = true;
+        rescan_records_ = true;
+        kernel_.reset();
         trigger_.request("retry");
     });
 }
@@ -231,17 +248,26 @@ void Server::pass(const std::set<std::string>& reasons) {
     const auto started = std::chrono::steady_clock::now();
     ++counters_.passes;
     try {
-        if (records_dirty_) {
-            records_ = store_->list();
-            records_dirty_ = false;
+        if (rescan_records_) {
+            rescan_records_ = false;
+            changed_records_.clear();
+            records_->rescan();
+        } else {
+            // Cleared first: a read that throws leads to a retry, which rescans everything.
+            const std::set<std::string> changed = std::exchange(changed_records_, {});
+            for (const auto& name : changed) records_->refresh(name);
         }
-        const std::vector<common::Record>& records = records_;
+        const std::vector<const common::Record*>& records = records_->records();
         const Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
         referenced_ifaces_.clear();
         for (const auto& route : resolved.routes) {
             for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
         }
-        const KernelView kernel = read_kernel(socket_, config_.routes);
+        // Notifications already queued are taken in first, so the cached view is never older
+        // than what the kernel has told us; a foreign change among them drops the cache.
+        on_kernel_events();
+        if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
+        const KernelView& kernel = *kernel_;
         const RouteDiff diff = diff_desired(resolved.routes, kernel.routes, kernel.links, config_.routes);
         std::vector<Skipped> skipped = resolved.skipped;
         skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
@@ -258,6 +284,13 @@ void Server::pass(const std::set<std::string>& reasons) {
             outcome = apply_changes(socket_, diff, kernel.links);
             counters_.route_changes += diff.changes.size();
             counters_.route_change_errors += outcome.errors;
+            // After a clean batch the kernel holds exactly the target (the next dump would
+            // diff equal to it); after a refusal it is re-read.
+            if (outcome.errors == 0) {
+                kernel_->routes = diff.target;
+            } else {
+                kernel_.reset();
+            }
         }
         const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
         target_.clear();
@@ -291,6 +324,7 @@ void Server::pass(const std::set<std::string>& reasons) {
         }
         observe_pass(metrics_, counters_, target_, outcome.errors, outcome.errors == 0);
     } catch (const std::exception& e) {
+        kernel_.reset();
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
         observe_pass(metrics_, counters_, target_, 0, false);
         ++counters_.failed_passes;
@@ -309,6 +343,7 @@ void Server::reload_config() {
     }
     log::info("SIGHUP: reloading config", {kv("config", options_.config_path)});
     const common::NodeConfig previous = std::exchange(config_, std::move(next));
+    if (!same_routes(previous.routes, config_.routes)) kernel_.reset();  // another table, another view
     try {
         if (!same_routes(previous.routes, config_.routes) && !options_.dry_run) {
             // Our routes move: the old table's would otherwise be orphaned, still routing.
@@ -329,7 +364,7 @@ void Server::reload_config() {
     }
     resync_timer_.cancel();
     arm_resync();
-    records_dirty_ = true;
+    // Records need no re-read: inotify keeps them current (a new stateDir rescans above).
     trigger_.request("reload");
 }
 

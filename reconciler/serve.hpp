@@ -9,11 +9,13 @@
 #include "common/record_store.hpp"
 #include "reconciler/desired_route.hpp"
 #include "reconciler/health.hpp"
+#include "reconciler/kernel_routes.hpp"
 #include "reconciler/inotify_watch.hpp"
 #include "reconciler/metrics.hpp"
 #include "reconciler/metrics_server.hpp"
 #include "reconciler/pass_trigger.hpp"
 #include "reconciler/readiness_source.hpp"
+#include "reconciler/record_index.hpp"
 #include "reconciler/route_publisher.hpp"
 #include "reconciler/serve_counters.hpp"
 
@@ -76,6 +78,7 @@ private:
     boost::asio::signal_set signals_;
     PassTrigger trigger_;
     std::unique_ptr<common::RecordStore> store_;
+    std::unique_ptr<RecordIndex> records_;
     std::unique_ptr<InotifyWatch> records_watch_;
     std::unique_ptr<ReadinessSource> readiness_;
     std::unique_ptr<RoutePublisher> publisher_;
@@ -89,13 +92,18 @@ private:
     // else's, and which interfaces matter.
     std::map<common::Prefix, common::netlink::Route> target_;
     std::set<std::string> referenced_ifaces_;
+    // Our routes and the links as of the last dump plus our own applied changes; dropped
+    // (re-read by the next pass) on any foreign route or link event, a monitor overrun, a
+    // refused change, resync and retry. A readiness flip then costs no kernel dump.
+    std::optional<KernelView> kernel_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
     std::set<std::string> logged_skips_;
-    // The records as last listed; re-listed only when inotify (or a resync, reload or retry)
-    // says they may have changed: a readiness flip or kernel event then costs no directory
-    // scan of thousands of files.
-    std::vector<common::Record> records_;
-    bool records_dirty_ = true;
+    // Record files named by inotify since the last pass: only these are re-read, so a
+    // readiness flip or kernel event costs no directory scan of thousands of files. A full
+    // rescan (stat-compare) happens at start, on queue overflow, resync, retry and when
+    // stateDir changes.
+    std::set<std::string> changed_records_;
+    bool rescan_records_ = true;
     bool waiting_logged_ = false;
     int retry_failures_ = 0;
 };

@@ -122,7 +122,7 @@ TEST_CASE("record store: a corrupt record is quarantined by list with a log line
     CHECK(fs::directory_iterator(store.quarantine_dir())->path().filename().string().starts_with("net_bad_eth0.json."));
 }
 
-TEST_CASE("record store: list notices changed and removed files although it caches", "[unit]") {
+TEST_CASE("record store: list sees files changed and removed by another store object", "[unit]") {
     TempStateDir dir;
     RecordStore writer(dir.path);
     RecordStore reader(dir.path);
@@ -202,7 +202,7 @@ TEST_CASE("record store: lists 10 000 records and sees changes on the next pass"
             << serialize_record(record);
     }
     REQUIRE(store.list().size() == 10000);
-    // The second pass serves unchanged files from the cache (stat only) and sees a new one.
+    // A second list sees a record added since.
     store.put(make_record("net", "extra"));
     const auto again = store.list();
     REQUIRE(again.size() == 10001);

@@ -1,0 +1,107 @@
+// serve's record index: one read per file at start, then file-by-file updates from inotify
+// events, with a stamp check so an event for what the index already holds reads nothing new.
+#include "common/record_json.hpp"
+#include "common/record_store.hpp"
+#include "reconciler/record_index.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace anycast;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempStateDir {
+    TempStateDir() : path((fs::temp_directory_path() / fmt::format("flock-ri-{}-{}", ::getpid(), counter++)).string()) {
+        fs::remove_all(path);
+    }
+    ~TempStateDir() { fs::remove_all(path); }
+    static inline int counter = 0;
+    std::string path;
+};
+
+common::Record make_record(const std::string& id, const std::string& ip = "10.255.0.1") {
+    common::Record record;
+    record.network = "net";
+    record.container_id = id;
+    record.ifname = "eth0";
+    record.netns = "/run/netns/" + id;
+    record.pod = common::PodRef{"default", "pod-" + id, ""};
+    record.ips = {*common::IpAddress::parse(ip)};
+    record.nexthops = {common::NextHopRecord{common::Family::v4, *common::IpAddress::parse("10.0.0.2"), "veth0"}};
+    record.created = "2026-11-30T10:00:00Z";
+    return record;
+}
+
+std::string file_of(const std::string& id) { return common::RecordStore::file_name("net", id, "eth0"); }
+
+std::vector<std::string> ids(reconciler::RecordIndex& index) {
+    std::vector<std::string> out;
+    for (const auto* record : index.records()) out.push_back(record->container_id);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("record index: rescan reads every record once, then only what changed", "[unit]") {
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    for (const char* id : {"a", "b", "c"}) writer.put(make_record(id));
+    reconciler::RecordIndex index(store);
+    CHECK(index.rescan());
+    CHECK(ids(index) == std::vector<std::string>{"a", "b", "c"});
+    CHECK_FALSE(index.rescan());  // nothing changed: stat only, no change reported
+
+    writer.put(make_record("b", "10.255.0.9"));
+    writer.remove("net", "c", "eth0");
+    writer.put(make_record("d"));
+    CHECK(index.rescan());
+    CHECK(ids(index) == std::vector<std::string>{"a", "b", "d"});
+    CHECK(index.records()[1]->ips.at(0).to_string() == "10.255.0.9");
+}
+
+TEST_CASE("record index: refresh follows one file through create, rewrite and removal", "[unit]") {
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    reconciler::RecordIndex index(store);
+    CHECK_FALSE(index.rescan());  // no records directory yet
+    CHECK(index.size() == 0);
+
+    writer.put(make_record("a"));
+    CHECK(index.refresh(file_of("a")));
+    CHECK_FALSE(index.refresh(file_of("a")));  // a second event for the same file version
+    REQUIRE(index.size() == 1);
+
+    writer.put(make_record("a", "10.255.0.5"));
+    CHECK(index.refresh(file_of("a")));
+    CHECK(index.records().at(0)->ips.at(0).to_string() == "10.255.0.5");
+
+    writer.remove("net", "a", "eth0");
+    CHECK(index.refresh(file_of("a")));
+    CHECK(index.size() == 0);
+    CHECK_FALSE(index.refresh(file_of("never-was")));
+}
+
+TEST_CASE("record index: a corrupt file is quarantined by the store and leaves the index", "[unit]") {
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    writer.put(make_record("a"));
+    writer.put(make_record("b"));
+    reconciler::RecordIndex index(store);
+    index.rescan();
+    REQUIRE(index.size() == 2);
+
+    std::ofstream(writer.record_path("net", "b", "eth0"), std::ios::trunc) << "{\"version\": 1,";
+    CHECK(index.refresh(file_of("b")));
+    CHECK(ids(index) == std::vector<std::string>{"a"});
+    CHECK_FALSE(fs::exists(writer.record_path("net", "b", "eth0")));
+    CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 1);
+}
