@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <endian.h>
+
 #include <algorithm>
+#include <cstring>
 #include <map>
-#include <set>
+#include <tuple>
 #include <utility>
 
 namespace anycast::reconciler {
@@ -50,9 +53,32 @@ bool has_hop(const common::Record& record, common::Family family) {
                        [family](const auto& hop) { return usable_hop(hop, family); });
 }
 
-void add_hops(const common::Record& record, common::Family family, std::set<DesiredHop>& hops) {
+using RouteHop = std::pair<common::Prefix, DesiredHop>;
+
+// The bytes of an address as two big-endian words (v4 is zero-padded): compares like the
+// bytes themselves without a memcmp call, which dominated sorting 10 000 route hops.
+std::pair<std::uint64_t, std::uint64_t> words(const common::IpAddress& ip) {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;
+    std::memcpy(&hi, ip.data(), 8);
+    std::memcpy(&lo, ip.data() + 8, 8);
+    return {be64toh(hi), be64toh(lo)};
+}
+
+// The same order as RouteHop's own operator<, only cheaper.
+bool route_hop_less(const RouteHop& a, const RouteHop& b) {
+    const auto key = [](const RouteHop& h) {
+        return std::tuple(h.first.family(), words(h.first.address()), h.first.length(), words(h.second.via));
+    };
+    const auto ka = key(a);
+    const auto kb = key(b);
+    if (ka != kb) return ka < kb;
+    return a.second.iface < b.second.iface;
+}
+
+void add_hops(const common::Record& record, const common::IpAddress& ip, std::vector<RouteHop>& out) {
     for (const auto& hop : record.nexthops) {
-        if (usable_hop(hop, family)) hops.insert(DesiredHop{hop.via, hop.host_iface});
+        if (usable_hop(hop, ip.family())) out.emplace_back(common::Prefix::host(ip), DesiredHop{hop.via, hop.host_iface});
     }
 }
 
@@ -86,7 +112,10 @@ Resolved resolve(std::span<const common::Record* const> records, const Readiness
                  const common::Policy& policy) {
     Resolved out;
     const auto index = index_pods(pods);
-    std::map<common::Prefix, std::set<DesiredHop>> routes;
+    // (destination, hop) pairs, sorted and grouped once at the end: with 10 000 records a
+    // flat sort is several times cheaper than a map of sets.
+    std::vector<RouteHop> route_hops;
+    route_hops.reserve(records.size());
 
     // Runs on every pass over every record: the record's name is formatted only when
     // something about it is reported.
@@ -114,13 +143,17 @@ Resolved resolve(std::span<const common::Record* const> records, const Readiness
                 continue;
             }
             if (!usable) continue;
-            add_hops(record, ip->family(), routes[common::Prefix::host(*ip)]);
+            add_hops(record, *ip, route_hops);
         }
     }
 
-    out.routes.reserve(routes.size());
-    for (auto& [destination, hops] : routes) {
-        out.routes.push_back(DesiredRoute{destination, std::vector<DesiredHop>(hops.begin(), hops.end())});
+    std::sort(route_hops.begin(), route_hops.end(), route_hop_less);
+    route_hops.erase(std::unique(route_hops.begin(), route_hops.end()), route_hops.end());
+    for (auto& [destination, hop] : route_hops) {
+        if (out.routes.empty() || out.routes.back().destination != destination) {
+            out.routes.push_back(DesiredRoute{destination, {}});
+        }
+        out.routes.back().hops.push_back(std::move(hop));
     }
     return out;
 }

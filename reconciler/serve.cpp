@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <cstring>
 
 namespace anycast::reconciler {
@@ -40,6 +41,20 @@ bool same_readiness(const common::NodeConfig& a, const common::NodeConfig& b) {
 
 bool same_routes(const common::RouteSettings& a, const common::RouteSettings& b) {
     return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
+}
+
+// CPU time of the loop's thread: a pass's wall time also counts waiting for a busy CPU.
+std::int64_t thread_cpu_us() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+}
+
+// `target` (sorted by destination) holds exactly the routes of `installed` (map order).
+bool same_target(const std::map<common::Prefix, netlink::Route>& installed, const std::vector<netlink::Route>& target) {
+    return installed.size() == target.size() &&
+           std::equal(installed.begin(), installed.end(), target.begin(),
+                      [](const auto& entry, const netlink::Route& route) { return entry.second == route; });
 }
 
 bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
@@ -246,6 +261,7 @@ void Server::pass(const std::set<std::string>& reasons) {
         return;
     }
     const auto started = std::chrono::steady_clock::now();
+    const std::int64_t started_cpu_us = thread_cpu_us();
     ++counters_.passes;
     try {
         if (rescan_records_) {
@@ -287,16 +303,21 @@ void Server::pass(const std::set<std::string>& reasons) {
             // After a clean batch the kernel holds exactly the target (the next dump would
             // diff equal to it); after a refusal it is re-read.
             if (outcome.errors == 0) {
-                kernel_->routes = diff.target;
+                if (!diff.no_changes()) kernel_->routes = diff.target;
             } else {
                 kernel_.reset();
             }
         }
         const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
-        target_.clear();
-        const std::set<common::Prefix> installed_set(installed.begin(), installed.end());
-        for (const auto& route : diff.target) {
-            if (installed_set.contains(route.destination)) target_.emplace(route.destination, route);
+        // Rebuilt only when it differs: a no-change pass over thousands of routes copies none.
+        if (installed.size() != diff.target.size() || !same_target(target_, diff.target)) {
+            target_.clear();
+            auto next = installed.begin();
+            for (const auto& route : diff.target) {
+                if (next == installed.end() || *next != route.destination) continue;  // its change failed
+                target_.emplace_hint(target_.end(), route.destination, route);
+                ++next;
+            }
         }
         if (!published_ || *published_ != installed) {
             publisher_->publish(installed);
@@ -313,7 +334,8 @@ void Server::pass(const std::set<std::string>& reasons) {
                    {kv("reasons", join(reasons)), kv("records", records.size()),
                     kv("eligible", resolved.eligible_records), kv("routes", installed.size()),
                     kv("changes", diff.changes.size()), kv("errors", outcome.errors),
-                    kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count())});
+                    kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
+                    kv("cpu_us", thread_cpu_us() - started_cpu_us)});
         if (outcome.errors > 0) {
             ++counters_.failed_passes;
             schedule_retry();
