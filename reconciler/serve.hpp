@@ -63,6 +63,8 @@ private:
     void arm_signals();
     void schedule_retry();
     void pass(const std::set<std::string>& reasons);
+    void publish(const std::vector<common::Prefix>& installed);
+    void publish_now(const std::vector<common::Prefix>& installed);
     void reload_config();
     void shut_down(int signal);
     void log_skipped(const std::vector<Skipped>& skipped);
@@ -75,6 +77,7 @@ private:
     boost::asio::posix::stream_descriptor monitor_descriptor_;  // borrows monitor_'s fd
     boost::asio::steady_timer resync_timer_;
     boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer publish_timer_;
     boost::asio::signal_set signals_;
     PassTrigger trigger_;
     std::unique_ptr<common::RecordStore> store_;
@@ -97,6 +100,8 @@ private:
     // refused change, resync and retry. A readiness flip then costs no kernel dump.
     std::optional<KernelView> kernel_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
+    // A shrunken set waiting for publish_timer_ (see publish()).
+    std::optional<std::vector<common::Prefix>> deferred_publish_;
     std::set<std::string> logged_skips_;
     // Record files named by inotify since the last pass: only these are re-read, so a
     // readiness flip or kernel event costs no directory scan of thousands of files. A full
