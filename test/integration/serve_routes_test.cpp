@@ -252,3 +252,32 @@ TEST_CASE("SIGHUP reloads the config: a policy that no longer allows the IP with
     CHECK(ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6});
     CHECK(lab.log().find("outside policy.allowedPrefixes") != std::string::npos);
 }
+
+TEST_CASE("SIGHUP with another table and rule priority moves the routes and the rules", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
+    auto serve = lab.start_serve();
+    INFO(lab.log());
+    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
+
+    lab.config["routes"] = boost::json::object{{"protocol", 241}, {"table", 242}, {"rulePriority", 1001}};
+    lab.write_config();
+    ::kill(serve->pid(), SIGHUP);
+    const auto in_242 = [](const char* family) { return sh(std::string("ip ") + family + " route show table 242 proto 241 2>/dev/null || true"); };
+    REQUIRE(wait_until([&] {
+        return in_242("-4").find(std::string(ServeLab::anycast_v4) + " via " + a.v4) != std::string::npos &&
+               in_242("-6").find(std::string(ServeLab::anycast_v6) + " via " + a.v6) != std::string::npos;
+    }));
+    // Nothing left behind in the old table, and the rules point at the new one.
+    CHECK(ServeLab::routes().empty());
+    CHECK(sh("ip -4 rule show priority 1000").empty());
+    CHECK(sh("ip -6 rule show priority 1000").empty());
+    CHECK(sh("ip -4 rule show priority 1001").find("lookup 242") != std::string::npos);
+    CHECK(sh("ip -6 rule show priority 1001").find("lookup 242") != std::string::npos);
+
+    // The pod going away still withdraws from the new table: serve follows it there.
+    lab.set_pods({ServeLab::not_ready(a)});
+    REQUIRE(wait_until([&] { return in_242("-4").empty() && in_242("-6").empty(); }));
+}
