@@ -2,6 +2,19 @@
 
 namespace anycast::reconciler {
 
+namespace {
+
+// serve routes by pod, IPs and next hops; where the pod's netns is and when the record was
+// made only matter to the CNI plugin and status (which read the store themselves). Dropping
+// them keeps 10 000 records in a few MiB.
+common::Record kept_for_serve(common::Record record) {
+    std::string().swap(record.netns);
+    std::string().swap(record.created);
+    return record;
+}
+
+}  // namespace
+
 bool RecordIndex::rescan() {
     const std::vector<std::string> names = store_.file_names();
     bool changed = false;
@@ -14,7 +27,7 @@ bool RecordIndex::rescan() {
             changed = true;
         } else if (entry == entries_.end() || *name < entry->first) {
             if (auto read = store_.read_named(*name)) {
-                entries_.emplace_hint(entry, *name, Entry{read->stamp, std::move(read->record)});
+                entries_.emplace_hint(entry, *name, Entry{read->stamp, kept_for_serve(std::move(read->record))});
                 changed = true;
             }
             ++name;
@@ -34,7 +47,7 @@ bool RecordIndex::refresh(const std::string& file_name) {
     if (entry != entries_.end()) {
         reread(entry, changed);
     } else if (auto read = store_.read_named(file_name)) {
-        entries_.emplace(file_name, Entry{read->stamp, std::move(read->record)});
+        entries_.emplace(file_name, Entry{read->stamp, kept_for_serve(std::move(read->record))});
         changed = true;
     }
     if (changed) view_stale_ = true;
@@ -50,7 +63,7 @@ RecordIndex::Entries::iterator RecordIndex::reread(Entries::iterator entry, bool
         return entries_.erase(entry);
     }
     if (read->stamp != entry->second.stamp) {
-        entry->second = Entry{read->stamp, std::move(read->record)};
+        entry->second = Entry{read->stamp, kept_for_serve(std::move(read->record))};
         changed = true;
     }
     return std::next(entry);

@@ -26,7 +26,8 @@ public:
     // it is gone (or corrupt: the store quarantines it). True when the set changed.
     bool refresh(const std::string& file_name);
 
-    // Every record, in file-name order. Valid until the next rescan() or refresh().
+    // Every record, in file-name order, without `netns` and `created` (serve needs neither).
+    // Valid until the next rescan() or refresh().
     const std::vector<const common::Record*>& records();
     std::size_t size() const { return entries_.size(); }
 
