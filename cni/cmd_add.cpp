@@ -9,13 +9,13 @@
 #include "common/log.hpp"
 #include "common/policy.hpp"
 #include "common/record_store.hpp"
+#include "common/utc_time.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 namespace anycast::cni {
 
@@ -24,15 +24,6 @@ namespace code = common::cni_code;
 using common::CniError;
 
 namespace {
-
-std::string rfc3339_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
 
 void check_netns(const std::string& path) {
     if (!netns_exists(path)) {
@@ -76,7 +67,7 @@ std::string cmd_add(const Invocation& invocation) {
     record.pod = pod;
     record.ips = ips;
     record.nexthops = resolve_next_hops(*config.prev_result, ips, env.ifname);
-    record.created = rfc3339_now();
+    record.created = common::utc_now(common::k_rfc3339_utc);
 
     common::RecordStore store(config.node.state_dir);
     common::StoreLock lock(store);

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/record_json.hpp"
 #include "common/unique_fd.hpp"
+#include "common/utc_time.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,7 +18,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 
 namespace anycast::common {
 
@@ -71,15 +71,6 @@ void fault_point([[maybe_unused]] std::string_view name) {
     const char* fault = std::getenv("FLOCK_TEST_FAULT");
     if (fault && name == fault) ::raise(SIGKILL);
 #endif
-}
-
-std::string utc_stamp() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-    return text;
 }
 
 std::int64_t nanoseconds(const struct timespec& ts) {
@@ -281,7 +272,7 @@ bool RecordStore::remove(std::string_view network, std::string_view container_id
 
 void RecordStore::quarantine_file(const std::string& name, const std::string& problem) {
     const std::string from = records_dir() + "/" + name;
-    const std::string to = fmt::format("{}/{}.{}.{}", quarantine_dir(), name, utc_stamp(), ::getpid());
+    const std::string to = fmt::format("{}/{}.{}.{}", quarantine_dir(), name, utc_now(k_compact_utc), ::getpid());
     if (::rename(from.c_str(), to.c_str()) != 0) {
         if (errno == ENOENT) return;
         fail(fmt::format("move corrupt record {} to {}", from, to));
