@@ -278,20 +278,27 @@ void Server::pass(const std::set<std::string>& reasons) {
             for (const auto& name : changed) records_->refresh(name);
         }
         const std::vector<const common::Record*>& records = records_->records();
-        const Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
-        referenced_ifaces_.clear();
-        for (const auto& route : resolved.routes) {
-            for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
+        RouteDiff diff;
+        std::size_t eligible_records = 0;
+        {
+            // The desired routes only serve the diff: gone before the kernel is written, so
+            // a cold start holds one copy of thousands of routes less at its peak.
+            Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
+            eligible_records = resolved.eligible_records;
+            referenced_ifaces_.clear();
+            for (const auto& route : resolved.routes) {
+                for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
+            }
+            // Notifications already queued are taken in first, so the cached view is never
+            // older than what the kernel has told us; a foreign change among them drops it.
+            on_kernel_events();
+            if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
+            diff = diff_desired(resolved.routes, kernel_->routes, kernel_->links, config_.routes);
+            std::vector<Skipped> skipped = std::move(resolved.skipped);
+            skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
+            log_skipped(skipped);
         }
-        // Notifications already queued are taken in first, so the cached view is never older
-        // than what the kernel has told us; a foreign change among them drops the cache.
-        on_kernel_events();
-        if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
         const KernelView& kernel = *kernel_;
-        const RouteDiff diff = diff_desired(resolved.routes, kernel.routes, kernel.links, config_.routes);
-        std::vector<Skipped> skipped = resolved.skipped;
-        skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
-        log_skipped(skipped);
 
         ApplyOutcome outcome;
         if (options_.dry_run) {
@@ -304,15 +311,10 @@ void Server::pass(const std::set<std::string>& reasons) {
             outcome = apply_changes(socket_, diff, kernel.links);
             counters_.route_changes += diff.changes.size();
             counters_.route_change_errors += outcome.errors;
-            // After a clean batch the kernel holds exactly the target (the next dump would
-            // diff equal to it); after a refusal it is re-read.
-            if (outcome.errors == 0) {
-                if (!diff.no_changes()) kernel_->routes = diff.target;
-            } else {
-                kernel_.reset();
-            }
         }
         const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
+        const std::size_t change_count = diff.changes.size();
+        std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
         // Rebuilt only when it differs: a no-change pass over thousands of routes copies none.
         if (installed.size() != diff.target.size() || !same_target(target_, diff.target)) {
             target_.clear();
@@ -323,17 +325,26 @@ void Server::pass(const std::set<std::string>& reasons) {
                 ++next;
             }
         }
+        if (!options_.dry_run) {
+            // After a clean batch the kernel holds exactly the target (the next dump would
+            // diff equal to it); after a refusal it is re-read.
+            if (outcome.errors > 0) {
+                kernel_.reset();
+            } else if (change_count > 0) {
+                kernel_->routes = std::move(diff.target);
+            }
+        }
         publish(installed);
 
         counters_.records = records.size();
-        counters_.eligible_records = resolved.eligible_records;
+        counters_.eligible_records = eligible_records;
         counters_.routes_installed = installed.size();
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
-        const auto level = diff.no_changes() ? log::Level::debug : log::Level::info;
+        const auto level = change_count == 0 ? log::Level::debug : log::Level::info;
         log::write(level, "pass",
                    {kv("reasons", join(reasons)), kv("records", records.size()),
-                    kv("eligible", resolved.eligible_records), kv("routes", installed.size()),
-                    kv("changes", diff.changes.size()), kv("errors", outcome.errors),
+                    kv("eligible", eligible_records), kv("routes", installed.size()),
+                    kv("changes", change_count), kv("errors", outcome.errors),
                     kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
                     kv("cpu_us", thread_cpu_us() - started_cpu_us)});
         if (outcome.errors > 0) {
