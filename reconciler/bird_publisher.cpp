@@ -35,4 +35,9 @@ void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
     first_ = false;
 }
 
+std::optional<ReloadCounts> BirdPublisher::reload_counts() const {
+    const BirdReloadStats& stats = reloader_.stats();
+    return ReloadCounts{stats.succeeded, stats.rejected + stats.transport_failures};
+}
+
 }  // namespace anycast::reconciler

@@ -27,6 +27,9 @@ public:
     BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings);
 
     void publish(const std::vector<common::Prefix>& installed) override;
+    // Every finished `configure`: BIRD's success codes count as succeeded; its refusals and
+    // attempts it never answered (absent, refused, hung) as failed.
+    std::optional<ReloadCounts> reload_counts() const override;
 
     const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
     BirdReloader& reloader() { return reloader_; }

@@ -6,6 +6,7 @@
 #include "common/record_store.hpp"
 #include "reconciler/file_source.hpp"
 #include "reconciler/kernel_routes.hpp"
+#include "reconciler/metrics_scrape.hpp"
 #include "reconciler/plan.hpp"
 #include "reconciler/readiness_factory.hpp"
 #include "reconciler/serve.hpp"
@@ -31,8 +32,9 @@ const std::string_view k_commands_usage =
                                print the desired routes, the diff against the kernel and the
                                BIRD include; changes nothing, needs no privileges
   flock-anycast status [--config F] [--readiness-file F]
-                               records, eligible pods, installed routes, what is out of sync
-                               (exit 1 when out of sync)
+                               the running serve's figures (from metrics.listen; the kernel's
+                               and the records' when serve does not answer), records, eligible
+                               pods, installed routes, what is out of sync (exit 1 when out of sync)
   flock-anycast cleanup [--config F]
                                remove every route of ours and the rules for our table
 )";
@@ -178,11 +180,39 @@ int run_plan(const std::vector<std::string>& args) {
     return 0;
 }
 
+// serve's own figures when its endpoint answers; otherwise what the kernel and the records
+// say, and why serve was not heard.
+StatusFigures status_figures(const Inputs& in, const Plan& plan) {
+    const std::string& listen = in.config.metrics.listen;
+    if (listen.empty()) {
+        return figures_from_kernel("serve's metrics endpoint is disabled (metrics.listen is empty)", plan,
+                                   in.kernel.routes);
+    }
+    // Loopback in practice: a serve that takes longer than this to answer is as good as absent.
+    constexpr std::chrono::milliseconds timeout(2000);
+    std::map<std::string, double> samples;
+    try {
+        samples = parse_exposition(fetch_metrics(listen, timeout));
+    } catch (const std::exception& e) {
+        return figures_from_kernel(fmt::format("no running serve answered ({})", e.what()), plan, in.kernel.routes);
+    }
+    std::optional<std::string> readyz;
+    try {
+        readyz = http_get(listen, "/readyz", timeout).body;
+        while (!readyz->empty() && (readyz->back() == '\n' || readyz->back() == ' ')) readyz->pop_back();
+    } catch (const std::exception&) {
+        // Shown as unknown; the figures themselves came through.
+    }
+    const double unix_now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return figures_from_serve(fmt::format("http://{}/metrics", listen), samples, readyz, unix_now);
+}
+
 int run_status(const std::vector<std::string>& args) {
     const Flags flags = parse_flags(args, {"--config", "--readiness-file"}, {});
     const Inputs in = gather(flags);
     const Plan plan = plan_of(in);
-    fmt::print("{}", render_status_text(plan, in.records, in.pods.snapshot));
+    fmt::print("{}", render_status_text(plan, in.records, in.pods.snapshot, status_figures(in, plan)));
     return plan.replace.empty() && plan.remove.empty() ? 0 : 1;
 }
 

@@ -31,6 +31,12 @@ void KubernetesSource::stop() {
     if (watcher_) watcher_->stop();
 }
 
+std::optional<WatchCounts> KubernetesSource::watch_counts() const {
+    if (!watcher_) return WatchCounts{};
+    const kube::WatcherStats& stats = watcher_->stats();
+    return WatchCounts{stats.restarts, stats.lists};
+}
+
 std::unique_ptr<ReadinessSource> make_kubernetes_source(boost::asio::io_context& io, const common::NodeConfig& config) {
     kube::KubeConfig access;
     try {

@@ -25,6 +25,7 @@ public:
     const ReadinessSnapshot& snapshot() const override { return snapshot_; }
     bool synced() const override { return watcher_ && watcher_->synced(); }
     std::string_view name() const override { return "kubernetes"; }
+    std::optional<WatchCounts> watch_counts() const override;
 
     const common::kube::PodWatcher* watcher() const { return watcher_.get(); }
 

@@ -75,15 +75,15 @@ std::map<std::string, double> parse_exposition(std::string_view text) {
     return samples;
 }
 
-std::string fetch_metrics(const std::string& listen, std::chrono::milliseconds timeout) {
+HttpAnswer http_get(const std::string& listen, const std::string& target, std::chrono::milliseconds timeout) {
     const auto address = parse_listen_address(listen);
     if (!address) throw std::runtime_error("metrics.listen is empty: the endpoint is disabled");
-    const std::string where = fmt::format("http://{}/metrics", listen);
+    const std::string where = fmt::format("http://{}{}", listen, target);
 
     asio::io_context io;
     beast::tcp_stream stream(io);
     beast::flat_buffer buffer;
-    http::request<http::empty_body> request{http::verb::get, "/metrics", 11};
+    http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, listen);
     request.keep_alive(false);
     http::response<http::string_body> response;
@@ -106,10 +106,15 @@ std::string fetch_metrics(const std::string& listen, std::chrono::milliseconds t
         });
     io.run();
     if (failure) throw std::runtime_error(fmt::format("scrape: {} {}: {}", step, where, failure.message()));
-    if (response.result() != http::status::ok) {
-        throw std::runtime_error(fmt::format("scrape {}: HTTP {}", where, response.result_int()));
+    return {response.result_int(), std::move(response.body())};
+}
+
+std::string fetch_metrics(const std::string& listen, std::chrono::milliseconds timeout) {
+    HttpAnswer answer = http_get(listen, "/metrics", timeout);
+    if (answer.status != 200) {
+        throw std::runtime_error(fmt::format("scrape http://{}/metrics: HTTP {}", listen, answer.status));
     }
-    return std::move(response.body());
+    return std::move(answer.body);
 }
 
 }  // namespace anycast::reconciler

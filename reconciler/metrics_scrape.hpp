@@ -14,6 +14,15 @@ namespace anycast::reconciler {
 // blank lines are skipped; std::invalid_argument names a line that is not `series value`.
 std::map<std::string, double> parse_exposition(std::string_view text);
 
+struct HttpAnswer {
+    unsigned status = 0;
+    std::string body;
+};
+
+// GET http://<listen><target> (e.g. "/readyz"), whatever the status; std::runtime_error naming
+// the address when nothing answers or `timeout` passes first, or when `listen` is empty.
+HttpAnswer http_get(const std::string& listen, const std::string& target, std::chrono::milliseconds timeout);
+
 // GET http://<listen>/metrics and return the body; std::runtime_error naming the address when
 // nothing answers, the answer is not 200, or `timeout` passes first. `listen` is
 // metrics.listen (an empty one is an error: the endpoint is disabled).

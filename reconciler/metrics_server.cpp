@@ -178,6 +178,7 @@ http::response<http::string_body> MetricsServerState::respond(const http::reques
         response.body() = "method not allowed\n";
     } else if (path == "/metrics") {
         response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        if (options.before_metrics) options.before_metrics();
         response.body() = registry.render();
     } else if (path == "/healthz") {
         response.body() = "ok\n";

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,9 @@ struct MetricsServerOptions {
     std::chrono::milliseconds io_timeout{10000};
     // Connections beyond this are accepted and closed at once.
     std::size_t max_connections = 64;
+    // Called on the loop just before /metrics is rendered: figures that other objects keep
+    // (BIRD reloads, watch restarts) are copied in then, so every scrape sees them current.
+    std::function<void()> before_metrics;
 };
 
 class MetricsServer {

@@ -6,7 +6,9 @@
 
 #include "common/pod_state.hpp"
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +20,12 @@ namespace anycast::reconciler {
 struct ReadinessSnapshot {
     bool all_ready = false;
     std::vector<common::PodState> pods;  // pods of this node; order irrelevant
+};
+
+// A watching source's trouble since it was made, for the metrics.
+struct WatchCounts {
+    std::uint64_t restarts = 0;  // the watch started over: it ended, expired (410) or failed
+    std::uint64_t relists = 0;   // full lists fetched, the first one included
 };
 
 class ReadinessSource {
@@ -45,6 +53,9 @@ public:
 
     // "kubernetes" | "file" | "always", for logs and status.
     virtual std::string_view name() const = 0;
+
+    // Sources that watch an API (kubernetes) count restarts and relists; others have none.
+    virtual std::optional<WatchCounts> watch_counts() const { return std::nullopt; }
 };
 
 // Construction: each source has a factory taking serve's io_context and the node config,

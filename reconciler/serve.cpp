@@ -107,6 +107,7 @@ int Server::run() {
 void Server::start_metrics() {
     MetricsServerOptions options;
     options.listen = config_.metrics.listen;
+    options.before_metrics = [this] { source_counts_.observe(publisher_.get(), readiness_.get()); };
     metrics_server_ = std::make_unique<MetricsServer>(io_, metrics_.registry, health_, options);
     try {
         metrics_server_->start();  // logs the address it listens on
@@ -145,6 +146,7 @@ void Server::start_records_watch() {
 
 void Server::start_readiness() {
     if (readiness_) readiness_->stop();
+    if (readiness_) source_counts_.retire(*readiness_);
     readiness_ = make_readiness_source(io_, config_);
     waiting_logged_ = false;
     readiness_->start([this] { trigger_.request("readiness"); });
@@ -423,6 +425,7 @@ void Server::reload_config() {
         if (previous.state_dir != config_.state_dir) start_records_watch();
         if (!same_readiness(previous, config_)) start_readiness();
         if (!same_bird(previous.bird, config_.bird)) {
+            source_counts_.retire(*publisher_);
             publisher_ = make_publisher(io_, config_, options_.dry_run);
             published_.reset();
             deferred_publish_.reset();

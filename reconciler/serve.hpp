@@ -18,6 +18,7 @@
 #include "reconciler/record_index.hpp"
 #include "reconciler/route_publisher.hpp"
 #include "reconciler/serve_counters.hpp"
+#include "reconciler/serve_metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -87,6 +88,7 @@ private:
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;
     Metrics metrics_;
+    SourceCountsFeed source_counts_{metrics_};  // BIRD reloads, watch restarts: copied in at each scrape
     Health health_;
     std::unique_ptr<MetricsServer> metrics_server_;
     int exit_code_ = 0;

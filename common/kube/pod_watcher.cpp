@@ -19,6 +19,7 @@
 
 #include <array>
 #include <optional>
+#include <utility>
 
 namespace anycast::common::kube {
 
@@ -104,7 +105,9 @@ private:
 net::awaitable<void> PodWatcher::Impl::run() {
     const auto self = shared_from_this();  // outlive the PodWatcher until the loop ends
     bool need_list = true;
+    bool first = true;
     while (!stopped_) {
+        if (!std::exchange(first, false)) ++stats_.restarts;
         try {
             if (need_list) {
                 co_await list();

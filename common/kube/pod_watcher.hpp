@@ -34,6 +34,7 @@ struct WatcherStats {
     unsigned watches = 0;          // watch streams opened (HTTP 200)
     unsigned failures = 0;         // attempts that failed (unreachable, refused, broken)
     unsigned gone = 0;             // 410 Gone seen: history compacted, relist
+    unsigned restarts = 0;         // the list/watch loop started over: a watch ended or an attempt failed
     unsigned malformed_lines = 0;  // event lines skipped
     std::string resource_version;  // where the next watch resumes
 };

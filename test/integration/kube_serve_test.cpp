@@ -1,6 +1,6 @@
 // serve with the `kubernetes` readiness source against the test apiserver, in a private
 // namespace (serve's own lab: veth pods, records written directly): the pod's route follows
-// its eligibility as the watch reports it.
+// its eligibility as the watch reports it, and its metrics count the watch's restarts.
 #include "test/integration/serve_lab.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
@@ -50,4 +50,36 @@ TEST_CASE("serve with the kubernetes source withdraws a route on Ready=false, an
     CHECK(server.open_watches() == 1);
     server.delete_pod("dns", pod.name);
     CHECK_FALSE(routed());
+}
+
+TEST_CASE("serve's metrics count the watch's restarts and the relist after 410 Gone", "[kube][serve][metrics]") {
+    PrivateNetns netns;
+    TestApiserver server;
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
+    lab.write_record(pod, {ServeLab::anycast_v4});
+    server.put_pod(make_pod("dns", pod.name, "worker-1", true, ServeLab::anycast_v4));
+
+    const std::string listen = "127.0.0.1:19642";
+    lab.config["kubeconfig"] = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+    lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+    lab.config["metrics"] = json::object{{"listen", listen}};
+    lab.write_config();
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << lab.log());
+
+    REQUIRE(wait_until([] { return !ServeLab::v4_route().empty(); }));
+    REQUIRE(wait_until([&] { return server.open_watches() == 1; }));
+    CHECK(wait_scraped(listen, "flock_anycast_kube_relists_total", 1));
+    CHECK(scraped(listen, "flock_anycast_kube_watch_restarts_total") == 0);
+
+    // The history is compacted past the client's resourceVersion and its watch ends: the
+    // resumed watch gets 410 Gone and the client lists again.
+    server.change_elsewhere();
+    server.compact();
+    server.end_watches();
+    CHECK(wait_scraped(listen, "flock_anycast_kube_relists_total", 2));
+    CHECK(scraped(listen, "flock_anycast_kube_watch_restarts_total") >= 2);
+    CHECK(lab.log().find("relisting") != std::string::npos);
+    CHECK_FALSE(ServeLab::v4_route().empty());  // the relist changed nothing: the route stays
 }

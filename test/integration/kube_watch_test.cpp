@@ -143,6 +143,7 @@ TEST_CASE("a two-page list fills the cache, then the watch starts from the list'
     CHECK(param(requests[2], "allowWatchBookmarks") == "true");
     CHECK(param(requests[2], "timeoutSeconds") == "300");
     CHECK(w.watcher->stats().lists == 1);
+    CHECK(w.watcher->stats().restarts == 0);
     CHECK(w.watcher->snapshot().size() == 3);
 }
 
@@ -213,6 +214,7 @@ TEST_CASE("a BOOKMARK moves the resume point without touching the cache", "[kube
     CHECK(param(watches[1], "resourceVersion") == bookmark_rv);
     CHECK(w.watcher->stats().lists == 1);
     CHECK(w.watcher->stats().failures == 0);
+    CHECK(w.watcher->stats().restarts == 1);  // the ended watch, resumed
     CHECK(w.changes.empty());
 }
 
@@ -272,6 +274,7 @@ TEST_CASE("a stream cut mid-event resumes from the last resourceVersion and appl
     REQUIRE(w.changes.size() == 1);
     CHECK(w.changes[0].key == "dns/a");
     CHECK(w.watcher->stats().failures == 1);
+    CHECK(w.watcher->stats().restarts == 1);  // the broken stream, resumed
     CHECK(w.watcher->stats().lists == 1);
     const auto watches = watch_requests(w.server);
     REQUIRE(watches.size() == 2);

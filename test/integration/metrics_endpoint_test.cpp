@@ -179,6 +179,25 @@ TEST_CASE("the endpoint serves metrics, health, readiness and 404 on an ephemera
     CHECK(server.connections() == 1);
 }
 
+TEST_CASE("before_metrics runs on the loop before each /metrics answer, and only then", "[netns]") {
+    int calls = 0;
+    MetricsServerOptions options = options_for("127.0.0.1:0");
+    Metrics* instruments = nullptr;
+    options.before_metrics = [&] {
+        ++calls;
+        instruments->kube_relists.inc();  // what the feed does: copy a count in just in time
+    };
+    Endpoint endpoint(std::move(options));
+    instruments = &endpoint.metrics;
+    auto client = endpoint.client();
+
+    CHECK(sample(client.get("/metrics").body, "flock_anycast_kube_relists_total") == 1);
+    CHECK(sample(client.get("/metrics").body, "flock_anycast_kube_relists_total") == 2);
+    client.get("/healthz");
+    client.get("/readyz");
+    CHECK(calls == 2);
+}
+
 TEST_CASE("scraped values move as the loop changes the instruments, and readiness follows", "[netns]") {
     Endpoint endpoint(options_for("127.0.0.1:0"));
     auto& [netns, io, metrics, health, server] = endpoint;

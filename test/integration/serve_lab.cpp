@@ -1,5 +1,6 @@
 #include "test/integration/serve_lab.hpp"
 
+#include "reconciler/metrics_scrape.hpp"
 #include "test/support/process.hpp"
 
 #include <poll.h>
@@ -160,6 +161,21 @@ bool ServeLab::wait_log(const std::string& text, std::size_t occurrences) const 
         for (auto at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++count;
         return count >= occurrences;
     });
+}
+
+double scraped(const std::string& listen, const std::string& series) {
+    try {
+        const auto values =
+            reconciler::parse_exposition(reconciler::fetch_metrics(listen, std::chrono::milliseconds(1000)));
+        const auto found = values.find(series);
+        return found == values.end() ? -1 : found->second;
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
+bool wait_scraped(const std::string& listen, const std::string& series, double expected) {
+    return wait_until([&] { return scraped(listen, series) == expected; });
 }
 
 RouteEventCounter::RouteEventCounter() : monitor_(common::netlink::Monitor::open()) {}

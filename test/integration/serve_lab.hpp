@@ -79,6 +79,11 @@ public:
     bool wait_log(const std::string& text, std::size_t occurrences = 1) const;
 };
 
+// One series scraped from serve's /metrics at `listen`, or -1 while the endpoint does not
+// answer or lacks the series.
+double scraped(const std::string& listen, const std::string& series);
+bool wait_scraped(const std::string& listen, const std::string& series, double expected);
+
 // Counts route additions/deletions of table 241 seen by a netlink monitor opened now.
 class RouteEventCounter {
 public:
