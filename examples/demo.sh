@@ -203,11 +203,6 @@ wait_match() {
 wait_for() { wait_match present "$@"; }
 wait_gone() { wait_match absent "$@"; }
 
-# serve's Prometheus endpoint inside the node namespace, read with bash's /dev/tcp (no curl).
-scrape() {
-  in_node bash -c 'exec 3<>/dev/tcp/127.0.0.1/9641 && printf "GET /$0 HTTP/1.0\r\n\r\n" >&3 && cat <&3' "$1"
-}
-
 hops() { in_node ip "$1" route show table 241 "$2" | grep -c 'via' || true; }
 show() {
   echo "  node  table 241: $(in_node ip -4 route show table 241 2>/dev/null | tr -s ' \n' ' ')"
@@ -240,9 +235,8 @@ wait_for "node route down to 2 next hops" '^2$' hops -4 $v4
 wait_for "node v6 route down to 2 next hops" '^2$' hops -6 $v6
 show
 
-echo "  metrics:"
-scrape metrics | grep -E '^flock_anycast_(routes_installed|nexthops|eligible_pods|records|reconcile_passes_total)' | sed 's/^/    /'
-echo "  /readyz: $(scrape readyz | tail -n 1)"
+echo "  flock-anycast status:"
+ip netns exec "$node" "$bin" status --config "$lab/node.json" 2>/dev/null | sed -n '2,13p' | sed 's/^/  /'
 
 bold "6. Agent restart: routes stay, nothing flaps"
 ip netns exec "$node" ip monitor route >"$lab/node-monitor.log" 2>&1 &
