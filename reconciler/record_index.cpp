@@ -37,7 +37,7 @@ bool RecordIndex::rescan() {
             ++name;
         }
     }
-    if (changed) view_stale_ = true;
+    if (changed) mark_changed();
     return changed;
 }
 
@@ -50,7 +50,7 @@ bool RecordIndex::refresh(const std::string& file_name) {
         entries_.emplace(file_name, Entry{read->stamp, kept_for_serve(std::move(read->record))});
         changed = true;
     }
-    if (changed) view_stale_ = true;
+    if (changed) mark_changed();
     return changed;
 }
 

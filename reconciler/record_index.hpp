@@ -6,6 +6,7 @@
 #include "common/record.hpp"
 #include "common/record_store.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -30,6 +31,8 @@ public:
     // Valid until the next rescan() or refresh().
     const std::vector<const common::Record*>& records();
     std::size_t size() const { return entries_.size(); }
+    // Goes up whenever the set of records changes: equal generations, equal records.
+    std::uint64_t generation() const { return generation_; }
 
 private:
     struct Entry {
@@ -38,11 +41,16 @@ private:
     };
     using Entries = std::map<std::string, Entry, std::less<>>;  // by file name
     Entries::iterator reread(Entries::iterator entry, bool& changed);
+    void mark_changed() {
+        view_stale_ = true;
+        ++generation_;
+    }
 
     common::RecordStore& store_;
     Entries entries_;
     std::vector<const common::Record*> view_;
     bool view_stale_ = true;
+    std::uint64_t generation_ = 0;
 };
 
 }  // namespace anycast::reconciler

@@ -125,6 +125,7 @@ void Server::start_inputs() {
 void Server::start_records_watch() {
     store_ = std::make_unique<common::RecordStore>(config_.state_dir);
     records_ = std::make_unique<RecordIndex>(*store_);
+    clean_inputs_.reset();  // the new index counts generations from zero again
     rescan_records_ = true;
     changed_records_.clear();
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
@@ -279,77 +280,25 @@ void Server::pass(const std::set<std::string>& reasons) {
             const std::set<std::string> changed = std::exchange(changed_records_, {});
             for (const auto& name : changed) records_->refresh(name);
         }
-        const std::vector<const common::Record*>& records = records_->records();
-        RouteDiff diff;
-        std::size_t eligible_records = 0;
-        {
-            // The desired routes only serve the diff: gone before the kernel is written, so
-            // a cold start holds one copy of thousands of routes less at its peak.
-            Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
-            eligible_records = resolved.eligible_records;
-            referenced_ifaces_.clear();
-            for (const auto& route : resolved.routes) {
-                for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
-            }
-            // Notifications already queued are taken in first, so the cached view is never
-            // older than what the kernel has told us; a foreign change among them drops it.
-            on_kernel_events();
-            if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
-            diff = diff_desired(resolved.routes, kernel_->routes, kernel_->links, config_.routes);
-            std::vector<Skipped> skipped = std::move(resolved.skipped);
-            skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
-            log_skipped(skipped);
-        }
-        const KernelView& kernel = *kernel_;
+        // Notifications already queued are taken in first, so the cached view is never
+        // older than what the kernel has told us; a foreign change among them drops it.
+        on_kernel_events();
+        const PassSummary summary = unchanged_since_clean_pass()
+                                        ? PassSummary{records_->size(), counters_.eligible_records, target_.size(), 0, 0}
+                                        : reconcile();
 
-        ApplyOutcome outcome;
-        if (options_.dry_run) {
-            for (const auto& change : diff.changes) {
-                log::info("dry run: would change route",
-                          {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
-                           kv("route", route_text(change.route, kernel.links))});
-            }
-        } else {
-            outcome = apply_changes(socket_, diff, kernel.links);
-            counters_.route_changes += diff.changes.size();
-            counters_.route_change_errors += outcome.errors;
-        }
-        const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
-        const std::size_t change_count = diff.changes.size();
-        std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
-        // Rebuilt only when it differs: a no-change pass over thousands of routes copies none.
-        if (installed.size() != diff.target.size() || !same_target(target_, diff.target)) {
-            target_.clear();
-            auto next = installed.begin();
-            for (const auto& route : diff.target) {
-                if (next == installed.end() || *next != route.destination) continue;  // its change failed
-                target_.emplace_hint(target_.end(), route.destination, route);
-                ++next;
-            }
-        }
-        if (!options_.dry_run) {
-            // After a clean batch the kernel holds exactly the target (the next dump would
-            // diff equal to it); after a refusal it is re-read.
-            if (outcome.errors > 0) {
-                kernel_.reset();
-            } else if (change_count > 0) {
-                kernel_->routes = std::move(diff.target);
-            }
-        }
-        publish(installed);
-
-        counters_.records = records.size();
-        counters_.eligible_records = eligible_records;
-        counters_.routes_installed = installed.size();
+        counters_.records = summary.records;
+        counters_.eligible_records = summary.eligible_records;
+        counters_.routes_installed = summary.routes;
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
-        const auto level = change_count == 0 ? log::Level::debug : log::Level::info;
+        const auto level = summary.changes == 0 ? log::Level::debug : log::Level::info;
         log::write(level, "pass",
-                   {kv("reasons", join(reasons)), kv("records", records.size()),
-                    kv("eligible", eligible_records), kv("routes", installed.size()),
-                    kv("changes", change_count), kv("errors", outcome.errors),
+                   {kv("reasons", join(reasons)), kv("records", summary.records),
+                    kv("eligible", summary.eligible_records), kv("routes", summary.routes),
+                    kv("changes", summary.changes), kv("errors", summary.errors),
                     kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
                     kv("cpu_us", thread_cpu_us() - started_cpu_us)});
-        if (outcome.errors > 0) {
+        if (summary.errors > 0) {
             ++counters_.failed_passes;
             schedule_retry();
         } else {
@@ -357,15 +306,102 @@ void Server::pass(const std::set<std::string>& reasons) {
             counters_.last_success = std::chrono::system_clock::now();
             health_.set_first_pass_done();
         }
-        observe_pass(metrics_, counters_, target_, outcome.errors, outcome.errors == 0);
+        observe_pass(metrics_, counters_, target_, summary.errors, summary.errors == 0);
     } catch (const std::exception& e) {
         kernel_.reset();
+        clean_inputs_.reset();
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
         observe_pass(metrics_, counters_, target_, 0, false);
         ++counters_.failed_passes;
         log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
         schedule_retry();
     }
+}
+
+// True when the last pass was clean and nothing it depended on moved since: the same
+// records, pod states and policy, and a kernel view no foreign event has dropped. Such a
+// pass (a SIGHUP that changed nothing, a spurious wake-up) would compute the same routes and
+// find nothing to change, so it computes nothing. The resync drops the kernel view, so it
+// always diffs for real.
+bool Server::unchanged_since_clean_pass() const {
+    // A new publisher (SIGHUP) has not been given the set yet.
+    if (!clean_inputs_ || !kernel_ || !published_ || options_.dry_run) return false;
+    const ReadinessSnapshot& pods = readiness_->snapshot();
+    return clean_inputs_->records_generation == records_->generation() &&
+           clean_inputs_->pods.all_ready == pods.all_ready && clean_inputs_->pods.pods == pods.pods &&
+           clean_inputs_->policy.allowed_prefixes == config_.policy.allowed_prefixes &&
+           clean_inputs_->policy.namespaces == config_.policy.namespaces;
+}
+
+// resolve → diff against the (cached) kernel view → one batched apply → publish.
+Server::PassSummary Server::reconcile() {
+    const std::vector<const common::Record*>& records = records_->records();
+    RouteDiff diff;
+    std::size_t eligible_records = 0;
+    {
+        // The desired routes only serve the diff: gone before the kernel is written, so
+        // a cold start holds one copy of thousands of routes less at its peak.
+        Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
+        eligible_records = resolved.eligible_records;
+        referenced_ifaces_.clear();
+        for (const auto& route : resolved.routes) {
+            for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
+        }
+        if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
+        diff = diff_desired(resolved.routes, kernel_->routes, kernel_->links, config_.routes);
+        std::vector<Skipped> skipped = std::move(resolved.skipped);
+        skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
+        log_skipped(skipped);
+    }
+    const KernelView& kernel = *kernel_;
+
+    ApplyOutcome outcome;
+    if (options_.dry_run) {
+        for (const auto& change : diff.changes) {
+            log::info("dry run: would change route",
+                      {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
+                       kv("route", route_text(change.route, kernel.links))});
+        }
+    } else {
+        outcome = apply_changes(socket_, diff, kernel.links);
+        counters_.route_changes += diff.changes.size();
+        counters_.route_change_errors += outcome.errors;
+    }
+    const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
+    const std::size_t change_count = diff.changes.size();
+    std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
+    // Rebuilt only when it differs: a no-change pass over thousands of routes copies none.
+    if (installed.size() != diff.target.size() || !same_target(target_, diff.target)) {
+        target_.clear();
+        auto next = installed.begin();
+        for (const auto& route : diff.target) {
+            if (next == installed.end() || *next != route.destination) continue;  // its change failed
+            target_.emplace_hint(target_.end(), route.destination, route);
+            ++next;
+        }
+    }
+    if (!options_.dry_run) {
+        // After a clean batch the kernel holds exactly the target (the next dump would
+        // diff equal to it); after a refusal it is re-read.
+        if (outcome.errors > 0) {
+            kernel_.reset();
+        } else if (change_count > 0) {
+            kernel_->routes = std::move(diff.target);
+        }
+    }
+    publish(installed);
+
+    if (outcome.errors == 0 && !options_.dry_run) {
+        if (!clean_inputs_) clean_inputs_.emplace();
+        clean_inputs_->records_generation = records_->generation();
+        const ReadinessSnapshot& pods = readiness_->snapshot();
+        clean_inputs_->pods.all_ready = pods.all_ready;
+        if (clean_inputs_->pods.pods != pods.pods) clean_inputs_->pods.pods = pods.pods;  // copied only when changed
+        clean_inputs_->policy = config_.policy;
+    } else {
+        clean_inputs_.reset();
+    }
+    return {records.size(), eligible_records, installed.size(), change_count, outcome.errors};
 }
 
 // A set that only shrank is handed over a moment later: the routes are already gone from

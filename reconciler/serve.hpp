@@ -63,7 +63,17 @@ private:
     void arm_resync();
     void arm_signals();
     void schedule_retry();
+    // What a pass did, for its log line, the counters and the metrics.
+    struct PassSummary {
+        std::size_t records = 0;
+        std::size_t eligible_records = 0;
+        std::size_t routes = 0;  // installed
+        std::size_t changes = 0;
+        std::size_t errors = 0;
+    };
     void pass(const std::set<std::string>& reasons);
+    bool unchanged_since_clean_pass() const;
+    PassSummary reconcile();
     void publish(const std::vector<common::Prefix>& installed);
     void publish_now(const std::vector<common::Prefix>& installed);
     void reload_config();
@@ -101,6 +111,13 @@ private:
     // (re-read by the next pass) on any foreign route or link event, a monitor overrun, a
     // refused change, resync and retry. A readiness flip then costs no kernel dump.
     std::optional<KernelView> kernel_;
+    // The inputs of the last clean pass; see unchanged_since_clean_pass().
+    struct CleanInputs {
+        std::uint64_t records_generation = 0;
+        ReadinessSnapshot pods;
+        common::Policy policy;
+    };
+    std::optional<CleanInputs> clean_inputs_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
     // A shrunken set waiting for publish_timer_ (see publish()).
     std::optional<std::vector<common::Prefix>> deferred_publish_;
