@@ -146,8 +146,10 @@ void Server::start_records_watch() {
 }
 
 void Server::start_readiness() {
-    if (readiness_) readiness_->stop();
-    if (readiness_) source_counts_.retire(*readiness_);
+    if (readiness_) {
+        readiness_->stop();
+        source_counts_.retire(*readiness_);
+    }
     readiness_ = make_readiness_source(io_, config_);
     waiting_logged_ = false;
     readiness_->start([this] { trigger_.request("readiness"); });
@@ -172,25 +174,20 @@ void Server::on_kernel_events() {
         events = monitor_.read_events();
     } catch (const std::exception& e) {
         log::error("netlink monitor read failed; resyncing", {kv("error", e.what())});
-        kernel_.reset();
-        trigger_.request("monitor-error");
+        kernel_changed("monitor-error");
         return;
     }
     for (const auto& event : events) {
         if (std::holds_alternative<netlink::ResyncNeeded>(event)) {
             ++counters_.resyncs;
-            kernel_.reset();
-            trigger_.request("monitor-overrun");
+            kernel_changed("monitor-overrun");
         } else if (const auto* route = std::get_if<netlink::RouteEvent>(&event)) {
             if (route->route.table != config_.routes.table) continue;
             const auto ours = target_.find(route->route.destination);
             if (route->route.protocol != config_.routes.protocol) {
                 // Someone else's route on one of our destinations in our table may have
                 // replaced ours (a replace sends no delete for the old route).
-                if (ours != target_.end()) {
-                    kernel_.reset();
-                    trigger_.request("route-replaced");
-                }
+                if (ours != target_.end()) kernel_changed("route-replaced");
                 continue;
             }
             const bool added = route->kind == netlink::RouteEvent::Kind::added;
@@ -198,8 +195,7 @@ void Server::on_kernel_events() {
             // delete of something we no longer want, needs no pass.
             if (added && ours != target_.end() && ours->second.hops == route->route.hops) continue;
             if (!added && ours == target_.end()) continue;
-            kernel_.reset();
-            trigger_.request(added ? "route-added" : "route-deleted");
+            kernel_changed(added ? "route-added" : "route-deleted");
         } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
             // Any link change makes the cached link table stale (a pod's new veth may be
             // named by a record that arrives next); only referenced ones need a pass now.
@@ -209,6 +205,12 @@ void Server::on_kernel_events() {
             }
         }
     }
+}
+
+// The kernel changed in a way the cached view does not know: re-read it at the next pass.
+void Server::kernel_changed(std::string_view reason) {
+    kernel_.reset();
+    trigger_.request(reason);
 }
 
 void Server::arm_resync() {

@@ -30,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -60,6 +61,7 @@ private:
     void start_readiness();
     void arm_monitor();
     void on_kernel_events();
+    void kernel_changed(std::string_view reason);
     void arm_resync();
     void arm_signals();
     void schedule_retry();
