@@ -4,8 +4,8 @@
 //     multipath routes), serve started from nothing until its first pass has installed them
 //     (start-up and record parsing included), beside `ip -batch` of the same routes;
 //  2. no-change passes (SIGHUP-triggered) with the same 10 000 records: the pass's CPU time
-//     (and wall time) as serve logs it, for a reload of the same config (serve skips the
-//     work) and for one that toggles an unused policy prefix (a full resolve + diff), and
+//     (and wall time) as serve logs it, for a reload of the same config (serve has nothing
+//     to compute) and for one that toggles an unused policy prefix (a full resolve + diff), and
 //     route events seen by a netlink monitor (must be zero);
 //  3. readiness-file change → route withdrawn (and re-added), p50/p99 over 200 flips, timed
 //     from just before the file's rename to the route event on a netlink monitor, with the
@@ -64,7 +64,7 @@ std::string via(int k, int i) { return "10." + std::to_string(100 + k) + "." + s
 std::string veth(int k) { return "sbv" + std::to_string(k); }
 
 // `extra_prefix`: a second allowed prefix no record uses; toggling it changes the policy
-// (so serve cannot skip the pass) without changing any route.
+// (so serve must run the whole pass) without changing any route.
 void write_config(const std::string& path, const std::string& state, const std::string& readiness_json,
                   bool extra_prefix = false) {
     std::ofstream(path) << R"({"node":"bench","stateDir":")" << state << R"(","policy":{"allowedPrefixes":["10.255.0.0/16")"
@@ -200,7 +200,7 @@ int main() {
 
         if (round == k_rounds - 1) {
             // No-change passes: each SIGHUP reloads the config and runs a pass. The first 20
-            // reload the same config: serve sees its inputs unchanged and skips the work. The
+            // reload the same config: serve sees its inputs unchanged and computes nothing. The
             // next 20 toggle a policy prefix no record uses: a full pass (resolve 10 000
             // records, diff 2 000 routes against the cached kernel view) that changes nothing.
             common::netlink::Monitor monitor = common::netlink::Monitor::open();
@@ -272,7 +272,7 @@ int main() {
                 cold, ref, cold / ref);
     const auto max_of = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
     std::printf("  no-change pass (SIGHUP), %zu  : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
-                "  (inputs unchanged: skipped)\n",
+                "  (inputs unchanged: nothing computed)\n",
                 idle_cpu_ms.size(), idle_cpu_ms.empty() ? 0.0 : median(idle_cpu_ms), max_of(idle_cpu_ms),
                 idle_ms.empty() ? 0.0 : median(idle_ms));
     std::printf("  no-change full pass, %zu      : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"

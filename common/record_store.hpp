@@ -75,7 +75,7 @@ public:
     // status); serve keeps its records current file by file (reconciler/record_index.hpp).
     std::vector<Record> list();
     // The names of the record files in records/, sorted; empty when the directory does not
-    // exist yet. One readdir, no stat: what is not a regular file is skipped when read.
+    // exist yet. One readdir, no stat: read_named() refuses what is not a regular file.
     std::vector<std::string> file_names();
     // The stamp of one file of records/; nullopt when it is gone or not a regular file.
     std::optional<FileStamp> stamp_of(const std::string& file_name);
