@@ -1,15 +1,16 @@
 // serve's copy of the record store (DESIGN.md section 5): every record read once at start and
 // then kept current file by file from inotify events, so a pass with 10 000 records neither
-// lists the directory nor re-reads files, and each record is held once.
+// lists the directory nor re-reads files. Each record is held once, and only the part resolve
+// reads (RouteRecord).
 #pragma once
 
-#include "common/record.hpp"
 #include "common/record_store.hpp"
+#include "reconciler/resolve.hpp"
 
 #include <cstdint>
-#include <functional>
-#include <map>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -23,23 +24,32 @@ public:
     // dropped. For start-up, an inotify queue overflow and the periodic resync. True when
     // the set of records changed.
     bool rescan();
-    // One record file after an inotify event: re-read when its stamp changed, dropped when
-    // it is gone (or corrupt: the store quarantines it). True when the set changed.
-    bool refresh(const std::string& file_name);
+    // One record file (by its file name) after an inotify event: re-read when its stamp
+    // changed, dropped when it is gone (or corrupt: the store quarantines it). True when the
+    // set changed.
+    bool refresh(std::string_view file_name);
 
-    // Every record, in file-name order, without `netns` and `created` (serve needs neither).
-    // Valid until the next rescan() or refresh().
-    const std::vector<const common::Record*>& records();
+    // Every record, ordered by name (the file stem). Valid until the next rescan() or refresh().
+    const std::vector<const RouteRecord*>& records();
     std::size_t size() const { return entries_.size(); }
     // Goes up whenever the set of records changes: equal generations, equal records.
     std::uint64_t generation() const { return generation_; }
 
 private:
     struct Entry {
+        RouteRecord record;  // record.name, the file stem, is the key
         common::RecordStore::FileStamp stamp;
-        common::Record record;
     };
-    using Entries = std::map<std::string, Entry, std::less<>>;  // by file name
+    struct ByName {
+        using is_transparent = void;
+        static std::string_view name(const Entry& e) { return e.record.name; }
+        static std::string_view name(std::string_view s) { return s; }
+        bool operator()(const auto& a, const auto& b) const { return name(a) < name(b); }
+    };
+    using Entries = std::set<Entry, ByName>;
+
+    // Reads `stem`.json; nullopt when it is gone or corrupt.
+    std::optional<Entry> read(std::string_view stem);
     Entries::iterator reread(Entries::iterator entry, bool& changed);
     void mark_changed() {
         view_stale_ = true;
@@ -48,7 +58,7 @@ private:
 
     common::RecordStore& store_;
     Entries entries_;
-    std::vector<const common::Record*> view_;
+    std::vector<const RouteRecord*> view_;
     bool view_stale_ = true;
     std::uint64_t generation_ = 0;
 };

@@ -14,8 +14,10 @@ namespace netlink = common::netlink;
 RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vector<netlink::Route>& kernel,
                        const LinkTable& links, const common::RouteSettings& settings) {
     RouteDiff out;
+    out.target.reserve(desired.size());
     for (const auto& want : desired) {
         netlink::Route route{want.destination, {}, settings.protocol, settings.table};
+        route.hops.reserve(want.hops.size());
         for (const auto& hop : want.hops) {
             const auto* link = links.find(hop.iface);
             if (link == nullptr || !link->up) {

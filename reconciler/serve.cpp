@@ -54,12 +54,6 @@ std::int64_t thread_cpu_us() {
 }
 
 // `target` (sorted by destination) holds exactly the routes of `installed` (map order).
-bool same_target(const std::map<common::Prefix, netlink::Route>& installed, const std::vector<netlink::Route>& target) {
-    return installed.size() == target.size() &&
-           std::equal(installed.begin(), installed.end(), target.begin(),
-                      [](const auto& entry, const netlink::Route& route) { return entry.second == route; });
-}
-
 bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
     return a.enabled == b.enabled && a.fragment == b.fragment && a.socket == b.socket;
 }
@@ -183,18 +177,18 @@ void Server::on_kernel_events() {
             kernel_changed("monitor-overrun");
         } else if (const auto* route = std::get_if<netlink::RouteEvent>(&event)) {
             if (route->route.table != config_.routes.table) continue;
-            const auto ours = target_.find(route->route.destination);
+            const netlink::Route* ours = find_target(route->route.destination);
             if (route->route.protocol != config_.routes.protocol) {
                 // Someone else's route on one of our destinations in our table may have
                 // replaced ours (a replace sends no delete for the old route).
-                if (ours != target_.end()) kernel_changed("route-replaced");
+                if (ours != nullptr) kernel_changed("route-replaced");
                 continue;
             }
             const bool added = route->kind == netlink::RouteEvent::Kind::added;
             // Our own changes come back as events: an add equal to what we installed, or a
             // delete of something we no longer want, needs no pass.
-            if (added && ours != target_.end() && ours->second.hops == route->route.hops) continue;
-            if (!added && ours == target_.end()) continue;
+            if (added && ours != nullptr && ours->hops == route->route.hops) continue;
+            if (!added && ours == nullptr) continue;
             kernel_changed(added ? "route-added" : "route-deleted");
         } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
             // Any link change makes the cached link table stale (a pod's new veth may be
@@ -286,7 +280,7 @@ void Server::pass(const std::set<std::string>& reasons) {
         // older than what the kernel has told us; a foreign change among them drops it.
         on_kernel_events();
         const PassSummary summary = unchanged_since_clean_pass()
-                                        ? PassSummary{records_->size(), counters_.eligible_records, target_.size(), 0, 0}
+                                        ? PassSummary{records_->size(), counters_.eligible_records, target_->size(), 0, 0}
                                         : reconcile();
 
         counters_.records = summary.records;
@@ -308,12 +302,12 @@ void Server::pass(const std::set<std::string>& reasons) {
             counters_.last_success = std::chrono::system_clock::now();
             health_.set_first_pass_done();
         }
-        observe_pass(metrics_, counters_, target_, summary.errors, summary.errors == 0);
+        observe_pass(metrics_, counters_, *target_, summary.errors, summary.errors == 0);
     } catch (const std::exception& e) {
         kernel_.reset();
         clean_inputs_.reset();
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
-        observe_pass(metrics_, counters_, target_, 0, false);
+        observe_pass(metrics_, counters_, *target_, 0, false);
         ++counters_.failed_passes;
         log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
         schedule_retry();
@@ -335,9 +329,15 @@ bool Server::unchanged_since_clean_pass() const {
            clean_inputs_->policy.namespaces == config_.policy.namespaces;
 }
 
+const netlink::Route* Server::find_target(const common::Prefix& destination) const {
+    const auto found = std::lower_bound(target_->begin(), target_->end(), destination,
+                                        [](const netlink::Route& route, const common::Prefix& d) { return route.destination < d; });
+    return found != target_->end() && found->destination == destination ? &*found : nullptr;
+}
+
 // resolve → diff against the (cached) kernel view → one batched apply → publish.
 Server::PassSummary Server::reconcile() {
-    const std::vector<const common::Record*>& records = records_->records();
+    const std::vector<const RouteRecord*>& records = records_->records();
     RouteDiff diff;
     std::size_t eligible_records = 0;
     {
@@ -349,13 +349,17 @@ Server::PassSummary Server::reconcile() {
         for (const auto& route : resolved.routes) {
             for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
         }
-        if (!kernel_) kernel_ = read_kernel(socket_, config_.routes);
-        diff = diff_desired(resolved.routes, kernel_->routes, kernel_->links, config_.routes);
+        if (!kernel_) {
+            KernelView view = read_kernel(socket_, config_.routes);
+            kernel_ = CachedKernel{std::make_shared<const std::vector<netlink::Route>>(std::move(view.routes)),
+                                   std::move(view.links)};
+        }
+        diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes);
         std::vector<Skipped> skipped = std::move(resolved.skipped);
         skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
         log_skipped(skipped);
     }
-    const KernelView& kernel = *kernel_;
+    const CachedKernel& kernel = *kernel_;
 
     ApplyOutcome outcome;
     if (options_.dry_run) {
@@ -372,23 +376,26 @@ Server::PassSummary Server::reconcile() {
     const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
     const std::size_t change_count = diff.changes.size();
     std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
-    // Rebuilt only when it differs: a no-change pass over thousands of routes copies none.
-    if (installed.size() != diff.target.size() || !same_target(target_, diff.target)) {
-        target_.clear();
+    // Replaced only when it differs: a no-change pass over thousands of routes copies none.
+    if (installed.size() != diff.target.size()) {
+        std::vector<netlink::Route> kept;
         auto next = installed.begin();
-        for (const auto& route : diff.target) {
+        for (auto& route : diff.target) {
             if (next == installed.end() || *next != route.destination) continue;  // its change failed
-            target_.emplace_hint(target_.end(), route.destination, route);
+            kept.push_back(std::move(route));
             ++next;
         }
+        target_ = std::make_shared<const std::vector<netlink::Route>>(std::move(kept));
+    } else if (*target_ != diff.target) {
+        target_ = std::make_shared<const std::vector<netlink::Route>>(std::move(diff.target));
     }
     if (!options_.dry_run) {
         // After a clean batch the kernel holds exactly the target (the next dump would
-        // diff equal to it); after a refusal it is re-read.
+        // diff equal to it), so the view shares it; after a refusal it is re-read.
         if (outcome.errors > 0) {
             kernel_.reset();
-        } else if (change_count > 0) {
-            kernel_->routes = std::move(diff.target);
+        } else {
+            kernel_->routes = target_;
         }
     }
     publish(installed);
@@ -458,7 +465,7 @@ void Server::reload_config() {
             remove_rules(socket_, previous.routes);
             ensure_rules(socket_, config_.routes);
             log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
-            target_.clear();
+            target_ = std::make_shared<const std::vector<netlink::Route>>();
         }
         if (previous.state_dir != config_.state_dir) start_records_watch();
         if (!same_readiness(previous, config_)) start_readiness();

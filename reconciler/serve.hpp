@@ -105,14 +105,22 @@ private:
     std::unique_ptr<MetricsServer> metrics_server_;
     int exit_code_ = 0;
 
-    // What the last pass left: to tell our own changes echoed by the monitor from someone
-    // else's, and which interfaces matter.
-    std::map<common::Prefix, common::netlink::Route> target_;
+    // Routes held once and shared: after a clean pass the installed set and the cached
+    // kernel view are the same routes (thousands of them with a large node).
+    using SharedRoutes = std::shared_ptr<const std::vector<common::netlink::Route>>;
+    // Our routes and the links as of the last dump plus our own applied changes.
+    struct CachedKernel {
+        SharedRoutes routes;
+        LinkTable links;
+    };
+    // The routes the last pass installed, sorted by destination: to tell our own changes
+    // echoed by the monitor from someone else's. Never null.
+    SharedRoutes target_ = std::make_shared<const std::vector<common::netlink::Route>>();
+    const common::netlink::Route* find_target(const common::Prefix& destination) const;
     std::set<std::string> referenced_ifaces_;
-    // Our routes and the links as of the last dump plus our own applied changes; dropped
-    // (re-read by the next pass) on any foreign route or link event, a monitor overrun, a
-    // refused change, resync and retry. A readiness flip then costs no kernel dump.
-    std::optional<KernelView> kernel_;
+    // Dropped (re-read by the next pass) on any foreign route or link event, a monitor
+    // overrun, a refused change, resync and retry. A readiness flip then costs no kernel dump.
+    std::optional<CachedKernel> kernel_;
     // The inputs of the last clean pass; see unchanged_since_clean_pass().
     struct CleanInputs {
         std::uint64_t records_generation = 0;

@@ -6,12 +6,12 @@
 namespace anycast::reconciler {
 
 void observe_pass(Metrics& metrics, const ServeCounters& counters,
-                  const std::map<common::Prefix, common::netlink::Route>& installed, std::size_t netlink_errors,
+                  const std::vector<common::netlink::Route>& installed, std::size_t netlink_errors,
                   bool success) {
     double routes[2] = {0, 0};
     double hops[2] = {0, 0};
-    for (const auto& [prefix, route] : installed) {
-        const int slot = prefix.family() == common::Family::v4 ? 0 : 1;
+    for (const auto& route : installed) {
+        const int slot = route.destination.family() == common::Family::v4 ? 0 : 1;
         routes[slot] += 1;
         hops[slot] += static_cast<double>(route.hops.size());
     }

@@ -25,11 +25,12 @@ struct TempStateDir {
     std::string path;
 };
 
-common::Record make_record(const std::string& id, const std::string& ip = "10.255.0.1") {
+common::Record make_record(const std::string& id, const std::string& ip = "10.255.0.1",
+                           const std::string& ifname = "eth0") {
     common::Record record;
     record.network = "net";
     record.container_id = id;
-    record.ifname = "eth0";
+    record.ifname = ifname;
     record.netns = "/run/netns/" + id;
     record.pod = common::PodRef{"default", "pod-" + id, ""};
     record.ips = {*common::IpAddress::parse(ip)};
@@ -42,7 +43,7 @@ std::string file_of(const std::string& id) { return common::RecordStore::file_na
 
 std::vector<std::string> ids(reconciler::RecordIndex& index) {
     std::vector<std::string> out;
-    for (const auto* record : index.records()) out.push_back(record->container_id);
+    for (const auto* record : index.records()) out.push_back(record->name);
     return out;
 }
 
@@ -55,14 +56,14 @@ TEST_CASE("record index: rescan reads every record once, then only what changed"
     for (const char* id : {"a", "b", "c"}) writer.put(make_record(id));
     reconciler::RecordIndex index(store);
     CHECK(index.rescan());
-    CHECK(ids(index) == std::vector<std::string>{"a", "b", "c"});
+    CHECK(ids(index) == std::vector<std::string>{"net_a_eth0", "net_b_eth0", "net_c_eth0"});
     CHECK_FALSE(index.rescan());  // nothing changed: stat only, no change reported
 
     writer.put(make_record("b", "10.255.0.9"));
     writer.remove("net", "c", "eth0");
     writer.put(make_record("d"));
     CHECK(index.rescan());
-    CHECK(ids(index) == std::vector<std::string>{"a", "b", "d"});
+    CHECK(ids(index) == std::vector<std::string>{"net_a_eth0", "net_b_eth0", "net_d_eth0"});
     CHECK(index.records()[1]->ips.at(0).to_string() == "10.255.0.9");
 }
 
@@ -101,7 +102,23 @@ TEST_CASE("record index: a corrupt file is quarantined by the store and leaves t
 
     std::ofstream(writer.record_path("net", "b", "eth0"), std::ios::trunc) << "{\"version\": 1,";
     CHECK(index.refresh(file_of("b")));
-    CHECK(ids(index) == std::vector<std::string>{"a"});
+    CHECK(ids(index) == std::vector<std::string>{"net_a_eth0"});
     CHECK_FALSE(fs::exists(writer.record_path("net", "b", "eth0")));
     CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("record index: names whose stems sort unlike their file names merge without churn", "[unit]") {
+    // "net_a_eth0-1.json" < "net_a_eth0.json" but "net_a_eth0" < "net_a_eth0-1".
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    writer.put(make_record("a", "10.255.0.1", "eth0"));
+    writer.put(make_record("a", "10.255.0.2", "eth0-1"));
+    reconciler::RecordIndex index(store);
+    CHECK(index.rescan());
+    CHECK(ids(index) == std::vector<std::string>{"net_a_eth0", "net_a_eth0-1"});
+    const auto generation = index.generation();
+    CHECK_FALSE(index.rescan());
+    CHECK(index.generation() == generation);
+    CHECK(index.size() == 2);
 }
