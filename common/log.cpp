@@ -17,6 +17,8 @@ struct Sink {
     bool owned = false;
     Level level = Level::info;
     std::vector<Field> context;
+    int batches = 0;      // open Batch scopes
+    std::string pending;  // whole lines held by them
 
     ~Sink() {
         if (owned) ::close(fd);
@@ -26,6 +28,14 @@ struct Sink {
 Sink& sink() {
     static Sink instance;
     return instance;
+}
+
+constexpr std::size_t k_batch_flush_bytes = 64 * 1024;
+
+void flush_pending(Sink& s) {
+    if (s.pending.empty()) return;
+    [[maybe_unused]] const auto written = ::write(s.fd, s.pending.data(), s.pending.size());
+    s.pending.clear();
 }
 
 bool needs_quotes(std::string_view value) {
@@ -118,6 +128,7 @@ void log_to_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw_errno("open log file {}", path);
     Sink& s = sink();
+    flush_pending(s);  // lines of an open batch go where they were logged
     if (s.owned) ::close(s.fd);
     s.fd = fd;
     s.owned = true;
@@ -125,6 +136,7 @@ void log_to_file(const std::string& path) {
 
 void log_to_stderr() {
     Sink& s = sink();
+    flush_pending(s);
     if (s.owned) ::close(s.fd);
     s.fd = STDERR_FILENO;
     s.owned = false;
@@ -139,8 +151,20 @@ void write(Level level, std::string_view message, std::vector<Field> fields) {
     all.insert(all.end(), std::make_move_iterator(fields.begin()), std::make_move_iterator(fields.end()));
     std::string line = format_line(now_rfc3339(), level, message, all);
     line += '\n';
+    if (s.batches > 0) {
+        s.pending += line;
+        if (s.pending.size() >= k_batch_flush_bytes) flush_pending(s);
+        return;
+    }
     // A lost log line must never fail the operation being logged.
     [[maybe_unused]] const auto written = ::write(s.fd, line.data(), line.size());
+}
+
+Batch::Batch() { ++sink().batches; }
+
+Batch::~Batch() {
+    Sink& s = sink();
+    if (--s.batches == 0) flush_pending(s);
 }
 
 }  // namespace anycast::common::log

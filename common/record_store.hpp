@@ -83,6 +83,10 @@ public:
     // file that does not parse is quarantined (after a re-check under the lock, since a
     // writer may have replaced it) and nullopt returned.
     std::optional<ReadRecord> read_named(const std::string& file_name);
+    // read_named() without the quarantine: touches no shared state, so several threads may
+    // call it at once once file_names() has run. A file that does not parse comes back as
+    // nullopt with `corrupt` set, for a later read_named() to re-check and quarantine.
+    std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt);
     // Whether `name` is a record file name (what scan() returns and inotify should count).
     static bool is_record_file_name(std::string_view name);
 

@@ -33,6 +33,7 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
     ApplyOutcome outcome;
     if (diff.changes.empty()) return outcome;
     outcome.results = netlink::apply_route_changes(socket, diff.changes);
+    const log::Batch batch;  // one line per change, written together
     for (std::size_t i = 0; i < diff.changes.size(); ++i) {
         const auto& change = diff.changes[i];
         const int result = i < outcome.results.size() ? outcome.results[i] : EIO;

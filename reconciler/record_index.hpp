@@ -50,6 +50,8 @@ private:
 
     // Reads `stem`.json; nullopt when it is gone or corrupt.
     std::optional<Entry> read(std::string_view stem);
+    // Start-up: every file read on several threads (syscalls dominate; see the .cpp).
+    void read_all(const std::vector<std::string>& stems);
     Entries::iterator reread(Entries::iterator entry, bool& changed);
     void mark_changed() {
         view_stale_ = true;

@@ -172,10 +172,10 @@ std::size_t Socket::receive(const std::string& description) {
 
 void Socket::collect_acks(std::uint32_t first, std::size_t count, std::vector<int>& errors,
                           std::vector<std::string>& messages, const ReplyHandler& on_reply,
-                          const std::string& description) {
+                          const std::string& description, bool last_acks_all) {
     std::size_t pending = count;
     std::vector<bool> acked(count, false);
-    while (pending > 0) {
+    while (pending > 0 && !(last_acks_all && acked[count - 1])) {
         const std::size_t n = receive(description);
         const auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.data());
         int remaining = static_cast<int>(n);
@@ -302,26 +302,30 @@ std::vector<int> Socket::transact(const RequestBatch& batch) {
     const std::uint32_t first = next_sequence(static_cast<std::uint32_t>(batch.size()));
     for (std::size_t i = 0; i < batch.size(); ++i) {
         auto* header = reinterpret_cast<nlmsghdr*>(bytes.data() + batch.offsets_[i]);
-        header->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+        header->nlmsg_flags = (header->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
         header->nlmsg_seq = first + static_cast<std::uint32_t>(i);
         header->nlmsg_pid = 0;
     }
     std::size_t begin = 0;
     while (begin < batch.size()) {
-        // As many requests as fit in one sendmsg and whose ACKs fit in the receive buffer.
+        // As many requests as fit in one sendmsg and whose answers fit in the receive buffer
+        // should every one of them fail.
         std::size_t end = begin + 1;
         auto end_of = [&](std::size_t i) { return i + 1 < batch.size() ? batch.offsets_[i + 1] : bytes.size(); };
         while (end < batch.size() && end - begin < max_acks_per_send_ &&
                end_of(end) - batch.offsets_[begin] <= k_max_send_bytes) {
             ++end;
         }
+        // Only the chunk's last request asks for an ACK: a request that fails is answered
+        // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
+        reinterpret_cast<nlmsghdr*>(bytes.data() + batch.offsets_[end - 1])->nlmsg_flags |= NLM_F_ACK;
         const std::size_t end_offset = end < batch.size() ? batch.offsets_[end] : bytes.size();
         const std::string description = "netlink batch requests " + std::to_string(begin) + ".." + std::to_string(end - 1);
         send_bytes(bytes.data() + batch.offsets_[begin], end_offset - batch.offsets_[begin], description);
         std::vector<int> chunk_errors(end - begin, 0);
         std::vector<std::string> chunk_messages(end - begin);
         collect_acks(first + static_cast<std::uint32_t>(begin), end - begin, chunk_errors, chunk_messages, nullptr,
-                     description);
+                     description, /*last_acks_all=*/true);
         std::copy(chunk_errors.begin(), chunk_errors.end(), errors.begin() + static_cast<std::ptrdiff_t>(begin));
         begin = end;
     }

@@ -99,9 +99,11 @@ private:
     Socket(mnl_socket* socket, std::uint32_t port_id);
     // Waits for the ACKs of sequence numbers [first, first + count), storing each errno (and
     // extended-ACK text) at the request's index; other replies go to on_reply (may be empty).
+    // `last_acks_all`: only the last request asked for an ACK; the others are answered only
+    // when they fail, and before it (the kernel handles one sendmsg's requests in order).
     void collect_acks(std::uint32_t first, std::size_t count, std::vector<int>& errors,
                       std::vector<std::string>& messages, const ReplyHandler& on_reply,
-                      const std::string& description);
+                      const std::string& description, bool last_acks_all = false);
     void exchange_one(const nlmsghdr& request, const std::string& description, const ReplyHandler& on_reply,
                       int& error, std::string& kernel_message);
     std::uint32_t next_sequence(std::uint32_t count = 1);

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -39,6 +40,34 @@ TEST_CASE("the logger writes to a file with context fields and honours the level
     ::unlink(path);
     CHECK(content.str().find("hidden") == std::string::npos);
     CHECK(content.str().find("level=info msg=shown containerID=abc k=v\n") != std::string::npos);
+}
+
+TEST_CASE("a log batch writes its whole lines together when it ends", "[unit]") {
+    char path[] = "/tmp/flock-log-batch-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    const auto content = [&] {
+        std::ifstream in(path);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    flog::log_to_file(path);
+    {
+        const flog::Batch outer;
+        flog::info("first");
+        {
+            const flog::Batch inner;  // nested: only the outermost one writes
+            flog::info("second");
+        }
+        CHECK(content().empty());
+    }
+    flog::log_to_stderr();
+    const std::string text = content();
+    ::unlink(path);
+    CHECK(text.find("msg=first") < text.find("msg=second"));
+    CHECK(std::count(text.begin(), text.end(), '\n') == 2);
 }
 
 TEST_CASE("log file errors name the path", "[unit]") {

@@ -122,3 +122,25 @@ TEST_CASE("record index: names whose stems sort unlike their file names merge wi
     CHECK(index.generation() == generation);
     CHECK(index.size() == 2);
 }
+
+TEST_CASE("record index: a large start-up set is read on several threads, corrupt files quarantined", "[unit]") {
+    // 600 files: above the index's threshold for reading on several threads.
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    std::vector<std::string> expected;
+    for (int i = 0; i < 600; ++i) {
+        const std::string id = fmt::format("c{:03}", i);
+        writer.put(make_record(id, fmt::format("10.255.{}.{}", i / 250, i % 250 + 1)));
+        if (i != 123 && i != 599) expected.push_back("net_" + id + "_eth0");
+    }
+    for (const char* id : {"c123", "c599"}) {
+        std::ofstream(writer.record_path("net", id, "eth0"), std::ios::trunc) << "{\"version\": 1,";
+    }
+    reconciler::RecordIndex index(store);
+    CHECK(index.rescan());
+    CHECK(ids(index) == expected);
+    CHECK(index.records().at(250)->ips.at(0).to_string() == "10.255.1.2");  // c251
+    CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 2);
+    CHECK_FALSE(index.rescan());  // the stamps taken on the threads hold
+}
