@@ -4,6 +4,7 @@
 #include "reconciler/bird_fragment_file.hpp"
 #include "reconciler/bird_render.hpp"
 
+#include <algorithm>
 #include <exception>
 
 namespace anycast::reconciler {
@@ -14,9 +15,36 @@ using log::kv;
 BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings)
     : settings_(std::move(settings)),
       client_(io, settings_.socket_path, settings_.command_timeout),
-      reloader_(io, client_, settings_.reload) {}
+      reloader_(io, client_, settings_.reload),
+      shrink_timer_(io) {}
 
 void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
+    const bool only_shrank = written_ && settings_.shrink_delay.count() > 0 &&
+                             std::includes(written_->begin(), written_->end(), installed.begin(), installed.end());
+    if (!only_shrank) {
+        shrink_timer_.cancel();
+        deferred_.reset();
+        write_and_reload(installed);
+        return;
+    }
+    if (installed == *written_) {  // grew back before the shrink was written
+        shrink_timer_.cancel();
+        deferred_.reset();
+        return;
+    }
+    const bool armed = deferred_.has_value();
+    deferred_ = installed;
+    if (armed) return;
+    shrink_timer_.expires_after(settings_.shrink_delay);
+    shrink_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !deferred_) return;
+        const std::vector<common::Prefix> shrunk = std::move(*deferred_);
+        deferred_.reset();
+        write_and_reload(shrunk);
+    });
+}
+
+void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installed) {
     const std::string text = render_bird_sets(installed);
     bool changed = false;
     try {
@@ -28,6 +56,7 @@ void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
         log::error("bird include not written, BIRD keeps its previous sets", {kv("error", e.what())});
         return;
     }
+    written_ = installed;
     if (changed) log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
     // The first publish reloads even when the file is unchanged: a previous serve may have
     // written it and died before BIRD re-read it.

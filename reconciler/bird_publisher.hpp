@@ -9,9 +9,12 @@
 #include "reconciler/route_publisher.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace anycast::reconciler {
 
@@ -20,12 +23,19 @@ struct BirdPublisherSettings {
     std::string socket_path;    // BIRD's control socket (bird.socket)
     std::chrono::milliseconds command_timeout{5000};
     BirdReloadOptions reload;
+    // A set that only shrank is written this much later (see publish()); 0 writes at once.
+    std::chrono::milliseconds shrink_delay{200};
 };
 
 class BirdPublisher : public RoutePublisher {
 public:
     BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings);
 
+    // A set that grew (or changed) is written at once: BIRD announces nothing outside it. A
+    // set that only shrank is written shrink_delay later, and not at all if it grows back
+    // meanwhile: its routes have already left the kernel (RoutePublisher's contract), so
+    // BIRD's kernel protocol withdraws them at once, and a `configure` arriving at the same
+    // moment made BIRD re-read its config first (measured: ~7 ms before the withdrawal left).
     void publish(const std::vector<common::Prefix>& installed) override;
     // Every finished `configure`: BIRD's success codes count as succeeded; its refusals and
     // attempts it never answered (absent, refused, hung) as failed.
@@ -37,9 +47,14 @@ public:
     bool last_write_ok() const { return last_write_ok_; }
 
 private:
+    void write_and_reload(const std::vector<common::Prefix>& installed);
+
     BirdPublisherSettings settings_;
     BirdControlClient client_;
     BirdReloader reloader_;
+    boost::asio::steady_timer shrink_timer_;
+    std::optional<std::vector<common::Prefix>> written_;   // the set in the include now
+    std::optional<std::vector<common::Prefix>> deferred_;  // a shrunken set waiting for the timer
     bool first_ = true;
     bool last_write_ok_ = true;
 };

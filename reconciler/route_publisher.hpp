@@ -19,7 +19,8 @@ struct ReloadCounts {
 class RoutePublisher {
 public:
     virtual ~RoutePublisher() = default;
-    // `installed`: every host prefix that now has a route of ours, sorted, no duplicates.
+    // `installed`: every host prefix that now has a route of ours, sorted, no duplicates; a
+    // prefix missing from it has already left the kernel (serve applies before it publishes).
     // Called only after a pass that changed something (or the first pass). Must not block
     // the event loop for long: slow work (a BIRD reload) is done asynchronously.
     virtual void publish(const std::vector<common::Prefix>& installed) = 0;

@@ -43,9 +43,6 @@ bool same_routes(const common::RouteSettings& a, const common::RouteSettings& b)
     return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
 }
 
-// How long a set that only shrank waits before it is published (see Server::publish).
-constexpr std::chrono::milliseconds k_shrink_publish_delay{200};
-
 // CPU time of the loop's thread: a pass's wall time also counts waiting for a busy CPU.
 std::int64_t thread_cpu_us() {
     timespec now{};
@@ -69,7 +66,6 @@ Server::Server(ServeOptions options, common::NodeConfig config)
       monitor_descriptor_(io_, monitor_.fd()),
       resync_timer_(io_),
       retry_timer_(io_),
-      publish_timer_(io_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       trigger_(io_, [this](const std::set<std::string>& reasons) { pass(reasons); }) {}
 
@@ -413,35 +409,10 @@ Server::PassSummary Server::reconcile() {
     return {records.size(), eligible_records, installed.size(), change_count, outcome.errors};
 }
 
-// A set that only shrank is handed over a moment later: the routes are already gone from
-// the kernel, so BIRD's kernel protocol withdraws them at once, and a `configure` arriving
-// at the same time would make BIRD re-read its config first (measured: ~7 ms before the
-// withdrawal leaves). A set that grew is published now, since BIRD announces nothing
-// outside it.
+// Hands the installed set to the publisher when it differs from the last one handed over
+// (the BIRD publisher decides when to write it: see BirdPublisher::publish).
 void Server::publish(const std::vector<common::Prefix>& installed) {
-    const auto& last = deferred_publish_ ? deferred_publish_ : published_;
-    if (last && *last == installed) return;
-    const bool only_shrank =
-        published_ && std::includes(published_->begin(), published_->end(), installed.begin(), installed.end());
-    if (!only_shrank) {
-        publish_timer_.cancel();
-        deferred_publish_.reset();
-        publish_now(installed);
-        return;
-    }
-    const bool armed = deferred_publish_.has_value();
-    deferred_publish_ = installed;
-    if (armed) return;
-    publish_timer_.expires_after(k_shrink_publish_delay);
-    publish_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec || !deferred_publish_) return;
-        const std::vector<common::Prefix> installed = std::move(*deferred_publish_);
-        deferred_publish_.reset();
-        if (!published_ || *published_ != installed) publish_now(installed);
-    });
-}
-
-void Server::publish_now(const std::vector<common::Prefix>& installed) {
+    if (published_ && *published_ == installed) return;
     publisher_->publish(installed);
     ++counters_.publishes;
     published_ = installed;
@@ -473,7 +444,6 @@ void Server::reload_config() {
             source_counts_.retire(*publisher_);
             publisher_ = make_publisher(io_, config_, options_.dry_run);
             published_.reset();
-            deferred_publish_.reset();
         }
     } catch (const std::exception& e) {
         log::error("SIGHUP: reload incomplete", {kv("error", e.what())});

@@ -77,7 +77,6 @@ private:
     bool unchanged_since_clean_pass() const;
     PassSummary reconcile();
     void publish(const std::vector<common::Prefix>& installed);
-    void publish_now(const std::vector<common::Prefix>& installed);
     void reload_config();
     void shut_down(int signal);
     void log_skipped(const std::vector<Skipped>& skipped);
@@ -90,7 +89,6 @@ private:
     boost::asio::posix::stream_descriptor monitor_descriptor_;  // borrows monitor_'s fd
     boost::asio::steady_timer resync_timer_;
     boost::asio::steady_timer retry_timer_;
-    boost::asio::steady_timer publish_timer_;
     boost::asio::signal_set signals_;
     PassTrigger trigger_;
     std::unique_ptr<common::RecordStore> store_;
@@ -129,8 +127,6 @@ private:
     };
     std::optional<CleanInputs> clean_inputs_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
-    // A shrunken set waiting for publish_timer_ (see publish()).
-    std::optional<std::vector<common::Prefix>> deferred_publish_;
     std::set<std::string> logged_skips_;
     // Record files named by inotify since the last pass: only these are re-read, so a
     // readiness flip or kernel event costs no directory scan of thousands of files. A full

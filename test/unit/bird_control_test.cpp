@@ -383,6 +383,42 @@ TEST_CASE("the publisher writes the rendered set and reloads only on a change", 
     CHECK(bird.commands.size() == 3);
 }
 
+TEST_CASE("a set that only shrank is written a moment later, and not at all if it grows back", "[unit][bird]") {
+    asio::io_context io;
+    TempDir dir;
+    ScriptedBird bird(io, dir.file("bird.ctl"));
+    const std::string fragment = dir.file("flock-anycast.conf");
+    BirdPublisher publisher(io, BirdPublisherSettings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry, 100ms});
+    const std::vector<Prefix> one{*Prefix::parse("10.255.53.53/32")};
+    const std::vector<Prefix> two{*Prefix::parse("10.255.53.53/32"), *Prefix::parse("fd00:255::53/128")};
+    const auto idle_for = [&](std::chrono::milliseconds span) {
+        const auto until = std::chrono::steady_clock::now() + span;
+        run_until(io, [&] { return std::chrono::steady_clock::now() >= until; });
+    };
+
+    publisher.publish(two);  // grew: at once
+    CHECK(read_text_file(fragment) == render_bird_sets(two));
+    REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 1; }));
+
+    publisher.publish(one);  // shrank, then back before the delay: nothing written or reloaded
+    CHECK(read_text_file(fragment) == render_bird_sets(two));
+    publisher.publish(two);
+    idle_for(250ms);
+    CHECK(read_text_file(fragment) == render_bird_sets(two));
+    CHECK(publisher.reload_stats().attempts == 1);
+
+    const auto shrunk_at = std::chrono::steady_clock::now();
+    publisher.publish(one);
+    publisher.publish({});  // shrinks further while waiting: the latest set is written, once
+    REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 2; }));
+    CHECK(std::chrono::steady_clock::now() - shrunk_at >= 100ms);
+    CHECK(read_text_file(fragment) == render_bird_sets({}));
+
+    publisher.publish(one);  // grew again: at once
+    CHECK(read_text_file(fragment) == render_bird_sets(one));
+    REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 3; }));
+}
+
 TEST_CASE("the first publish reloads even when the include already holds the set", "[unit][bird]") {
     asio::io_context io;
     TempDir dir;
