@@ -147,6 +147,15 @@ bool ServeLab::wait_routed_via(const std::vector<const ServePod*>& via) const {
     return wait_until([&] { return routed_via(via); });
 }
 
+std::unique_ptr<BackgroundProcess> ServeLab::start_serving(int ready_pods, const std::vector<std::string>& extra) {
+    add_ready_pods(ready_pods);
+    auto serve = start_serve(extra);
+    std::vector<const ServePod*> via;
+    for (const auto& pod : pods) via.push_back(&pod);
+    if (!wait_routed_via(via)) throw std::runtime_error("serve never routed via the ready pods; its log:\n" + log());
+    return serve;
+}
+
 std::string ServeLab::log() const {
     std::ifstream in(log_path());
     std::ostringstream text;

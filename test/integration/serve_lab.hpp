@@ -58,6 +58,10 @@ public:
     static common::PodState not_ready(const ServePod& pod) { return {"dns", pod.name, "", false, false}; }
 
     std::unique_ptr<BackgroundProcess> start_serve(const std::vector<std::string>& extra = {}) const;
+    // The usual start: `ready_pods` ready pods (add_ready_pods), serve started, and our routes
+    // to both anycast IPs via exactly those pods in place. Throws with serve's log when they
+    // never appear.
+    std::unique_ptr<BackgroundProcess> start_serving(int ready_pods, const std::vector<std::string>& extra = {});
 
     // Runs an `ip route show table 241 ...` command; "" when the table does not exist (yet).
     static std::string show(const std::string& command);

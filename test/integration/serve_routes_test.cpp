@@ -34,13 +34,9 @@ TEST_CASE("serve keeps one multipath route for ready pods, drops a deleting pod'
           "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(2);
+    auto serve = lab.start_serving(2);
     const auto& a = lab.pods[0];
     const auto& b = lab.pods[1];
-    auto serve = lab.start_serve();
-    INFO(lab.log());
-
-    REQUIRE(lab.wait_routed_via({&a, &b}));
 
     lab.set_pods({ServeLab::ready(a), ServeLab::deleting(b)});
     REQUIRE(lab.wait_routed_via({&a}));
@@ -129,15 +125,9 @@ TEST_CASE("serve leaves routes of other protocols on the same prefixes untouched
 TEST_CASE("serve restarted adopts correct routes without delete or add, and removes stale ones", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(2);
+    lab.start_serving(2);  // stopped (SIGTERM) at once
     const auto& a = lab.pods[0];
     const auto& b = lab.pods[1];
-    {
-        auto first = lab.start_serve();
-        INFO(lab.log());
-        REQUIRE(lab.wait_routed_via({&a, &b}));
-        first->stop(SIGTERM);
-    }
     // SIGTERM left the routes; a stale route of ours appears while serve is down.
     REQUIRE(ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4, b.v4});
     sh("ip route add 10.255.99.99/32 via " + a.v4 + " dev " + a.host_end + " table 241 proto 241");
@@ -183,13 +173,8 @@ TEST_CASE("SIGTERM leaves serve's routes in place; --withdraw-on-exit removes th
 TEST_CASE("cleanup removes every route of ours and the rules, and nothing else", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(1);
+    lab.start_serving(1);  // stopped (SIGTERM) at once: its routes stay
     const auto& a = lab.pods[0];
-    {
-        auto serve = lab.start_serve();
-        INFO(lab.log());
-        REQUIRE(lab.wait_routed_via({&a}));
-    }
     sh("ip route add 10.255.60.1/32 via " + a.v4 + " dev " + a.host_end + " table 241 proto static");
     const auto result = run_process({flock_binary(), "cleanup", "--config", lab.config_path()});
     INFO(result.err);
@@ -216,11 +201,8 @@ TEST_CASE("serve --dry-run logs what it would change and writes nothing", "[netn
 TEST_CASE("a malformed readiness file keeps the last good pod states and is logged once", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(1);
+    auto serve = lab.start_serving(1);
     const auto& a = lab.pods[0];
-    auto serve = lab.start_serve();
-    INFO(lab.log());
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
 
     // The same truncated file twice: one warning, and the last good state (ready) stays.
     sh("printf '[{\"namespace\": ' > " + lab.dir.file("pods.json"));
@@ -239,11 +221,8 @@ TEST_CASE("a malformed readiness file keeps the last good pod states and is logg
 TEST_CASE("SIGHUP reloads the config: a policy that no longer allows the IP withdraws its route", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(1);
+    auto serve = lab.start_serving(1);
     const auto& a = lab.pods[0];
-    auto serve = lab.start_serve();
-    INFO(lab.log());
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
 
     lab.config["policy"] = boost::json::object{{"allowedPrefixes", boost::json::array{"fd00:255::/48"}}};
     lab.write_config();
@@ -256,11 +235,8 @@ TEST_CASE("SIGHUP reloads the config: a policy that no longer allows the IP with
 TEST_CASE("SIGHUP with another table and rule priority moves the routes and the rules", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
-    lab.add_ready_pods(1);
+    auto serve = lab.start_serving(1);
     const auto& a = lab.pods[0];
-    auto serve = lab.start_serve();
-    INFO(lab.log());
-    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4) == Hops{a.v4}; }));
 
     lab.config["routes"] = boost::json::object{{"protocol", 241}, {"table", 242}, {"rulePriority", 1001}};
     lab.write_config();
