@@ -17,13 +17,18 @@ std::string file_name_of(std::string_view stem) { return std::string(stem) + std
 
 }  // namespace
 
+// Named by its file's stem, not by a name formatted from its fields: the stem is what
+// inotify events name.
+RecordIndex::Entry RecordIndex::entry_of(std::string_view stem, common::RecordStore::ReadRecord&& read) {
+    auto& record = read.record;
+    return Entry{RouteRecord{std::string(stem), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)},
+                 read.stamp};
+}
+
 std::optional<RecordIndex::Entry> RecordIndex::read(std::string_view stem) {
     auto read = store_.read_named(file_name_of(stem));
     if (!read) return std::nullopt;
-    // The file's own name, not one formatted from its fields: it is what events name.
-    auto& record = read->record;
-    return Entry{RouteRecord{std::string(stem), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)},
-                 read->stamp};
+    return entry_of(stem, std::move(*read));
 }
 
 // Reading a record is four syscalls (openat, fstat, read, close), and in a VM those dominate
@@ -45,12 +50,7 @@ void RecordIndex::read_all(const std::vector<std::string>& stems) {
                 bool is_corrupt = false;
                 auto read = store_.read_named_concurrently(file_name_of(stems[i]), is_corrupt);
                 if (is_corrupt) corrupt[reader].push_back(stems[i]);
-                if (!read) continue;
-                auto& record = read->record;
-                parts[reader].insert(parts[reader].end(),
-                                     Entry{RouteRecord{stems[i], std::move(record.pod), std::move(record.ips),
-                                                       std::move(record.nexthops)},
-                                           read->stamp});
+                if (read) parts[reader].insert(parts[reader].end(), entry_of(stems[i], std::move(*read)));
             }
         } catch (...) {
             errors[reader] = std::current_exception();

@@ -8,6 +8,7 @@
 #include "reconciler/resolve.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -48,6 +49,7 @@ private:
     };
     using Entries = std::set<Entry, ByName>;
 
+    static Entry entry_of(std::string_view stem, common::RecordStore::ReadRecord&& read);
     // Reads `stem`.json; nullopt when it is gone or corrupt.
     std::optional<Entry> read(std::string_view stem);
     // Start-up: every file read on several threads (syscalls dominate; see the .cpp).
