@@ -18,6 +18,15 @@ BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings 
       reloader_(io, client_, settings_.reload),
       shrink_timer_(io) {}
 
+BirdPublisher::~BirdPublisher() {
+    if (!deferred_) return;
+    try {
+        write_file_if_changed(settings_.fragment_path, render_bird_sets(*deferred_));
+    } catch (const std::exception& e) {
+        log::error("bird include not written at exit", {kv("error", e.what())});
+    }
+}
+
 void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
     const bool only_shrank = written_ && settings_.shrink_delay.count() > 0 &&
                              std::includes(written_->begin(), written_->end(), installed.begin(), installed.end());

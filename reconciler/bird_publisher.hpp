@@ -30,6 +30,11 @@ struct BirdPublisherSettings {
 class BirdPublisher : public RoutePublisher {
 public:
     BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings);
+    // Writes a shrunken set still waiting for its delay (without a reload: the loop is done),
+    // so the include matches the routes left behind for whoever reloads BIRD next.
+    ~BirdPublisher() override;
+    BirdPublisher(const BirdPublisher&) = delete;
+    BirdPublisher& operator=(const BirdPublisher&) = delete;
 
     // A set that grew (or changed) is written at once: BIRD announces nothing outside it. A
     // set that only shrank is written shrink_delay later, and not at all if it grows back

@@ -419,6 +419,23 @@ TEST_CASE("a set that only shrank is written a moment later, and not at all if i
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 3; }));
 }
 
+TEST_CASE("a shrink still waiting when the publisher goes is written, without a reload", "[unit][bird]") {
+    asio::io_context io;
+    TempDir dir;
+    ScriptedBird bird(io, dir.file("bird.ctl"));
+    const std::string fragment = dir.file("flock-anycast.conf");
+    const std::vector<Prefix> one{*Prefix::parse("10.255.53.53/32")};
+    {
+        BirdPublisher publisher(io, BirdPublisherSettings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry, 10s});
+        publisher.publish(one);
+        REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 1; }));
+        publisher.publish({});
+        CHECK(read_text_file(fragment) == render_bird_sets(one));
+    }
+    CHECK(read_text_file(fragment) == render_bird_sets({}));
+    CHECK(bird.commands.size() == 1);
+}
+
 TEST_CASE("the first publish reloads even when the include already holds the set", "[unit][bird]") {
     asio::io_context io;
     TempDir dir;
