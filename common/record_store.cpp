@@ -91,9 +91,9 @@ struct FileText {
 // followed). One openat, fstat, read and close in the usual case: serve reads 10 000 of
 // these at start.
 std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, const std::string& path) {
-    // O_NOATIME: a record is read right after it was written, which under relatime would
-    // update (and journal) every file's access time: ~20% of serve's start-up read of
-    // 10 000 records. Only the file's owner (or CAP_FOWNER) may ask for it.
+    // O_NOATIME: a record is usually read right after it was written, which under relatime
+    // would update (and journal) its access time: a write per read for serve's 10 000 at
+    // start. Only the file's owner (or CAP_FOWNER) may ask for it.
     constexpr int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
     UniqueFd fd(::openat(dir_fd, name.c_str(), flags | O_NOATIME));
     if (!fd && errno == EPERM) fd = UniqueFd(::openat(dir_fd, name.c_str(), flags));

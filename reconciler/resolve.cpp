@@ -93,7 +93,7 @@ void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
     for (const auto& hop : record.nexthops) {
         if (hop.via.family() != hop.family) {
             skipped.push_back({record.name, fmt::format("next hop {} is not of family {}", hop.via.to_string(),
-                                                 common::family_number(hop.family))});
+                                                        common::family_number(hop.family))});
         } else if (hop.host_iface.empty()) {
             skipped.push_back({record.name, fmt::format("next hop {} has no hostIface", hop.via.to_string())});
         }
@@ -144,7 +144,7 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
             }
             if (!has_hop(record, ip->family())) {
                 out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", ip->to_string(),
-                                                                        common::family_number(ip->family()))});
+                                                                common::family_number(ip->family()))});
                 continue;
             }
             if (!usable) continue;

@@ -50,7 +50,6 @@ std::int64_t thread_cpu_us() {
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
 }
 
-// `target` (sorted by destination) holds exactly the routes of `installed` (map order).
 bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
     return a.enabled == b.enabled && a.fragment == b.fragment && a.socket == b.socket;
 }
