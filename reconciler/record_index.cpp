@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <system_error>
 #include <thread>
 
 namespace anycast::reconciler {
@@ -58,8 +59,14 @@ void RecordIndex::read_all(const std::vector<std::string>& stems) {
     };
     {
         std::vector<std::jthread> threads;
-        for (unsigned reader = 1; reader < readers; ++reader) threads.emplace_back(read_slice, reader);
+        unsigned started = 1;
+        try {
+            for (; started < readers; ++started) threads.emplace_back(read_slice, started);
+        } catch (const std::system_error&) {
+            // No thread to be had (a pids limit, say): this thread reads those slices too.
+        }
         read_slice(0);
+        for (unsigned reader = started; reader < readers; ++reader) read_slice(reader);
     }  // joined
     for (const auto& error : errors) {
         if (error) std::rethrow_exception(error);

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -143,4 +145,35 @@ TEST_CASE("record index: a large start-up set is read on several threads, corrup
     CHECK(index.records().at(250)->ips.at(0).to_string() == "10.255.1.2");  // c251
     CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 2);
     CHECK_FALSE(index.rescan());  // the stamps taken on the threads hold
+}
+
+TEST_CASE("record index: when no reader thread can start, the start-up read runs on the caller", "[unit]") {
+    TempStateDir dir;
+    {
+        common::RecordStore writer(dir.path);
+        for (int i = 0; i < 600; ++i) writer.put(make_record(fmt::format("c{:03}", i)));
+    }
+    // A child as an unprivileged user whose process limit it already fills: clone(2) for a
+    // thread fails with EAGAIN, as under a pids limit. The files become that user's to read.
+    constexpr uid_t k_nobody = 65534;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path)) REQUIRE(::chown(entry.path().c_str(), k_nobody, k_nobody) == 0);
+    REQUIRE(::chown(dir.path.c_str(), k_nobody, k_nobody) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const rlimit one{1, 1};
+        if (::setgid(k_nobody) != 0 || ::setuid(k_nobody) != 0 || ::setrlimit(RLIMIT_NPROC, &one) != 0) ::_exit(2);
+        try {
+            common::RecordStore store(dir.path);
+            reconciler::RecordIndex index(store);
+            index.rescan();
+            ::_exit(index.size() == 600 ? 0 : 1);
+        } catch (...) {
+            ::_exit(3);
+        }
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);  // 1: records missing, 2: setup failed, 3: the read threw
 }
