@@ -27,7 +27,7 @@ namespace {
     throw StoreError(fmt::format("{}: {}", context, std::strerror(err)));
 }
 
-constexpr std::string_view k_suffix = ".json";
+constexpr std::string_view k_suffix = RecordStore::k_file_suffix;
 
 void check_name_part(std::string_view what, std::string_view part) {
     if (part.empty()) throw StoreError(fmt::format("record name: {} is empty", what));

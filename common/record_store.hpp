@@ -89,6 +89,8 @@ public:
     std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt);
     // Whether `name` is a record file name (what scan() returns and inotify should count).
     static bool is_record_file_name(std::string_view name);
+    // A record file's name is its stem ("<network>_<containerID>_<ifname>") plus this.
+    static constexpr std::string_view k_file_suffix = ".json";
 
     // The record of an attachment; nullopt when there is none. A file that does not parse
     // throws CorruptRecordError (left in place: the caller decides, see quarantine()).

@@ -9,7 +9,7 @@ namespace anycast::reconciler {
 
 namespace {
 
-constexpr std::string_view k_suffix = ".json";
+constexpr std::string_view k_suffix = common::RecordStore::k_file_suffix;
 // Below this many files one thread reads them faster than threads start.
 constexpr std::size_t k_parallel_from = 512;
 constexpr unsigned k_max_readers = 4;
@@ -21,9 +21,7 @@ std::string file_name_of(std::string_view stem) { return std::string(stem) + std
 // Named by its file's stem, not by a name formatted from its fields: the stem is what
 // inotify events name.
 RecordIndex::Entry RecordIndex::entry_of(std::string_view stem, common::RecordStore::ReadRecord&& read) {
-    auto& record = read.record;
-    return Entry{RouteRecord{std::string(stem), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)},
-                 read.stamp};
+    return Entry{route_record(std::string(stem), std::move(read.record)), read.stamp};
 }
 
 std::optional<RecordIndex::Entry> RecordIndex::read(std::string_view stem) {
@@ -116,7 +114,7 @@ bool RecordIndex::rescan() {
 }
 
 bool RecordIndex::refresh(std::string_view file_name) {
-    if (!file_name.ends_with(k_suffix)) return false;
+    if (!common::RecordStore::is_record_file_name(file_name)) return false;
     const std::string_view stem = file_name.substr(0, file_name.size() - k_suffix.size());
     auto entry = entries_.find(stem);
     bool changed = false;

@@ -106,8 +106,8 @@ std::string record_name(const common::Record& record) {
     return fmt::format("{}_{}_{}", record.network, record.container_id, record.ifname);
 }
 
-RouteRecord route_record(common::Record record) {
-    return {record_name(record), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)};
+RouteRecord route_record(std::string name, common::Record record) {
+    return {std::move(name), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)};
 }
 
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods) {
@@ -172,7 +172,7 @@ Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnap
     route_records.reserve(records.size());
     for (const auto& record : records) {
         if (record.version == common::k_record_version) {
-            route_records.push_back(route_record(record));
+            route_records.push_back(route_record(record_name(record), record));
         } else {
             unsupported.push_back({record_name(record), fmt::format("unsupported record version {}", record.version)});
         }

@@ -21,8 +21,8 @@ struct Resolved {
 };
 
 // What resolve reads of a record. serve's index keeps only this of each record file
-// (reconciler/record_index.hpp): a tenth of the records' bytes is where serve's peak memory
-// goes with 10 000 of them.
+// (reconciler/record_index.hpp): about half the bytes of a whole Record, and with 10 000
+// records the index is most of serve's memory.
 struct RouteRecord {
     std::string name;  // "<network>_<containerID>_<ifname>", the file stem: how logs name it
     common::PodRef pod;
@@ -32,8 +32,8 @@ struct RouteRecord {
 
 // "<network>_<containerID>_<ifname>", the record's file stem: how logs name a record.
 std::string record_name(const common::Record& record);
-// The parts of `record` resolve reads (moved out of it).
-RouteRecord route_record(common::Record record);
+// The parts of `record` resolve reads (moved out of it), under `name`.
+RouteRecord route_record(std::string name, common::Record record);
 
 // Eligible = the pod is known (or the snapshot says all_ready), its uid equals the record's
 // when the record has one, it is Ready and not deleting.
