@@ -8,17 +8,11 @@ namespace anycast::reconciler {
 void observe_pass(Metrics& metrics, const ServeCounters& counters,
                   const std::vector<common::netlink::Route>& installed, std::size_t netlink_errors,
                   bool success) {
-    double routes[2] = {0, 0};
-    double hops[2] = {0, 0};
-    for (const auto& route : installed) {
-        const int slot = route.destination.family() == common::Family::v4 ? 0 : 1;
-        routes[slot] += 1;
-        hops[slot] += static_cast<double>(route.hops.size());
-    }
-    metrics.routes_ipv4.set(routes[0]);
-    metrics.routes_ipv6.set(routes[1]);
-    metrics.nexthops_ipv4.set(hops[0]);
-    metrics.nexthops_ipv6.set(hops[1]);
+    const common::netlink::RouteCounts counts = common::netlink::count_by_family(installed);
+    metrics.routes_ipv4.set(static_cast<double>(counts.v4.routes));
+    metrics.routes_ipv6.set(static_cast<double>(counts.v6.routes));
+    metrics.nexthops_ipv4.set(static_cast<double>(counts.v4.hops));
+    metrics.nexthops_ipv6.set(static_cast<double>(counts.v6.hops));
     metrics.records.set(static_cast<double>(counters.records));
     metrics.eligible_pods.set(static_cast<double>(counters.eligible_records));
     if (netlink_errors > 0) metrics.netlink_errors.inc(static_cast<double>(netlink_errors));

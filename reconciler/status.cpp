@@ -78,15 +78,9 @@ StatusFigures figures_from_kernel(const std::string& why, const Plan& plan,
     std::string routes = "unknown (kernel routes not readable)";
     std::string hops = routes;
     if (!plan.kernel_unreadable) {
-        std::size_t route_count[2] = {0, 0};
-        std::size_t hop_count[2] = {0, 0};
-        for (const auto& route : kernel) {
-            const int slot = route.destination.family() == common::Family::v4 ? 0 : 1;
-            route_count[slot] += 1;
-            hop_count[slot] += route.hops.size();
-        }
-        routes = fmt::format("ipv4 {}, ipv6 {}", route_count[0], route_count[1]);
-        hops = fmt::format("ipv4 {}, ipv6 {}", hop_count[0], hop_count[1]);
+        const common::netlink::RouteCounts counts = common::netlink::count_by_family(kernel);
+        routes = fmt::format("ipv4 {}, ipv6 {}", counts.v4.routes, counts.v6.routes);
+        hops = fmt::format("ipv4 {}, ipv6 {}", counts.v4.hops, counts.v6.hops);
     }
     figures.rows = {
         {"routes installed", routes},

@@ -5,6 +5,7 @@
 #include "common/netlink/socket.hpp"
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -24,6 +25,24 @@ struct Route {
     std::uint32_t table;
     friend bool operator==(const Route&, const Route&) = default;
 };
+
+// Routes and their next hops per address family: what the metrics and `status` report.
+struct FamilyCounts {
+    std::size_t routes = 0;
+    std::size_t hops = 0;
+};
+struct RouteCounts {
+    FamilyCounts v4, v6;
+};
+inline RouteCounts count_by_family(const std::vector<Route>& routes) {
+    RouteCounts counts;
+    for (const auto& route : routes) {
+        FamilyCounts& family = route.destination.family() == Family::v4 ? counts.v4 : counts.v6;
+        family.routes += 1;
+        family.hops += route.hops.size();
+    }
+    return counts;
+}
 
 struct RouteLookup {
     int ifindex;
