@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace anycast::reconciler {
 
@@ -44,7 +45,7 @@ RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vect
     return out;
 }
 
-std::vector<common::Prefix> installed_prefixes(const RouteDiff& diff, const std::vector<int>& results) {
+std::vector<netlink::Route> take_installed(RouteDiff& diff, const std::vector<int>& results) {
     std::set<common::Prefix> failed;
     for (std::size_t i = 0; i < diff.changes.size() && i < results.size(); ++i) {
         const auto& change = diff.changes[i];
@@ -52,10 +53,12 @@ std::vector<common::Prefix> installed_prefixes(const RouteDiff& diff, const std:
             failed.insert(change.route.destination);
         }
     }
-    std::vector<common::Prefix> installed;
-    for (const auto& route : diff.target) {
-        if (!failed.contains(route.destination)) installed.push_back(route.destination);
+    if (failed.empty()) return std::exchange(diff.target, {});
+    std::vector<netlink::Route> installed;
+    for (auto& route : diff.target) {
+        if (!failed.contains(route.destination)) installed.push_back(std::move(route));
     }
+    diff.target.clear();
     return installed;
 }
 

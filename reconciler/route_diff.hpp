@@ -31,8 +31,9 @@ struct RouteDiff {
 RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vector<common::netlink::Route>& kernel,
                        const LinkTable& links, const common::RouteSettings& settings);
 
-// The destinations of `diff.target` except those whose change failed (`results` as returned
-// by apply_route_changes for `diff.changes`): what the publisher may announce.
-std::vector<common::Prefix> installed_prefixes(const RouteDiff& diff, const std::vector<int>& results);
+// Moves out of `diff.target` every route except those whose replace failed (`results` as
+// returned by apply_route_changes for `diff.changes`): what the kernel now holds of ours, and
+// what the publisher may announce. Leaves `diff.target` empty.
+std::vector<common::netlink::Route> take_installed(RouteDiff& diff, const std::vector<int>& results);
 
 }  // namespace anycast::reconciler

@@ -346,8 +346,7 @@ Server::PassSummary Server::reconcile() {
         }
         if (!kernel_) {
             KernelView view = read_kernel(socket_, config_.routes);
-            kernel_ = CachedKernel{std::make_shared<const std::vector<netlink::Route>>(std::move(view.routes)),
-                                   std::move(view.links)};
+            kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links)};
         }
         diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes);
         std::vector<Skipped> skipped = std::move(resolved.skipped);
@@ -368,22 +367,12 @@ Server::PassSummary Server::reconcile() {
         counters_.route_changes += diff.changes.size();
         counters_.route_change_errors += outcome.errors;
     }
-    const std::vector<common::Prefix> installed = installed_prefixes(diff, outcome.results);
     const std::size_t change_count = diff.changes.size();
+    target_ = share(take_installed(diff, outcome.results));  // moved, not copied
     std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
-    // Replaced only when it differs: a no-change pass over thousands of routes copies none.
-    if (installed.size() != diff.target.size()) {
-        std::vector<netlink::Route> kept;
-        auto next = installed.begin();
-        for (auto& route : diff.target) {
-            if (next == installed.end() || *next != route.destination) continue;  // its change failed
-            kept.push_back(std::move(route));
-            ++next;
-        }
-        target_ = std::make_shared<const std::vector<netlink::Route>>(std::move(kept));
-    } else if (*target_ != diff.target) {
-        target_ = std::make_shared<const std::vector<netlink::Route>>(std::move(diff.target));
-    }
+    std::vector<common::Prefix> installed;
+    installed.reserve(target_->size());
+    for (const auto& route : *target_) installed.push_back(route.destination);
     if (!options_.dry_run) {
         // After a clean batch the kernel holds exactly the target (the next dump would
         // diff equal to it), so the view shares it; after a refusal it is re-read.
@@ -435,7 +424,7 @@ void Server::reload_config() {
             remove_rules(socket_, previous.routes);
             ensure_rules(socket_, config_.routes);
             log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
-            target_ = std::make_shared<const std::vector<netlink::Route>>();
+            target_ = share({});
         }
         if (previous.state_dir != config_.state_dir) start_records_watch();
         if (!same_readiness(previous, config_)) start_readiness();

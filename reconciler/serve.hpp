@@ -106,6 +106,9 @@ private:
     // Routes held once and shared: after a clean pass the installed set and the cached
     // kernel view are the same routes (thousands of them with a large node).
     using SharedRoutes = std::shared_ptr<const std::vector<common::netlink::Route>>;
+    static SharedRoutes share(std::vector<common::netlink::Route> routes) {
+        return std::make_shared<const std::vector<common::netlink::Route>>(std::move(routes));
+    }
     // Our routes and the links as of the last dump plus our own applied changes.
     struct CachedKernel {
         SharedRoutes routes;
@@ -113,7 +116,7 @@ private:
     };
     // The routes the last pass installed, sorted by destination: to tell our own changes
     // echoed by the monitor from someone else's. Never null.
-    SharedRoutes target_ = std::make_shared<const std::vector<common::netlink::Route>>();
+    SharedRoutes target_ = share({});
     const common::netlink::Route* find_target(const common::Prefix& destination) const;
     std::set<std::string> referenced_ifaces_;
     // Dropped (re-read by the next pass) on any foreign route or link event, a monitor

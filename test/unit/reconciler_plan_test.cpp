@@ -91,9 +91,10 @@ TEST_CASE("installed prefixes are the target minus failed replaces", "[unit][rec
     };
     const std::vector<Route> kernel = {kernel_route("10.255.53.55/32", {{ip("10.0.0.12"), 7}}),
                                        kernel_route("10.255.9.9/32", {{ip("10.0.0.12"), 7}})};
-    const auto diff = reconciler::diff_desired(desired, kernel, links(), k_settings);
+    auto diff = reconciler::diff_desired(desired, kernel, links(), k_settings);
     REQUIRE(diff.changes.size() == 3);  // replace .53, replace .54, delete 10.255.9.9
-    const auto installed = reconciler::installed_prefixes(diff, {0, 22, 1});
+    std::vector<Prefix> installed;
+    for (const auto& route : reconciler::take_installed(diff, {0, 22, 1})) installed.push_back(route.destination);
     CHECK(installed == std::vector<Prefix>{prefix("10.255.53.53/32"), prefix("10.255.53.55/32")});
 }
 
