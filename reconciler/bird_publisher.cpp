@@ -31,14 +31,12 @@ void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
     const bool only_shrank = written_ && settings_.shrink_delay.count() > 0 &&
                              std::includes(written_->begin(), written_->end(), installed.begin(), installed.end());
     if (!only_shrank) {
-        shrink_timer_.cancel();
-        deferred_.reset();
+        drop_deferred();
         write_and_reload(installed);
         return;
     }
     if (installed == *written_) {  // grew back before the shrink was written
-        shrink_timer_.cancel();
-        deferred_.reset();
+        drop_deferred();
         return;
     }
     const bool armed = deferred_.has_value();
@@ -51,6 +49,11 @@ void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
         deferred_.reset();
         write_and_reload(shrunk);
     });
+}
+
+void BirdPublisher::drop_deferred() {
+    shrink_timer_.cancel();
+    deferred_.reset();
 }
 
 void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installed) {

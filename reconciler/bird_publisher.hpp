@@ -53,6 +53,8 @@ public:
 
 private:
     void write_and_reload(const std::vector<common::Prefix>& installed);
+    // A shrink waiting for the timer is overtaken: neither it nor the timer stays.
+    void drop_deferred();
 
     BirdPublisherSettings settings_;
     BirdControlClient client_;
