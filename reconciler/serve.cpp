@@ -10,6 +10,7 @@
 #include "reconciler/route_diff.hpp"
 #include "reconciler/route_text.hpp"
 
+#include <fmt/format.h>
 #include <sys/inotify.h>
 
 #include <algorithm>
@@ -66,7 +67,8 @@ Server::Server(ServeOptions options, common::NodeConfig config)
       resync_timer_(io_),
       retry_timer_(io_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
-      trigger_(io_, [this](const std::set<std::string>& reasons) { pass(reasons); }) {}
+      trigger_(io_, [this](const std::set<std::string>& reasons) { pass(reasons); }),
+      systemd_(SystemdNotifier::from_environment(io_)) {}
 
 Server::~Server() {
     // The monitor owns its fd; the descriptor only borrowed it for async waits.
@@ -297,6 +299,7 @@ void Server::pass(const std::set<std::string>& reasons) {
             counters_.last_success = std::chrono::system_clock::now();
             health_.set_first_pass_done();
         }
+        notify_systemd(summary);
         observe_pass(metrics_, counters_, *target_, summary.errors, summary.errors == 0);
     } catch (const std::exception& e) {
         kernel_.reset();
@@ -406,6 +409,17 @@ void Server::publish(const std::vector<common::Prefix>& installed) {
     published_ = installed;
 }
 
+// READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
+// same moment /readyz turns 200; then STATUS= whenever a pass changed something.
+void Server::notify_systemd(const PassSummary& summary) {
+    if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
+    const std::string status = fmt::format("STATUS={} routes installed for {} eligible of {} records{}", summary.routes,
+                                           summary.eligible_records, summary.records,
+                                           summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
+    systemd_.notify(systemd_told_ready_ ? status : "READY=1\n" + status);
+    systemd_told_ready_ = true;
+}
+
 void Server::reload_config() {
     common::NodeConfig next;
     try {
@@ -454,6 +468,7 @@ void Server::shut_down(int signal) {
             exit_code_ = 1;
         }
     }
+    systemd_.notify("STOPPING=1");
     if (readiness_) readiness_->stop();
     io_.stop();
 }

@@ -19,6 +19,7 @@
 #include "reconciler/route_publisher.hpp"
 #include "reconciler/serve_counters.hpp"
 #include "reconciler/serve_metrics.hpp"
+#include "reconciler/systemd_notify.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -80,6 +81,7 @@ private:
     void reload_config();
     void shut_down(int signal);
     void log_skipped(const std::vector<Skipped>& skipped);
+    void notify_systemd(const PassSummary& summary);
 
     boost::asio::io_context io_;
     ServeOptions options_;
@@ -100,6 +102,8 @@ private:
     Metrics metrics_;
     SourceCountsFeed source_counts_{metrics_};  // BIRD reloads, watch restarts: copied in at each scrape
     Health health_;
+    SystemdNotifier systemd_;
+    bool systemd_told_ready_ = false;
     std::unique_ptr<MetricsServer> metrics_server_;
     int exit_code_ = 0;
 

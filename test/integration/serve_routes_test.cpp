@@ -1,9 +1,12 @@
 // serve end to end in a private namespace: veth "pods", records written directly, readiness
 // from a file; the kernel is polled with a bounded wait, never a timed assertion.
 #include "test/integration/serve_lab.hpp"
+#include "test/support/notify_socket.hpp"
 #include "test/support/process.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <csignal>
 
@@ -256,4 +259,29 @@ TEST_CASE("SIGHUP with another table and rule priority moves the routes and the 
     // The pod going away still withdraws from the new table: serve follows it there.
     lab.set_pods({ServeLab::not_ready(a)});
     REQUIRE(wait_until([&] { return in_242("-4").empty() && in_242("-6").empty(); }));
+}
+
+TEST_CASE("serve tells systemd it is ready once its routes are in place, each change's status, and that it stops",
+          "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
+    // systemd names a path or an abstract socket ("@...").
+    const std::string address = GENERATE(as<std::string>{}, "notify.sock", "@flock-test-notify");
+    NotifySocket systemd(address.front() == '@' ? address + "-" + std::to_string(::getpid()) : lab.dir.file(address));
+    auto serve = lab.start_serve();
+    INFO(lab.log());
+
+    const auto ready = systemd.receive();
+    REQUIRE(ready);
+    CHECK(*ready == "READY=1\nSTATUS=2 routes installed for 1 eligible of 1 records");
+    CHECK(ServeLab::routed_via({&a}));  // already there when READY=1 arrives
+
+    lab.set_pods({ServeLab::not_ready(a)});
+    CHECK(systemd.receive() == "STATUS=0 routes installed for 0 eligible of 1 records");
+    CHECK(lab.routes().empty());
+
+    serve->stop(SIGTERM);
+    CHECK(systemd.receive() == "STOPPING=1");
 }

@@ -417,6 +417,9 @@ TEST_CASE("the systemd unit runs serve with CAP_NET_ADMIN and the rt_protos entr
     CHECK_THAT(settings["CapabilityBoundingSet"], Catch::Contains("CAP_NET_ADMIN"));
     CHECK_THAT(settings["RestrictAddressFamilies"], Catch::Contains("AF_NETLINK"));
     CHECK(settings["NoNewPrivileges"] == "yes");
+    // serve sends READY=1 over $NOTIFY_SOCKET (AF_UNIX) after its first pass.
+    CHECK(settings["Type"] == "notify");
+    CHECK_THAT(settings["RestrictAddressFamilies"], Catch::Contains("AF_UNIX"));
     CHECK(settings.count("PrivateNetwork") == 0);  // it must see the host's routes
     CHECK(settings["StateDirectory"] == "flock-anycast");
     // StateDirectory= is /var/lib/<name>: the default stateDir.
