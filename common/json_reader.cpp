@@ -36,13 +36,48 @@ const char* kind_name(const json::value& v) {
     return "unknown";
 }
 
-}  // namespace
-
-std::string JsonReader::child_path(std::string_view name) const {
-    return path_.empty() ? std::string(name) : fmt::format("{}.{}", path_, name);
+// Appends the path from `node` down to `target` ("a.b[2]"); false when it is not below it.
+bool append_path_to(const json::value& node, const json::value* target, std::string& path) {
+    if (&node == target) return true;
+    const std::size_t length = path.size();
+    if (const auto* object = node.if_object()) {
+        for (const auto& member : *object) {
+            if (!path.empty()) path += '.';
+            path += member.key();
+            if (append_path_to(member.value(), target, path)) return true;
+            path.resize(length);
+        }
+    } else if (const auto* array = node.if_array()) {
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            path += fmt::format("[{}]", i);
+            if (append_path_to((*array)[i], target, path)) return true;
+            path.resize(length);
+        }
+    }
+    return false;
 }
 
-void JsonReader::fail(std::string_view problem) const { throw JsonError(path_, std::string(problem)); }
+}  // namespace
+
+JsonReader::JsonReader(const json::value& document, std::string name)
+    : value_(&document),
+      document_(&document),
+      name_(name.empty() ? nullptr : std::make_shared<const std::string>(std::move(name))) {}
+
+std::string JsonReader::path() const {
+    std::string path = name_ ? *name_ : std::string();
+    append_path_to(*document_, value_, path);
+    return path;
+}
+
+std::string JsonReader::child_path(std::string_view name) const {
+    std::string path = this->path();
+    if (!path.empty()) path += '.';
+    path += name;
+    return path;
+}
+
+void JsonReader::fail(std::string_view problem) const { throw JsonError(path(), std::string(problem)); }
 
 const json::object& JsonReader::as_object() const {
     if (!value_->is_object()) fail(fmt::format("expected an object, got {}", kind_name(*value_)));
@@ -52,7 +87,7 @@ const json::object& JsonReader::as_object() const {
 std::optional<JsonReader> JsonReader::member(std::string_view name) const {
     const auto* found = as_object().if_contains(name);
     if (!found || found->is_null()) return std::nullopt;
-    return JsonReader(*found, child_path(name));
+    return JsonReader(*found, *this);
 }
 
 JsonReader JsonReader::required(std::string_view name) const {
@@ -67,7 +102,7 @@ std::vector<JsonReader> JsonReader::elements() const {
     const auto& array = value_->get_array();
     result.reserve(array.size());
     for (std::size_t i = 0; i < array.size(); ++i) {
-        result.emplace_back(array[i], fmt::format("{}[{}]", path_, i));
+        result.push_back(JsonReader(array[i], *this));
     }
     return result;
 }
@@ -75,8 +110,7 @@ std::vector<JsonReader> JsonReader::elements() const {
 std::vector<std::pair<std::string, JsonReader>> JsonReader::members() const {
     std::vector<std::pair<std::string, JsonReader>> result;
     for (const auto& kv : as_object()) {
-        std::string key(kv.key());
-        result.emplace_back(key, JsonReader(kv.value(), child_path(key)));
+        result.emplace_back(std::string(kv.key()), JsonReader(kv.value(), *this));
     }
     return result;
 }
