@@ -15,12 +15,14 @@ struct PodRef {
     std::string namespace_;
     std::string name;
     std::string uid;  // may be empty when the runtime did not pass it
+    friend bool operator==(const PodRef&, const PodRef&) = default;
 };
 
 struct NextHopRecord {
     Family family = Family::v4;
     IpAddress via;           // the pod's own IP of that family
     std::string host_iface;  // the node-side interface that reaches `via`
+    friend bool operator==(const NextHopRecord&, const NextHopRecord&) = default;
 };
 
 struct Record {

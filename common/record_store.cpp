@@ -88,9 +88,10 @@ struct FileText {
 
 // A regular file's contents (`name` relative to `dir_fd`; `path` for errors) and the stamp
 // of what was read; nullopt when it does not exist or is something else (a symlink is never
-// followed). One openat, fstat, read and close in the usual case: serve reads 10 000 of
-// these at start.
-std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, const std::string& path) {
+// followed). One openat, fstat, read and close in the usual case (no fstat with
+// `size_only`): serve reads 10 000 of these at start.
+std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, const std::string& path,
+                                          RecordStore::Stamp stamp) {
     // O_NOATIME: a record is usually read right after it was written, which under relatime
     // would update (and journal) its access time: a write per read for serve's 10 000 at
     // start. Only the file's owner (or CAP_FOWNER) may ask for it.
@@ -101,15 +102,23 @@ std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, c
         if (errno == ENOENT || errno == ELOOP) return std::nullopt;
         fail("open " + path);
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("stat " + path);
-    if (!S_ISREG(st.st_mode)) return std::nullopt;
-    FileText file{std::string(static_cast<std::size_t>(st.st_size) + 1, '\0'), stamp_from(st)};
+    FileText file;
+    std::size_t capacity = 4096;  // a record is a few hundred bytes
+    if (stamp == RecordStore::Stamp::full) {
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) fail("stat " + path);
+        if (!S_ISREG(st.st_mode)) return std::nullopt;
+        file.stamp = stamp_from(st);
+        capacity = static_cast<std::size_t>(st.st_size) + 1;
+    }
+    file.text.resize(capacity);
     std::size_t used = 0;
     for (;;) {
         const ssize_t n = ::read(fd.get(), file.text.data() + used, file.text.size() - used);
         if (n < 0) {
             if (errno == EINTR) continue;
+            // Unstatted, a directory or FIFO shows itself here.
+            if (stamp == RecordStore::Stamp::size_only && (errno == EISDIR || errno == EAGAIN)) return std::nullopt;
             fail("read " + path);
         }
         used += static_cast<std::size_t>(n);
@@ -118,6 +127,7 @@ std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, c
         file.text.resize(file.text.size() * 2);
     }
     file.text.resize(used);
+    if (stamp == RecordStore::Stamp::size_only) file.stamp.size = static_cast<off_t>(used);
     return file;
 }
 
@@ -229,7 +239,7 @@ std::optional<Record> RecordStore::get(std::string_view network, std::string_vie
                                        std::string_view ifname) {
     const std::string name = file_name(network, container_id, ifname);
     const std::string path = records_dir() + "/" + name;
-    auto file = read_regular_file(AT_FDCWD, path, path);
+    auto file = read_regular_file(AT_FDCWD, path, path, Stamp::full);
     if (!file) return std::nullopt;
     Record record;
     std::string problem;
@@ -338,12 +348,12 @@ std::optional<RecordStore::FileStamp> RecordStore::stamp_of(const std::string& f
 }
 
 std::optional<RecordStore::ReadRecord> RecordStore::read_named_concurrently(const std::string& file_name,
-                                                                           bool& corrupt) {
+                                                                           bool& corrupt, Stamp stamp) {
     corrupt = false;
     const int dir_fd = records_fd_;
     if (dir_fd < 0) return std::nullopt;
     const std::string path = records_dir() + "/" + file_name;
-    auto file = read_regular_file(dir_fd, file_name, path);
+    auto file = read_regular_file(dir_fd, file_name, path, stamp);
     if (!file) return std::nullopt;
     ReadRecord out;
     out.stamp = file->stamp;
@@ -364,7 +374,7 @@ std::optional<RecordStore::ReadRecord> RecordStore::read_named(const std::string
     ReadRecord out;
     std::string problem;
     StoreLock lock(*this);
-    auto file = read_regular_file(dir_fd, file_name, path);
+    auto file = read_regular_file(dir_fd, file_name, path, Stamp::full);
     if (!file) return std::nullopt;
     out.stamp = file->stamp;
     if (parse_text(file->text, path, out.record, problem)) return out;

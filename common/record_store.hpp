@@ -59,6 +59,7 @@ public:
     // Identifies one version of a record file without reading it: a rename gives a new inode,
     // an in-place rewrite new times.
     struct FileStamp {
+        // 0: taken without fstat (Stamp::size_only): only `size`, the bytes read, is known.
         ino_t inode = 0;
         off_t size = 0;
         std::int64_t mtime_ns = 0;
@@ -86,7 +87,12 @@ public:
     // read_named() without the quarantine: touches no shared state, so several threads may
     // call it at once once file_names() has run. A file that does not parse comes back as
     // nullopt with `corrupt` set, for a later read_named() to re-check and quarantine.
-    std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt);
+    // Stamp::size_only skips the fstat (a quarter of the syscalls of a read, for serve's
+    // start): the stamp then holds only the size, and a non-regular file is only noticed if
+    // reading it fails (file_names() already skips what the directory says is no file).
+    enum class Stamp { full, size_only };
+    std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt,
+                                                      Stamp stamp = Stamp::full);
     // Whether `name` is a record file name (what scan() returns and inotify should count).
     static bool is_record_file_name(std::string_view name);
     // A record file's name is its stem ("<network>_<containerID>_<ifname>") plus this.

@@ -25,6 +25,8 @@ public:
     // dropped. For start-up, an inotify queue overflow and the periodic resync. True when
     // the set of records changed.
     bool rescan();
+    // How many record files have been read (not stat'ed): for tests.
+    std::size_t files_read() const { return files_read_; }
     // One record file (by its file name) after an inotify event: re-read when its stamp
     // changed, dropped when it is gone (or corrupt: the store quarantines it). True when the
     // set changed.
@@ -39,7 +41,8 @@ public:
 private:
     struct Entry {
         RouteRecord record;  // record.name, the file stem, is the key
-        common::RecordStore::FileStamp stamp;
+        // Not part of the key: a size-only stamp from the start-up read is completed in place.
+        mutable common::RecordStore::FileStamp stamp;
     };
     struct ByName {
         using is_transparent = void;
@@ -55,6 +58,9 @@ private:
     // Start-up: every file read on several threads (syscalls dominate; see the .cpp).
     void read_all(const std::vector<std::string>& stems);
     Entries::iterator reread(Entries::iterator entry, bool& changed);
+    // Whether `now` (a file's stamp at a rescan) may complete the size-only stamp the
+    // start-up read left in `entry` without reading the file again.
+    bool completes_startup_stamp(const Entry& entry, const common::RecordStore::FileStamp& now) const;
     void mark_changed() {
         view_stale_ = true;
         ++generation_;
@@ -65,6 +71,9 @@ private:
     std::vector<const RouteRecord*> view_;
     bool view_stale_ = true;
     std::uint64_t generation_ = 0;
+    std::size_t files_read_ = 0;
+    // CLOCK_REALTIME (ns) when the start-up read listed the directory; 0 before.
+    std::int64_t startup_read_ns_ = 0;
 };
 
 }  // namespace anycast::reconciler

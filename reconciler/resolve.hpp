@@ -28,6 +28,7 @@ struct RouteRecord {
     common::PodRef pod;
     std::vector<common::IpAddress> ips;
     std::vector<common::NextHopRecord> nexthops;
+    friend bool operator==(const RouteRecord&, const RouteRecord&) = default;
 };
 
 // "<network>_<containerID>_<ifname>", the record's file stem: how logs name a record.

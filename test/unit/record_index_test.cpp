@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 using namespace anycast;
 namespace fs = std::filesystem;
@@ -144,7 +146,35 @@ TEST_CASE("record index: a large start-up set is read on several threads, corrup
     CHECK(ids(index) == expected);
     CHECK(index.records().at(250)->ips.at(0).to_string() == "10.255.1.2");  // c251
     CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 2);
-    CHECK_FALSE(index.rescan());  // the stamps taken on the threads hold
+    CHECK(index.files_read() == 602);  // each once, the two corrupt ones again to quarantine
+    // Written just now, so their ctimes do not predate the start-up read by the margin:
+    // each is read again, and found unchanged.
+    CHECK_FALSE(index.rescan());
+    CHECK(index.files_read() == 602 + 598);
+}
+
+TEST_CASE("record index: the start-up read's size-only stamps are completed at the next rescan without reading",
+          "[unit]") {
+    TempStateDir dir;
+    common::RecordStore writer(dir.path);
+    common::RecordStore store(dir.path);
+    for (int i = 0; i < 600; ++i) writer.put(make_record(fmt::format("c{:03}", i), "10.255.0.1"));
+    // Older than the index's ctime margin (1 s) when it reads them: a bound, not a timing.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    reconciler::RecordIndex index(store);
+    CHECK(index.rescan());
+    CHECK(index.files_read() == 600);
+
+    // Rewritten in place with the same size and no inotify event (as if the queue had
+    // overflowed): its new ctime sends the rescan to read it.
+    std::ofstream(writer.record_path("net", "c007", "eth0"), std::ios::trunc)
+        << common::serialize_record(make_record("c007", "10.255.0.2"));
+    CHECK(index.rescan());
+    CHECK(index.files_read() == 601);
+    CHECK(index.records().at(7)->ips.at(0).to_string() == "10.255.0.2");
+
+    CHECK_FALSE(index.rescan());  // full stamps now: stat only
+    CHECK(index.files_read() == 601);
 }
 
 TEST_CASE("record index: when no reader thread can start, the start-up read runs on the caller", "[unit]") {
