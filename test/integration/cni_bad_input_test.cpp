@@ -180,3 +180,15 @@ TEST_CASE("ADD dedupes repeated IPs from all sources into one canonical set", "[
     CHECK(lo_addresses(pod.name()) == "10.255.53.53/32 fd00:255::53/128");
     CHECK(json_out(out).at("ips").as_array().size() == 4);  // 2 from ptp + 2 anycast
 }
+
+TEST_CASE("a stdin that cannot be read is refused with code 6 naming stdin", "[cni]") {
+    // The runtime's pipe closed before exec: read(2) fails (EBADF) instead of returning EOF.
+    ProcessOptions options;
+    options.env = std::map<std::string, std::string>{{"CNI_COMMAND", "ADD"}, {"PATH", "/usr/bin:/bin"}};
+    const auto out = run_process({"sh", "-c", "exec \"$0\" <&-", flock_binary()}, options);
+    CHECK(out.exit_code == 1);
+    const auto error = json::parse(out.out);
+    CHECK(error.at("code") == 6);
+    CHECK(error.at("msg") == "stdin: cannot read the network configuration");
+    CHECK(error.at("details") == "Bad file descriptor");
+}
