@@ -20,6 +20,7 @@
 #include "test/support/notify_socket.hpp"
 #include "test/support/process.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -286,6 +287,9 @@ int main() {
                 cold, ref, cold / ref);
     std::printf("    the fastest of each         : %8.1f ms                          %8.1f ms   ratio %.2f\n", cold_min,
                 ref_min, cold_min / ref_min);
+    std::string rounds;
+    for (std::size_t i = 0; i < serve_ms.size(); ++i) rounds += fmt::format(" {:.0f}/{:.0f}", serve_ms[i], ip_ms[i]);
+    std::printf("    each round (serve/ip ms)    :%s\n", rounds.c_str());
     const auto max_of = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
     std::printf("  no-change pass (SIGHUP), %zu  : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
                 "  (inputs unchanged: nothing computed)\n",

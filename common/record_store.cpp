@@ -103,18 +103,23 @@ std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, c
         fail("open " + path);
     }
     FileText file;
-    std::size_t capacity = 4096;  // a record is a few hundred bytes
+    // Unstatted, the first read goes to the stack (a record is a few hundred bytes): the
+    // text is then allocated at its size, not zero-filled at a guess.
+    char first[4096];
+    char* buffer = first;
+    std::size_t capacity = sizeof first;
     if (stamp == RecordStore::Stamp::full) {
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) fail("stat " + path);
         if (!S_ISREG(st.st_mode)) return std::nullopt;
         file.stamp = stamp_from(st);
-        capacity = static_cast<std::size_t>(st.st_size) + 1;
+        file.text.resize(static_cast<std::size_t>(st.st_size) + 1);
+        buffer = file.text.data();
+        capacity = file.text.size();
     }
-    file.text.resize(capacity);
     std::size_t used = 0;
     for (;;) {
-        const ssize_t n = ::read(fd.get(), file.text.data() + used, file.text.size() - used);
+        const ssize_t n = ::read(fd.get(), buffer + used, capacity - used);
         if (n < 0) {
             if (errno == EINTR) continue;
             // Unstatted, a directory or FIFO shows itself here.
@@ -122,11 +127,19 @@ std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, c
             fail("read " + path);
         }
         used += static_cast<std::size_t>(n);
-        // A regular file reads short only at its end; a full buffer means it grew since fstat.
-        if (used < file.text.size()) break;
-        file.text.resize(file.text.size() * 2);
+        // A regular file reads short only at its end; a full buffer means there is more
+        // (or, statted, that it grew since fstat).
+        if (used < capacity) break;
+        if (buffer == first) file.text.assign(first, used);
+        file.text.resize(capacity * 2);
+        buffer = file.text.data();
+        capacity = file.text.size();
     }
-    file.text.resize(used);
+    if (buffer == first) {
+        file.text.assign(first, used);
+    } else {
+        file.text.resize(used);
+    }
     if (stamp == RecordStore::Stamp::size_only) file.stamp.size = static_cast<off_t>(used);
     return file;
 }
