@@ -41,15 +41,15 @@ std::optional<RecordIndex::Entry> RecordIndex::read(std::string_view stem) {
     return entry_of(stem, std::move(*read));
 }
 
-// Reading a record is four syscalls (openat, fstat, read, close), and in a VM those dominate
-// serve's start with 10 000 records (~120 ms on one core). Each thread reads a contiguous
+// Reading a record takes syscalls (openat, read, close), and in a VM those dominate serve's
+// start with 10 000 records (~120 ms on one core, when it also took an fstat). Each thread reads a contiguous
 // slice into its own sorted set; the sets' nodes are then spliced into the index without
 // copying. Files that do not parse are left for read() afterwards, on this thread, which
 // re-checks them under the store's lock and quarantines them. The event loop itself stays
 // single-threaded: this runs inside a pass and joins before it goes on.
 // No fstat here (a quarter of the syscalls): the entries get size-only stamps, completed at
 // the first rescan without re-reading (completes_startup_stamp). Changes meanwhile come as
-// inotify events, whose re-read replaces the entry whatever its stamp.
+// inotify events, whose re-read compares content, not stamps.
 void RecordIndex::read_all(const std::vector<std::string>& stems) {
     const unsigned readers = std::clamp(std::thread::hardware_concurrency(), 1u, k_max_readers);
     std::vector<Entries> parts(readers);

@@ -27,9 +27,9 @@ public:
     bool rescan();
     // How many record files have been read (not stat'ed): for tests.
     std::size_t files_read() const { return files_read_; }
-    // One record file (by its file name) after an inotify event: re-read when its stamp
-    // changed, dropped when it is gone (or corrupt: the store quarantines it). True when the
-    // set changed.
+    // One record file (by its file name) after an inotify event: re-read, replaced when its
+    // content changed, dropped when it is gone (or corrupt: the store quarantines it). True
+    // when the set changed.
     bool refresh(std::string_view file_name);
 
     // Every record, ordered by name (the file stem). Valid until the next rescan() or refresh().

@@ -14,9 +14,10 @@ using log::kv;
 SystemdNotifier::SystemdNotifier(boost::asio::io_context& io, std::string socket_path) : socket_(io) {
     if (socket_path.empty()) return;
     // An abstract socket's name starts with a NUL byte where systemd writes '@'.
-    if (socket_path.front() == '@') socket_path.front() = '\0';
+    std::string address = socket_path;
+    if (address.front() == '@') address.front() = '\0';
     try {
-        endpoint_.emplace(socket_path);
+        endpoint_.emplace(address);
         socket_.open();
         // A service manager that stops reading must not stall the loop: a full queue drops
         // the message instead (logged).

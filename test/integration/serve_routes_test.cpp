@@ -285,3 +285,26 @@ TEST_CASE("serve tells systemd it is ready once its routes are in place, each ch
     serve->stop(SIGTERM);
     CHECK(systemd.receive() == "STOPPING=1");
 }
+
+TEST_CASE("serve goes on when systemd's notification socket is gone, and says so once", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.add_ready_pods(1);
+    const auto& a = lab.pods[0];
+    struct ScopedNotifySocket {
+        explicit ScopedNotifySocket(const std::string& path) { ::setenv("NOTIFY_SOCKET", path.c_str(), 1); }
+        ~ScopedNotifySocket() { ::unsetenv("NOTIFY_SOCKET"); }
+    } env(lab.dir.file("gone.sock"));
+    auto serve = lab.start_serve();
+    INFO(lab.log());
+    REQUIRE(lab.wait_routed_via({&a}));  // READY=1 failed
+    lab.set_pods({ServeLab::not_ready(a)});
+    REQUIRE(wait_until([] { return ServeLab::routes().empty(); }));  // STATUS= failed
+    serve->stop(SIGTERM);                                            // STOPPING=1 failed
+    const std::string log = lab.log();
+    const std::string failed = "msg=\"systemd notification failed\"";
+    std::size_t failures = 0;
+    for (auto at = log.find(failed); at != std::string::npos; at = log.find(failed, at + 1)) ++failures;
+    CHECK(failures == 1);
+    CHECK(log.find("msg=\"serve stopping\"") != std::string::npos);
+}
