@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -116,7 +117,7 @@ private:
     std::uint32_t sequence_ = 0;
     std::uint64_t send_count_ = 0;
     std::size_t max_acks_per_send_ = 0;
-    std::vector<std::uint8_t> buffer_;
+    std::unique_ptr<std::uint8_t[]> buffer_;  // k_receive_buffer bytes
 };
 
 }  // namespace anycast::common::netlink
