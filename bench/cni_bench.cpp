@@ -3,7 +3,9 @@
 // the same run and interleaved so machine load hits both alike. Prints the medians and the
 // ratio (target <= 0.3x). flock-anycast's ADD and DEL each fsync the record store, so it is
 // measured twice: state dir on tmpfs (/dev/shm; like /run on a node) and on the disk that
-// holds /var/tmp. Needs root; runs in its own network namespace, so the host is untouched.
+// holds /var/tmp. Two floors beside them: an exec of /bin/true, and cni_syscalls_floor, a C
+// program making only the system calls flock-anycast's ADD and DEL make (state on tmpfs).
+// Needs root; runs in its own network namespace, so the host is untouched.
 //
 // Usage: cni_bench [iterations]   (default 60, at least 50)
 #include "test/support/netns.hpp"
@@ -108,6 +110,10 @@ int main(int argc, char** argv) try {
     std::vector<Series> ours(state_dirs.size());
     Series reference;
     Series floor;  // exec of /bin/true: what any plugin pays before doing anything
+    Series syscalls;  // cni_syscalls_floor: what any plugin doing this job pays at least
+    auto floor_env = env;
+    floor_env["FLOOR_STATE_DIR"] = "/dev/shm/flock-cni-bench-floor-" + tag;
+    std::filesystem::create_directories(floor_env["FLOOR_STATE_DIR"]);
     // Warm-up (page cache, first directory creation), not counted.
     for (int i = -3; i < iterations; ++i) {
         for (std::size_t d = 0; d < state_dirs.size(); ++d) {
@@ -125,8 +131,14 @@ int main(int argc, char** argv) try {
         const Sample true_add = run_once("/bin/true", lo_env, loopback_config);
         const Sample true_del = run_once("/bin/true", lo_env, loopback_config);
         if (i >= 0) floor.record(true_add, true_del);
+        floor_env["CNI_COMMAND"] = "ADD";
+        const Sample syscalls_add = run_once(CNI_SYSCALLS_FLOOR, floor_env, flock_config(state_dirs[0]));
+        floor_env["CNI_COMMAND"] = "DEL";
+        const Sample syscalls_del = run_once(CNI_SYSCALLS_FLOOR, floor_env, flock_config(state_dirs[0]));
+        if (i >= 0) syscalls.record(syscalls_add, syscalls_del);
     }
     for (const auto& dir : state_dirs) std::filesystem::remove_all(dir);
+    std::filesystem::remove_all(floor_env["FLOOR_STATE_DIR"]);
 
     const auto report = [&](const char* what, const Series& series) {
         std::printf("  %-40s wall ADD %7.3f  DEL %7.3f   cpu ADD %6.3f  DEL %6.3f", what, median(series.add),
@@ -143,6 +155,7 @@ int main(int argc, char** argv) try {
                 iterations);
     report("Debian loopback (Go, reference)", reference);
     report("/bin/true (exec floor)", floor);
+    report("the same syscalls alone (C, tmpfs)", syscalls);
     for (std::size_t d = 0; d < state_dirs.size(); ++d) {
         const std::string label = "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
         report(label.c_str(), ours[d]);
