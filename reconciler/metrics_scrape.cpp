@@ -6,9 +6,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
 #include <limits>
 #include <stdexcept>
 
@@ -43,8 +43,14 @@ bool parse_number(std::string_view text, double& out) {
     } else if (text == "NaN") {
         out = std::numeric_limits<double>::quiet_NaN();
     } else {
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-        return ec == std::errc{} && end == text.data() + text.size();
+        // Boost.JSON's number grammar is the text format's (minus Inf/NaN, handled above);
+        // std::from_chars for double would pull libstdc++'s floating_from_chars, which needs
+        // libm, loaded by every exec of the CNI plugin for this one call in `status`.
+        boost::system::error_code ec;
+        const boost::json::value number = boost::json::parse(text, ec);
+        if (ec || !number.is_number()) return false;
+        out = number.to_number<double>(ec);
+        return !ec;
     }
     return true;
 }

@@ -5,6 +5,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 using namespace anycast::test;
 
 TEST_CASE("version and help print to stdout and exit 0", "[cli]") {
@@ -38,4 +42,25 @@ TEST_CASE("an unknown CNI_COMMAND is the spec's error JSON with code 4", "[cli]"
     CHECK(json.at("code") == 4);
     CHECK(json.at("cniVersion") == "1.1.0");
     CHECK(std::string(json.at("msg").as_string()).find("FROB") != std::string::npos);
+}
+
+TEST_CASE("the executable loads no shared library but glibc and libmnl", "[cli]") {
+    // Each one costs every CNI exec its mapping and relocations (libm alone ~0.7 ms in the
+    // build VM; docs/design-notes.md). Sanitized builds keep libstdc++ (and so libm) shared.
+    const std::string dynamic = sh("readelf -d " + flock_binary());
+    std::vector<std::string> needed;
+    for (std::size_t at = dynamic.find("Shared library: ["); at != std::string::npos;
+         at = dynamic.find("Shared library: [", at + 1)) {
+        const std::size_t start = at + 17;
+        needed.push_back(dynamic.substr(start, dynamic.find(']', start) - start));
+    }
+    INFO(dynamic);
+    const bool sanitized = std::any_of(needed.begin(), needed.end(), [](const std::string& lib) {
+        return lib.rfind("libasan", 0) == 0 || lib.rfind("libubsan", 0) == 0;
+    });
+    if (!sanitized) {
+        CHECK(needed == std::vector<std::string>{"libmnl.so.0", "libc.so.6", "ld-linux-x86-64.so.2"});
+    } else {
+        CHECK(std::find(needed.begin(), needed.end(), "libmnl.so.0") != needed.end());
+    }
 }

@@ -257,4 +257,8 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK_THROWS_AS(parse_exposition("demo_no_value\n"), std::invalid_argument);
     CHECK_THROWS_AS(parse_exposition("demo{unclosed=\"x\" 1\n"), std::invalid_argument);
     CHECK_THROWS_AS(parse_exposition("demo one\n"), std::invalid_argument);
+    CHECK(parse_exposition("demo_exp 2.5e-3\n").at("demo_exp") == 2.5e-3);
+    CHECK(std::isnan(parse_exposition("demo_nan NaN\n").at("demo_nan")));
+    CHECK_THROWS_AS(parse_exposition("demo true\n"), std::invalid_argument);  // JSON, not a number
+    CHECK_THROWS_AS(parse_exposition("demo 0x10\n"), std::invalid_argument);
 }
