@@ -2,6 +2,8 @@
 // argument names a subcommand. This file only dispatches.
 #include "cni/error_json.hpp"
 #include "cni/plugin.hpp"
+#include "cni/versions.hpp"
+#include "common/error.hpp"
 #include "reconciler/commands.hpp"
 
 #include <fmt/format.h>
@@ -48,8 +50,9 @@ int run_cni() {
     if (read_stdin(input)) {
         code = anycast::cni::run_plugin(anycast::cni::process_environment(), input, output);
     } else {
-        // CNI spec code 6, "failed to decode content": there is no content to decode.
-        output = anycast::cni::error_json("1.1.0", 6, "stdin: cannot read the network configuration", std::strerror(errno));
+        // No content to decode: the code empty stdin gets too. No config, so no version of its own.
+        output = anycast::cni::error_json(anycast::cni::k_current_version, anycast::common::cni_code::decoding_failure,
+                                          "stdin: cannot read the network configuration", std::strerror(errno));
     }
     // DEL, CHECK, GC and STATUS print nothing on success (CNI spec 1.1).
     if (!output.empty()) {
@@ -65,10 +68,10 @@ int run_cni() {
 int main(int argc, char** argv) {
     if (std::getenv("CNI_COMMAND") != nullptr) {
         const int code = run_cni();
-        // Runs once per pod: skip the static destructors (Asio's services, OpenSSL's and
-        // Boost.JSON's globals), whose code is spread over the binary and costs ~10 page
-        // faults to reach, ~0.3 ms an exec here. Everything written is flushed; nothing
-        // else is left to do.
+        // Runs once per pod: _Exit does not run the static destructors (Asio's services,
+        // OpenSSL's and Boost.JSON's globals), whose code is spread over the binary and costs
+        // ~10 page faults to reach, ~0.3 ms an exec here. Everything written is flushed;
+        // nothing else is left to do.
         std::fflush(stdout);
         std::fflush(stderr);
         std::_Exit(code);

@@ -87,9 +87,9 @@ public:
     // read_named() without the quarantine: touches no shared state, so several threads may
     // call it at once once file_names() has run. A file that does not parse comes back as
     // nullopt with `corrupt` set, for a later read_named() to re-check and quarantine.
-    // Stamp::size_only skips the fstat (a quarter of the syscalls of a read, for serve's
+    // Stamp::size_only takes no fstat (a quarter of the syscalls of a read, for serve's
     // start): the stamp then holds only the size, and a non-regular file is only noticed if
-    // reading it fails (file_names() already skips what the directory says is no file).
+    // reading it fails (file_names() already leaves out what the directory says is no file).
     enum class Stamp { full, size_only };
     std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt,
                                                       Stamp stamp = Stamp::full);

@@ -42,9 +42,9 @@ std::optional<RecordIndex::Entry> RecordIndex::read(std::string_view stem) {
 }
 
 // Reading a record takes syscalls (openat, read, close), and in a VM those dominate serve's
-// start with 10 000 records (~120 ms on one core, when it also took an fstat). Each thread reads a contiguous
-// slice into its own sorted set; the sets' nodes are then spliced into the index without
-// copying. Files that do not parse are left for read() afterwards, on this thread, which
+// start with 10 000 records (~120 ms on one core, when it also took an fstat). Each thread
+// reads a contiguous slice into its own sorted set; the sets' nodes are then spliced into the
+// index without copying. Files that do not parse are left for read() afterwards, on this thread, which
 // re-checks them under the store's lock and quarantines them. The event loop itself stays
 // single-threaded: this runs inside a pass and joins before it goes on.
 // No fstat here (a quarter of the syscalls): the entries get size-only stamps, completed at
