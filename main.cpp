@@ -1,10 +1,10 @@
 // flock-anycast: one executable. With CNI_COMMAND set it is a CNI plugin; otherwise the first
 // argument names a subcommand. This file only dispatches.
-#include "cni/error_json.hpp"
+#include "cni/spec/error_json.hpp"
 #include "cni/plugin.hpp"
-#include "cni/versions.hpp"
+#include "cni/spec/versions.hpp"
 #include "common/error.hpp"
-#include "reconciler/commands.hpp"
+#include "reconciler/cli/commands.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>

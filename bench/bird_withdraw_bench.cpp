@@ -18,7 +18,7 @@
 #include "common/netlink/monitor.hpp"
 #include "common/netlink/netns.hpp"
 #include "common/netlink/route.hpp"
-#include "reconciler/bird_publisher.hpp"
+#include "reconciler/bird/bird_publisher.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 

@@ -3,7 +3,7 @@
 // beside the same routes through `ip -batch` in the same run; and a no-op re-apply (dump,
 // diff, zero writes). Needs root; makes its own network namespace, so the host is untouched.
 #include "common/netlink/route.hpp"
-#include "common/netlink/route_diff.hpp"
+#include "common/netlink/route_changes.hpp"
 #include "common/netlink/socket.hpp"
 #include "common/netlink/link.hpp"
 #include "test/support/process.hpp"

@@ -13,8 +13,8 @@
 //     10 000 records still in the store;
 //  4. peak RSS (VmHWM) of serve after all that.
 #include "common/netlink/monitor.hpp"
-#include "common/record.hpp"
-#include "common/record_json.hpp"
+#include "common/store/record.hpp"
+#include "common/store/record_json.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/notify_socket.hpp"

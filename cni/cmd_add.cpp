@@ -4,11 +4,11 @@
 #include "cni/commands.hpp"
 #include "cni/next_hops.hpp"
 #include "cni/pod_loopback.hpp"
-#include "cni/result.hpp"
+#include "cni/spec/result.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/policy.hpp"
-#include "common/record_store.hpp"
+#include "common/config/policy.hpp"
+#include "common/store/record_store.hpp"
 #include "common/utc_time.hpp"
 
 #include <fcntl.h>

@@ -2,9 +2,9 @@
 // mismatch is code 3: the attachment is not in the state ADD left it in.
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
-#include "cni/versions.hpp"
+#include "cni/spec/versions.hpp"
 #include "common/error.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record_store.hpp"
 
 #include <fmt/format.h>
 

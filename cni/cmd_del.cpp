@@ -4,7 +4,7 @@
 #include "cni/pod_loopback.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record_store.hpp"
 
 #include <algorithm>
 

@@ -2,10 +2,10 @@
 // not in cni.dev/valid-attachments, and their IPs from lo where the netns still exists.
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
-#include "cni/versions.hpp"
+#include "cni/spec/versions.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record_store.hpp"
 
 #include <fmt/format.h>
 

@@ -1,8 +1,8 @@
 // STATUS (CNI spec 1.1): ready to take ADDs when the state directory is usable, else code 50.
 #include "cni/commands.hpp"
-#include "cni/versions.hpp"
+#include "cni/spec/versions.hpp"
 #include "common/error.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record_store.hpp"
 
 #include <fmt/format.h>
 

@@ -2,11 +2,11 @@
 // invocation and throws CniError (or StoreError → code 103) on failure.
 #pragma once
 
-#include "cni/environment.hpp"
-#include "cni/net_config.hpp"
+#include "cni/spec/environment.hpp"
+#include "cni/spec/net_config.hpp"
 #include "cni/pod_annotations.hpp"
 #include "common/ip_address.hpp"
-#include "common/record.hpp"
+#include "common/store/record.hpp"
 
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "common/ip_address.hpp"
-#include "common/record.hpp"
+#include "common/store/record.hpp"
 
 #include <boost/json.hpp>
 

@@ -1,13 +1,13 @@
 #include "cni/plugin.hpp"
 
 #include "cni/commands.hpp"
-#include "cni/environment.hpp"
-#include "cni/error_json.hpp"
-#include "cni/net_config.hpp"
-#include "cni/versions.hpp"
+#include "cni/spec/environment.hpp"
+#include "cni/spec/error_json.hpp"
+#include "cni/spec/net_config.hpp"
+#include "cni/spec/versions.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record_store.hpp"
 
 #include <boost/json.hpp>
 

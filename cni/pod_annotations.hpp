@@ -3,8 +3,8 @@
 // plugin uses NoPodAnnotations, which requests nothing.
 #pragma once
 
-#include "common/node_config.hpp"
-#include "common/record.hpp"
+#include "common/config/node_config.hpp"
+#include "common/store/record.hpp"
 
 #include <functional>
 #include <memory>

@@ -72,7 +72,7 @@ std::vector<int> apply_route_changes(Socket& socket, const std::vector<RouteChan
 // Replace (NLM_F_CREATE|NLM_F_REPLACE): afterwards the route has exactly `route.hops`.
 // IPv6 too: the kernel replaces the whole sibling set of a multipath route on NLM_F_REPLACE
 // with RTA_MULTIPATH (it adds the first hop as a replace, the rest as appends to it), so no
-// delete-then-add is needed; test/integration/netlink_route_test.cpp checks 3 -> 2 -> 1 -> 2
+// delete-then-add is needed; test/integration/common/netlink/route_test.cpp checks 3 -> 2 -> 1 -> 2
 // hops read back exactly, v4 and v6 (measured on Linux 6.18). Throws NetlinkError.
 void replace_route(Socket& socket, const Route& route);
 // Returns false when there was no such route; throws NetlinkError on other errors.

@@ -1,8 +1,8 @@
 #include "test/support/bird_lab.hpp"
 
 #include "common/ip_address.hpp"
-#include "common/record.hpp"
-#include "common/record_store.hpp"
+#include "common/store/record.hpp"
+#include "common/store/record_store.hpp"
 #include "test/support/process.hpp"
 
 #include <boost/json.hpp>

@@ -1,0 +1,416 @@
+#include "common/store/record_store.hpp"
+
+#include "common/json_reader.hpp"
+#include "common/log.hpp"
+#include "common/store/record_json.hpp"
+#include "common/unique_fd.hpp"
+#include "common/utc_time.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+namespace anycast::common {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& context, int err = errno) {
+    throw StoreError(fmt::format("{}: {}", context, std::strerror(err)));
+}
+
+constexpr std::string_view k_suffix = RecordStore::k_file_suffix;
+
+void check_name_part(std::string_view what, std::string_view part) {
+    if (part.empty()) throw StoreError(fmt::format("record name: {} is empty", what));
+    if (part == "." || part == ".." || part.find('/') != std::string_view::npos ||
+        part.find('\0') != std::string_view::npos) {
+        throw StoreError(fmt::format("record name: {} \"{}\" cannot be part of a file name", what, part));
+    }
+}
+
+// mkdir with mode 0700; an existing directory is fine, anything else there is an error.
+void make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) == 0) return;
+    if (errno != EEXIST) fail("create directory " + path);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) fail("stat " + path);
+    if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
+}
+
+void fsync_dir(const std::string& path) {
+    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) fail("open directory " + path);
+    if (::fsync(dir.get()) != 0) fail("fsync directory " + path);
+}
+
+void write_all(int fd, std::string_view text, const std::string& path) {
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("write " + path);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+}
+
+// Crash tests kill the writer between the temp file's fsync and the rename
+// (FLOCK_TEST_FAULT=store-before-rename). Compiled only into test builds.
+void fault_point([[maybe_unused]] std::string_view name) {
+#ifdef FLOCK_TEST_HOOKS
+    const char* fault = std::getenv("FLOCK_TEST_FAULT");
+    if (fault && name == fault) ::raise(SIGKILL);
+#endif
+}
+
+std::int64_t nanoseconds(const struct timespec& ts) {
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+RecordStore::FileStamp stamp_from(const struct stat& st) {
+    return {st.st_ino, st.st_size, nanoseconds(st.st_mtim), nanoseconds(st.st_ctim)};
+}
+
+struct FileText {
+    std::string text;
+    RecordStore::FileStamp stamp;
+};
+
+// A regular file's contents (`name` relative to `dir_fd`; `path` for errors) and the stamp
+// of what was read; nullopt when it does not exist or is something else (a symlink is never
+// followed). One openat, fstat, read and close in the usual case (no fstat with
+// `size_only`): serve reads 10 000 of these at start.
+std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, const std::string& path,
+                                          RecordStore::Stamp stamp) {
+    // O_NOATIME: a record is usually read right after it was written, which under relatime
+    // would update (and journal) its access time: a write per read for serve's 10 000 at
+    // start. Only the file's owner (or CAP_FOWNER) may ask for it.
+    constexpr int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+    UniqueFd fd(::openat(dir_fd, name.c_str(), flags | O_NOATIME));
+    if (!fd && errno == EPERM) fd = UniqueFd(::openat(dir_fd, name.c_str(), flags));
+    if (!fd) {
+        if (errno == ENOENT || errno == ELOOP) return std::nullopt;
+        fail("open " + path);
+    }
+    FileText file;
+    // Unstatted, the first read goes to the stack (a record is a few hundred bytes): the
+    // text is then allocated at its size, not zero-filled at a guess.
+    char first[4096];
+    char* buffer = first;
+    std::size_t capacity = sizeof first;
+    if (stamp == RecordStore::Stamp::full) {
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) fail("stat " + path);
+        if (!S_ISREG(st.st_mode)) return std::nullopt;
+        file.stamp = stamp_from(st);
+        file.text.resize(static_cast<std::size_t>(st.st_size) + 1);
+        buffer = file.text.data();
+        capacity = file.text.size();
+    }
+    std::size_t used = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer + used, capacity - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            // Unstatted, a directory or FIFO shows itself here.
+            if (stamp == RecordStore::Stamp::size_only && (errno == EISDIR || errno == EAGAIN)) return std::nullopt;
+            fail("read " + path);
+        }
+        used += static_cast<std::size_t>(n);
+        // A regular file reads short only at its end; a full buffer means there is more
+        // (or, statted, that it grew since fstat).
+        if (used < capacity) break;
+        if (buffer == first) file.text.assign(first, used);
+        file.text.resize(capacity * 2);
+        buffer = file.text.data();
+        capacity = file.text.size();
+    }
+    if (buffer == first) {
+        file.text.assign(first, used);
+    } else {
+        file.text.resize(used);
+    }
+    if (stamp == RecordStore::Stamp::size_only) file.stamp.size = static_cast<off_t>(used);
+    return file;
+}
+
+bool parse_text(const std::string& text, const std::string& path, Record& out, std::string& problem) {
+    try {
+        out = parse_record(text, path);
+        return true;
+    } catch (const JsonError& e) {
+        problem = e.what();
+        return false;
+    }
+}
+
+}  // namespace
+
+CorruptRecordError::CorruptRecordError(std::string path, const std::string& problem)
+    : StoreError(fmt::format("record {} is corrupt: {}", path, problem)), path_(std::move(path)) {}
+
+StoreLock::StoreLock(RecordStore& store) : store_(store) { store_.acquire(); }
+StoreLock::~StoreLock() { store_.release(); }
+
+RecordStore::RecordStore(std::string state_dir) : state_dir_(std::move(state_dir)) {
+    while (state_dir_.size() > 1 && state_dir_.back() == '/') state_dir_.pop_back();
+}
+
+RecordStore::~RecordStore() {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    if (records_fd_ >= 0) ::close(records_fd_);
+}
+
+std::string RecordStore::records_dir() const { return state_dir_ + "/records"; }
+std::string RecordStore::quarantine_dir() const { return state_dir_ + "/quarantine"; }
+std::string RecordStore::tmp_dir() const { return state_dir_ + "/tmp"; }
+std::string RecordStore::lock_path() const { return state_dir_ + "/lock"; }
+
+std::string RecordStore::file_name(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    check_name_part("network", network);
+    check_name_part("containerID", container_id);
+    check_name_part("ifname", ifname);
+    std::string name = fmt::format("{}_{}_{}{}", network, container_id, ifname, k_suffix);
+    // NAME_MAX, minus room for the temp and quarantine suffixes.
+    if (name.size() > 200) throw StoreError(fmt::format("record name: \"{}\" is too long for a file name", name));
+    return name;
+}
+
+std::string RecordStore::record_path(std::string_view network, std::string_view container_id,
+                                     std::string_view ifname) const {
+    return records_dir() + "/" + file_name(network, container_id, ifname);
+}
+
+void RecordStore::ensure_dirs() {
+    if (dirs_ready_) return;
+    if (state_dir_.empty()) throw StoreError("state directory: empty path");
+    // Parents of the state dir first (like mkdir -p), then our own layout, all 0700.
+    for (std::size_t slash = state_dir_.find('/', 1); slash != std::string::npos;
+         slash = state_dir_.find('/', slash + 1)) {
+        make_dir(state_dir_.substr(0, slash));
+    }
+    make_dir(state_dir_);
+    make_dir(records_dir());
+    make_dir(quarantine_dir());
+    make_dir(tmp_dir());
+    dirs_ready_ = true;
+}
+
+void RecordStore::acquire() {
+    if (lock_depth_ > 0) {
+        ++lock_depth_;
+        return;
+    }
+    ensure_dirs();
+    const std::string path = lock_path();
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) fail("open lock " + path);
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) fail("flock " + path);
+    }
+    lock_fd_ = fd.release();
+    lock_depth_ = 1;
+}
+
+void RecordStore::release() {
+    if (--lock_depth_ > 0) return;
+    // Closing the descriptor drops the flock.
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+}
+
+void RecordStore::clean_temp_files() {
+    // Called under the lock: every writer writes its temp file under the lock, so anything
+    // left in tmp/ belongs to a writer that died before its rename.
+    const std::string dir_path = tmp_dir();
+    DIR* dir = ::opendir(dir_path.c_str());
+    if (!dir) fail("open directory " + dir_path);
+    std::vector<std::string> leftovers;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string_view name = entry->d_name;
+        if (name != "." && name != "..") leftovers.emplace_back(name);
+    }
+    ::closedir(dir);
+    for (const auto& name : leftovers) {
+        const std::string path = dir_path + "/" + name;
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove leftover temp file " + path);
+        log::warn("removed a temp file left by an interrupted write", {log::kv("path", path)});
+    }
+}
+
+std::optional<Record> RecordStore::get(std::string_view network, std::string_view container_id,
+                                       std::string_view ifname) {
+    const std::string name = file_name(network, container_id, ifname);
+    const std::string path = records_dir() + "/" + name;
+    auto file = read_regular_file(AT_FDCWD, path, path, Stamp::full);
+    if (!file) return std::nullopt;
+    Record record;
+    std::string problem;
+    if (!parse_text(file->text, path, record, problem)) throw CorruptRecordError(path, problem);
+    if (record.network != network || record.container_id != container_id || record.ifname != ifname) {
+        throw CorruptRecordError(path, fmt::format("it holds attachment {}/{}/{}", record.network,
+                                                   record.container_id, record.ifname));
+    }
+    return record;
+}
+
+void RecordStore::put(const Record& record) {
+    const std::string name = file_name(record.network, record.container_id, record.ifname);
+    const std::string text = serialize_record(record) + "\n";
+    StoreLock lock(*this);
+    clean_temp_files();
+    const std::string temp = fmt::format("{}/{}.{}", tmp_dir(), name, ::getpid());
+    const std::string target = records_dir() + "/" + name;
+    {
+        UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!fd) fail("create temp file " + temp);
+        write_all(fd.get(), text, temp);
+        if (::fsync(fd.get()) != 0) fail("fsync " + temp);
+        if (fd.close() != 0) fail("close " + temp);
+    }
+    fault_point("store-before-rename");
+    if (::rename(temp.c_str(), target.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        fail(fmt::format("rename {} to {}", temp, target), err);
+    }
+    fsync_dir(records_dir());
+}
+
+bool RecordStore::remove(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    const std::string path = record_path(network, container_id, ifname);
+    StoreLock lock(*this);
+    if (::unlink(path.c_str()) != 0) {
+        if (errno == ENOENT) return false;
+        fail("remove " + path);
+    }
+    fsync_dir(records_dir());
+    return true;
+}
+
+void RecordStore::quarantine_file(const std::string& name, const std::string& problem) {
+    const std::string from = records_dir() + "/" + name;
+    const std::string to = fmt::format("{}/{}.{}.{}", quarantine_dir(), name, utc_now(k_compact_utc), ::getpid());
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        if (errno == ENOENT) return;
+        fail(fmt::format("move corrupt record {} to {}", from, to));
+    }
+    fsync_dir(records_dir());
+    fsync_dir(quarantine_dir());
+    log::warn("moved a corrupt record to quarantine",
+              {log::kv("record", from), log::kv("moved_to", to), log::kv("problem", problem)});
+}
+
+bool RecordStore::quarantine(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    const std::string name = file_name(network, container_id, ifname);
+    StoreLock lock(*this);
+    struct stat st {};
+    if (::lstat((records_dir() + "/" + name).c_str(), &st) != 0) return false;
+    quarantine_file(name, "quarantined on request");
+    return true;
+}
+
+bool RecordStore::is_record_file_name(std::string_view name) {
+    return name.size() > k_suffix.size() && name.front() != '.' && name.ends_with(k_suffix);
+}
+
+int RecordStore::records_dir_fd() {
+    if (records_fd_ < 0) {
+        records_fd_ = ::open(records_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (records_fd_ < 0 && errno != ENOENT) fail("open directory " + records_dir());
+    }
+    return records_fd_;
+}
+
+std::vector<std::string> RecordStore::file_names() {
+    const int dir_fd = records_dir_fd();
+    if (dir_fd < 0) return {};
+    DIR* dir = ::fdopendir(::dup(dir_fd));
+    if (!dir) fail("read directory " + records_dir());
+    ::rewinddir(dir);  // the duplicate shares the offset of earlier scans
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN) continue;
+        if (is_record_file_name(entry->d_name)) names.emplace_back(entry->d_name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::optional<RecordStore::FileStamp> RecordStore::stamp_of(const std::string& file_name) {
+    const int dir_fd = records_dir_fd();
+    if (dir_fd < 0) return std::nullopt;
+    struct stat st {};
+    if (::fstatat(dir_fd, file_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail(fmt::format("stat {}/{}", records_dir(), file_name));
+    }
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return stamp_from(st);
+}
+
+std::optional<RecordStore::ReadRecord> RecordStore::read_named_concurrently(const std::string& file_name,
+                                                                           bool& corrupt, Stamp stamp) {
+    corrupt = false;
+    const int dir_fd = records_fd_;
+    if (dir_fd < 0) return std::nullopt;
+    const std::string path = records_dir() + "/" + file_name;
+    auto file = read_regular_file(dir_fd, file_name, path, stamp);
+    if (!file) return std::nullopt;
+    ReadRecord out;
+    out.stamp = file->stamp;
+    std::string problem;
+    if (parse_text(file->text, path, out.record, problem)) return out;
+    corrupt = true;
+    return std::nullopt;
+}
+
+std::optional<RecordStore::ReadRecord> RecordStore::read_named(const std::string& file_name) {
+    const int dir_fd = records_dir_fd();
+    if (dir_fd < 0) return std::nullopt;
+    bool corrupt = false;
+    if (auto read = read_named_concurrently(file_name, corrupt); read || !corrupt) return read;
+
+    // Re-check under the lock: a writer may have replaced the file since we read it.
+    const std::string path = records_dir() + "/" + file_name;
+    ReadRecord out;
+    std::string problem;
+    StoreLock lock(*this);
+    auto file = read_regular_file(dir_fd, file_name, path, Stamp::full);
+    if (!file) return std::nullopt;
+    out.stamp = file->stamp;
+    if (parse_text(file->text, path, out.record, problem)) return out;
+    quarantine_file(file_name, problem);
+    return std::nullopt;
+}
+
+std::vector<Record> RecordStore::list() {
+    std::vector<Record> records;
+    for (const auto& name : file_names()) {
+        if (auto read = read_named(name)) records.push_back(std::move(read->record));
+    }
+    return records;
+}
+
+void RecordStore::check_usable() {
+    StoreLock lock(*this);
+    const std::string probe = fmt::format("{}/.probe.{}", tmp_dir(), ::getpid());
+    UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) fail("create " + probe);
+    fd.reset();
+    if (::unlink(probe.c_str()) != 0) fail("remove " + probe);
+    if (::access(records_dir().c_str(), R_OK | W_OK | X_OK) != 0) fail("access " + records_dir());
+}
+
+}  // namespace anycast::common

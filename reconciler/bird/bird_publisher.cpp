@@ -1,0 +1,84 @@
+#include "reconciler/bird/bird_publisher.hpp"
+
+#include "common/log.hpp"
+#include "reconciler/bird/bird_fragment_file.hpp"
+#include "reconciler/bird/bird_render.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace anycast::reconciler {
+
+namespace log = common::log;
+using log::kv;
+
+BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings)
+    : settings_(std::move(settings)),
+      client_(io, settings_.socket_path, settings_.command_timeout),
+      reloader_(io, client_, settings_.reload),
+      shrink_timer_(io) {}
+
+BirdPublisher::~BirdPublisher() {
+    if (!deferred_) return;
+    try {
+        write_file_if_changed(settings_.fragment_path, render_bird_sets(*deferred_));
+    } catch (const std::exception& e) {
+        log::error("bird include not written at exit", {kv("error", e.what())});
+    }
+}
+
+void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
+    const bool only_shrank = written_ && settings_.shrink_delay.count() > 0 &&
+                             std::includes(written_->begin(), written_->end(), installed.begin(), installed.end());
+    if (!only_shrank) {
+        drop_deferred();
+        write_and_reload(installed);
+        return;
+    }
+    if (installed == *written_) {  // grew back before the shrink was written
+        drop_deferred();
+        return;
+    }
+    const bool armed = deferred_.has_value();
+    deferred_ = installed;
+    if (armed) return;
+    shrink_timer_.expires_after(settings_.shrink_delay);
+    shrink_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !deferred_) return;
+        const std::vector<common::Prefix> shrunk = std::move(*deferred_);
+        deferred_.reset();
+        write_and_reload(shrunk);
+    });
+}
+
+void BirdPublisher::drop_deferred() {
+    shrink_timer_.cancel();
+    deferred_.reset();
+}
+
+void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installed) {
+    const std::string text = render_bird_sets(installed);
+    bool changed = false;
+    try {
+        changed = write_file_if_changed(settings_.fragment_path, text);
+        last_write_ok_ = true;
+    } catch (const std::exception& e) {
+        // Reloading would only re-read the old sets; the next publish writes again.
+        last_write_ok_ = false;
+        log::error("bird include not written, BIRD keeps its previous sets", {kv("error", e.what())});
+        return;
+    }
+    written_ = installed;
+    if (changed) log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
+    // The first publish reloads even when the file is unchanged: a previous serve may have
+    // written it and died before BIRD re-read it.
+    if (changed || first_) reloader_.request();
+    first_ = false;
+}
+
+std::optional<ReloadCounts> BirdPublisher::reload_counts() const {
+    const BirdReloadStats& stats = reloader_.stats();
+    return ReloadCounts{stats.succeeded, stats.rejected + stats.transport_failures};
+}
+
+}  // namespace anycast::reconciler

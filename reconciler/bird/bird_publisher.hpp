@@ -1,0 +1,69 @@
+// The RoutePublisher serve uses when `bird.enabled`: renders the installed set into the
+// include, writes it only when its text changed, and has BIRD reload it asynchronously on the
+// caller's io_context (coalesced, retried while BIRD is away). BIRD announces a prefix only
+// while our kernel route exists and this file lists it (DESIGN.md section 7).
+#pragma once
+
+#include "reconciler/bird/bird_control_client.hpp"
+#include "reconciler/bird/bird_reloader.hpp"
+#include "reconciler/pipeline/route_publisher.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct BirdPublisherSettings {
+    std::string fragment_path;  // the include flock.conf reads (bird.fragment)
+    std::string socket_path;    // BIRD's control socket (bird.socket)
+    std::chrono::milliseconds command_timeout{5000};
+    BirdReloadOptions reload;
+    // A set that only shrank is written this much later (see publish()); 0 writes at once.
+    std::chrono::milliseconds shrink_delay{200};
+};
+
+class BirdPublisher : public RoutePublisher {
+public:
+    BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings);
+    // Writes a shrunken set still waiting for its delay (without a reload: the loop is done),
+    // so the include matches the routes left behind for whoever reloads BIRD next.
+    ~BirdPublisher() override;
+    BirdPublisher(const BirdPublisher&) = delete;
+    BirdPublisher& operator=(const BirdPublisher&) = delete;
+
+    // A set that grew (or changed) is written at once: BIRD announces nothing outside it. A
+    // set that only shrank is written shrink_delay later, and not at all if it grows back
+    // meanwhile: its routes have already left the kernel (RoutePublisher's contract), so
+    // BIRD's kernel protocol withdraws them at once, and a `configure` arriving at the same
+    // moment made BIRD re-read its config first (measured: ~7 ms before the withdrawal left).
+    void publish(const std::vector<common::Prefix>& installed) override;
+    // Every finished `configure`: BIRD's success codes count as succeeded; its refusals and
+    // attempts it never answered (absent, refused, hung) as failed.
+    std::optional<ReloadCounts> reload_counts() const override;
+
+    const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
+    BirdReloader& reloader() { return reloader_; }
+    // False after a failed write of the include (logged); the next publish retries.
+    bool last_write_ok() const { return last_write_ok_; }
+
+private:
+    void write_and_reload(const std::vector<common::Prefix>& installed);
+    // A shrink waiting for the timer is overtaken: neither it nor the timer stays.
+    void drop_deferred();
+
+    BirdPublisherSettings settings_;
+    BirdControlClient client_;
+    BirdReloader reloader_;
+    boost::asio::steady_timer shrink_timer_;
+    std::optional<std::vector<common::Prefix>> written_;   // the set in the include now
+    std::optional<std::vector<common::Prefix>> deferred_;  // a shrunken set waiting for the timer
+    bool first_ = true;
+    bool last_write_ok_ = true;
+};
+
+}  // namespace anycast::reconciler

@@ -1,0 +1,45 @@
+#include "reconciler/metrics/metrics.hpp"
+
+namespace anycast::reconciler {
+
+Metrics::Metrics()
+    : reconcile_passes(registry.counter_family("flock_anycast_reconcile_passes_total",
+                                               "Reconcile passes run, by result.", {"result"})),
+      passes_success(reconcile_passes.with({"success"})),
+      passes_failure(reconcile_passes.with({"failure"})),
+      pass_duration_seconds(registry.histogram("flock_anycast_reconcile_duration_seconds",
+                                               "Duration of reconcile passes in seconds.", k_pass_duration_buckets)),
+      routes_installed(registry.gauge_family("flock_anycast_routes_installed",
+                                             "Anycast host routes of ours installed in the kernel, by address family.",
+                                             {"family"})),
+      routes_ipv4(routes_installed.with({"ipv4"})),
+      routes_ipv6(routes_installed.with({"ipv6"})),
+      installed_nexthops(registry.gauge_family("flock_anycast_nexthops",
+                                               "Next hops over all installed anycast routes, by address family.",
+                                               {"family"})),
+      nexthops_ipv4(installed_nexthops.with({"ipv4"})),
+      nexthops_ipv6(installed_nexthops.with({"ipv6"})),
+      netlink_errors(registry.counter("flock_anycast_netlink_errors_total",
+                                      "Netlink requests that failed (refused by the kernel or not sent).")),
+      bird_reloads(registry.counter_family("flock_anycast_bird_reloads_total",
+                                           "BIRD configure requests sent over the control socket, by result.",
+                                           {"result"})),
+      bird_reloads_success(bird_reloads.with({"success"})),
+      bird_reloads_failure(bird_reloads.with({"failure"})),
+      kube_watch_restarts(registry.counter("flock_anycast_kube_watch_restarts_total",
+                                           "Kubernetes pod watches restarted (stream ended or failed).")),
+      kube_relists(registry.counter("flock_anycast_kube_relists_total",
+                                    "Full pod lists fetched from the apiserver (start, expiry, reconnect).")),
+      records(registry.gauge("flock_anycast_records", "Attachment records in the state directory at the last pass.")),
+      eligible_pods(registry.gauge("flock_anycast_eligible_pods",
+                                   "Pods with a record that are known, Ready and not being deleted.")),
+      last_success_timestamp_seconds(registry.gauge("flock_anycast_last_successful_pass_timestamp_seconds",
+                                                    "Unix time of the last reconcile pass that succeeded.")) {}
+
+void Metrics::record_pass(double duration_seconds, bool success, double unix_now) {
+    (success ? passes_success : passes_failure).inc();
+    pass_duration_seconds.observe(duration_seconds);
+    if (success) last_success_timestamp_seconds.set(unix_now);
+}
+
+}  // namespace anycast::reconciler

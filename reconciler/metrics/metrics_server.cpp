@@ -1,0 +1,255 @@
+#include "reconciler/metrics/metrics_server.hpp"
+
+#include "common/log.hpp"
+#include "reconciler/metrics/health.hpp"
+#include "reconciler/metrics/metrics_listen.hpp"
+#include "reconciler/metrics/metrics_registry.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <optional>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace anycast::reconciler {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+namespace flog = common::log;
+
+namespace {
+
+class Session;
+
+// Why a request failed to parse decides the status we still send before closing.
+std::optional<http::status> status_for_read_error(const beast::error_code& ec) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+        return http::status::request_header_fields_too_large;
+    }
+    if (ec == http::error::body_limit) return http::status::payload_too_large;
+    return std::nullopt;
+}
+
+}  // namespace
+
+namespace detail {
+
+struct MetricsServerState : std::enable_shared_from_this<MetricsServerState> {
+    MetricsServerState(asio::io_context& io_, const metrics::Registry& registry_, const Health& health_,
+         MetricsServerOptions options_)
+        : io(io_), registry(registry_), health(health_), options(std::move(options_)), acceptor(io_),
+          retry_timer(io_) {}
+
+    void accept();
+    http::response<http::string_body> respond(const http::request<http::string_body>& request) const;
+
+    asio::io_context& io;
+    const metrics::Registry& registry;
+    const Health& health;
+    MetricsServerOptions options;
+    tcp::acceptor acceptor;
+    // Accept errors such as EMFILE repeat at once; waiting a little keeps the loop free.
+    asio::steady_timer retry_timer;
+    std::unordered_set<Session*> sessions;
+    bool running = false;
+    std::uint16_t port = 0;
+};
+
+}  // namespace detail
+
+using detail::MetricsServerState;
+
+namespace {
+
+// One client connection: read a request, write the response, repeat while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(std::shared_ptr<MetricsServerState> server, tcp::socket socket)
+        : server_(std::move(server)), stream_(std::move(socket)), buffer_(server_->options.max_request_bytes) {
+        server_->sessions.insert(this);
+    }
+    ~Session() { server_->sessions.erase(this); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void read() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_request_bytes));
+        parser_->body_limit(server_->options.max_request_bytes);
+        stream_.expires_after(server_->options.io_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    // Pending operations complete with operation_aborted and release the session.
+    void close() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.close();
+    }
+
+private:
+    void on_read(beast::error_code ec) {
+        // A request that completed just before stop() must not touch the registry any more.
+        if (!server_->running) return close();
+        if (ec) {
+            if (auto status = status_for_read_error(ec)) {
+                flog::debug("metrics endpoint: request too large, closing", {flog::kv("error", ec.message())});
+                response_ = {*status, 11};
+                response_.set(http::field::content_type, "text/plain");
+                response_.body() = std::string(obsolete_reason(*status)) + "\n";
+                response_.keep_alive(false);
+                response_.prepare_payload();
+                return write();
+            }
+            // end_of_stream (client closed between requests), timeout, reset: nothing to say.
+            if (ec != http::error::end_of_stream && ec != beast::error::timeout) {
+                flog::debug("metrics endpoint: read failed", {flog::kv("error", ec.message())});
+            }
+            return close();
+        }
+        response_ = server_->respond(parser_->get());
+        write();
+    }
+
+    void write() {
+        stream_.expires_after(server_->options.io_timeout);
+        http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec || !self->response_.keep_alive()) return self->close();
+            self->read();
+        });
+    }
+
+    static std::string_view obsolete_reason(http::status status) {
+        const auto text = http::obsolete_reason(status);
+        return {text.data(), text.size()};
+    }
+
+    std::shared_ptr<MetricsServerState> server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    http::response<http::string_body> response_;
+};
+
+}  // namespace
+
+void MetricsServerState::accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+        if (!self->running || ec == asio::error::operation_aborted) return;
+        if (ec) {
+            flog::warn("metrics endpoint: accept failed, retrying", {flog::kv("error", ec.message())});
+            self->retry_timer.expires_after(std::chrono::milliseconds(100));
+            self->retry_timer.async_wait([self](beast::error_code wait_ec) {
+                if (!wait_ec && self->running) self->accept();
+            });
+            return;
+        }
+        if (self->sessions.size() >= self->options.max_connections) {
+            flog::warn("metrics endpoint: too many connections, closing a new one",
+                       {flog::kv("limit", self->options.max_connections)});
+            beast::error_code ignored;
+            socket.close(ignored);
+        } else {
+            std::make_shared<Session>(self, std::move(socket))->read();
+        }
+        self->accept();
+    });
+}
+
+http::response<http::string_body> MetricsServerState::respond(const http::request<http::string_body>& request) const {
+    http::response<http::string_body> response{http::status::ok, request.version()};
+    response.keep_alive(request.keep_alive());
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool head = request.method() == http::verb::head;
+
+    if (request.method() != http::verb::get && !head) {
+        response.result(http::status::method_not_allowed);
+        response.set(http::field::allow, "GET, HEAD");
+        response.body() = "method not allowed\n";
+    } else if (path == "/metrics") {
+        response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        if (options.before_metrics) options.before_metrics();
+        response.body() = registry.render();
+    } else if (path == "/healthz") {
+        response.body() = "ok\n";
+    } else if (path == "/readyz") {
+        if (const auto reason = health.not_ready_reason()) {
+            response.result(http::status::service_unavailable);
+            response.body() = "not ready: " + *reason + "\n";
+        } else {
+            response.body() = "ready\n";
+        }
+    } else {
+        response.result(http::status::not_found);
+        response.body() = "not found\n";
+    }
+    response.prepare_payload();
+    if (head) response.body().clear();  // Content-Length stays that of the GET answer
+    return response;
+}
+
+MetricsServer::MetricsServer(asio::io_context& io, const metrics::Registry& registry, const Health& health,
+                             MetricsServerOptions options)
+    : impl_(std::make_shared<MetricsServerState>(io, registry, health, std::move(options))) {}
+
+MetricsServer::~MetricsServer() { stop(); }
+
+bool MetricsServer::start() {
+    if (impl_->running) return true;
+    const auto address = parse_listen_address(impl_->options.listen);
+    if (!address) {
+        flog::info("metrics endpoint disabled (metrics.listen is empty)");
+        return false;
+    }
+    const tcp::endpoint endpoint(asio::ip::make_address(address->host.to_string()), address->port);
+    auto& acceptor = impl_->acceptor;
+    beast::error_code ec;
+    const auto check = [&](std::string_view what) {
+        if (!ec) return;
+        beast::error_code ignored;
+        acceptor.close(ignored);
+        throw std::runtime_error(fmt::format("metrics endpoint: {} {}: {}", what, impl_->options.listen, ec.message()));
+    };
+    acceptor.open(endpoint.protocol(), ec);
+    check("open socket for");
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    check("set SO_REUSEADDR on");
+    acceptor.bind(endpoint, ec);
+    check("bind");
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    check("listen on");
+    impl_->port = acceptor.local_endpoint(ec).port();
+    check("read the bound address of");
+    impl_->running = true;
+    impl_->accept();
+    flog::info("metrics endpoint listening", {flog::kv("address", impl_->options.listen), flog::kv("port", impl_->port)});
+    return true;
+}
+
+void MetricsServer::stop() {
+    if (!impl_->running) return;
+    impl_->running = false;
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    impl_->retry_timer.cancel();
+    // close() only cancels; sessions leave the set when their handlers release them.
+    const std::vector<Session*> open(impl_->sessions.begin(), impl_->sessions.end());
+    for (auto* session : open) session->close();
+    impl_->port = 0;
+}
+
+bool MetricsServer::listening() const { return impl_->running; }
+std::uint16_t MetricsServer::port() const { return impl_->port; }
+std::size_t MetricsServer::connections() const { return impl_->sessions.size(); }
+
+}  // namespace anycast::reconciler

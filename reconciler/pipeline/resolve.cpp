@@ -1,0 +1,188 @@
+#include "reconciler/pipeline/resolve.hpp"
+
+#include "common/config/policy.hpp"
+
+#include <fmt/format.h>
+
+#include <endian.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <utility>
+
+namespace anycast::reconciler {
+
+namespace {
+
+using PodKey = std::pair<std::string_view, std::string_view>;  // namespace, name
+
+std::map<PodKey, const common::PodState*> index_pods(const ReadinessSnapshot& pods) {
+    std::map<PodKey, const common::PodState*> index;
+    for (const auto& pod : pods.pods) index.emplace(PodKey{pod.namespace_, pod.name}, &pod);
+    return index;
+}
+
+const char* why_ineligible(const common::PodRef& record_pod, const ReadinessSnapshot& pods,
+                           const std::map<PodKey, const common::PodState*>& index) {
+    if (pods.all_ready) return nullptr;
+    const auto found = index.find(PodKey{record_pod.namespace_, record_pod.name});
+    if (found == index.end()) return "pod unknown";
+    const common::PodState& pod = *found->second;
+    // A record without uid (runtime did not pass it) matches any incarnation of the name;
+    // with one, a re-created pod of the same name must not inherit the old pod's routes.
+    if (!record_pod.uid.empty() && pod.uid != record_pod.uid) return "uid differs";
+    if (pod.deleting) return "deleting";
+    if (!pod.ready) return "not ready";
+    return nullptr;
+}
+
+bool usable_hop(const common::NextHopRecord& hop, common::Family family) {
+    // Mismatched families and missing interfaces are reported by check_nexthops.
+    return hop.family == family && hop.via.family() == family && !hop.host_iface.empty();
+}
+
+bool has_hop(const RouteRecord& record, common::Family family) {
+    return std::any_of(record.nexthops.begin(), record.nexthops.end(),
+                       [family](const auto& hop) { return usable_hop(hop, family); });
+}
+
+// A destination and one record's next hop for it, the interface name pointed to rather than
+// copied: with 10 000 records these are the largest thing a pass allocates. `via` is kept
+// inline because the sort compares it (through a pointer it costs cache misses).
+struct RouteHop {
+    common::Prefix destination;
+    common::IpAddress via;
+    const std::string* iface;
+};
+
+// The bytes of an address as two big-endian words (v4 is zero-padded): compares like the
+// bytes themselves without a memcmp call, which dominated sorting 10 000 route hops.
+std::pair<std::uint64_t, std::uint64_t> words(const common::IpAddress& ip) {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;
+    std::memcpy(&hi, ip.data(), 8);
+    std::memcpy(&lo, ip.data() + 8, 8);
+    return {be64toh(hi), be64toh(lo)};
+}
+
+// By destination, then hop (via, interface): the order of DesiredRoute and DesiredHop.
+bool route_hop_less(const RouteHop& a, const RouteHop& b) {
+    const auto key = [](const RouteHop& h) {
+        return std::tuple(h.destination.family(), words(h.destination.address()), h.destination.length(),
+                          words(h.via));
+    };
+    const auto ka = key(a);
+    const auto kb = key(b);
+    if (ka != kb) return ka < kb;
+    return *a.iface < *b.iface;
+}
+
+bool same_route_hop(const RouteHop& a, const RouteHop& b) {
+    return a.destination == b.destination && a.via == b.via && *a.iface == *b.iface;
+}
+
+void add_hops(const RouteRecord& record, const common::IpAddress& ip, std::vector<RouteHop>& out) {
+    for (const auto& hop : record.nexthops) {
+        if (usable_hop(hop, ip.family())) out.push_back({common::Prefix::host(ip), hop.via, &hop.host_iface});
+    }
+}
+
+void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
+    for (const auto& hop : record.nexthops) {
+        if (hop.via.family() != hop.family) {
+            skipped.push_back({record.name, fmt::format("next hop {} is not of family {}", hop.via.to_string(),
+                                                        common::family_number(hop.family))});
+        } else if (hop.host_iface.empty()) {
+            skipped.push_back({record.name, fmt::format("next hop {} has no hostIface", hop.via.to_string())});
+        }
+    }
+}
+
+}  // namespace
+
+std::string record_name(const common::Record& record) {
+    return fmt::format("{}_{}_{}", record.network, record.container_id, record.ifname);
+}
+
+RouteRecord route_record(std::string name, common::Record record) {
+    return {std::move(name), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)};
+}
+
+bool eligible(const common::Record& record, const ReadinessSnapshot& pods) {
+    return why_ineligible(record.pod, pods, index_pods(pods)) == nullptr;
+}
+
+std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods) {
+    const char* why = why_ineligible(record.pod, pods, index_pods(pods));
+    return why == nullptr ? std::string() : std::string(why);
+}
+
+Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy) {
+    Resolved out;
+    const auto index = index_pods(pods);
+    // (destination, hop) pairs, sorted and grouped once at the end: with 10 000 records a
+    // flat sort is several times cheaper than a map of sets.
+    std::vector<RouteHop> route_hops;
+    route_hops.reserve(records.size());
+
+    for (const RouteRecord* record_ptr : records) {
+        const RouteRecord& record = *record_ptr;
+        check_nexthops(record, out.skipped);
+        const bool usable = why_ineligible(record.pod, pods, index) == nullptr;
+        if (usable) ++out.eligible_records;
+
+        for (auto ip = record.ips.begin(); ip != record.ips.end(); ++ip) {
+            if (std::find(record.ips.begin(), ip, *ip) != ip) continue;  // listed twice
+            // Policy is checked whatever the pod's state, so a forbidden IP is reported
+            // as soon as its record appears, not only when the pod turns Ready.
+            if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, *ip)) {
+                out.skipped.push_back({record.name, fmt::format("{} skipped: {}", ip->to_string(), *refusal)});
+                continue;
+            }
+            if (!has_hop(record, ip->family())) {
+                out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", ip->to_string(),
+                                                                common::family_number(ip->family()))});
+                continue;
+            }
+            if (!usable) continue;
+            add_hops(record, *ip, route_hops);
+        }
+    }
+
+    std::sort(route_hops.begin(), route_hops.end(), route_hop_less);
+    route_hops.erase(std::unique(route_hops.begin(), route_hops.end(), same_route_hop), route_hops.end());
+    // Each destination's hops are one run of the sorted pairs: sized exactly, no regrowth.
+    for (auto run = route_hops.begin(); run != route_hops.end();) {
+        const auto run_end =
+            std::find_if(run, route_hops.end(), [&](const RouteHop& h) { return h.destination != run->destination; });
+        DesiredRoute& route = out.routes.emplace_back(DesiredRoute{run->destination, {}});
+        route.hops.reserve(static_cast<std::size_t>(run_end - run));
+        for (; run != run_end; ++run) route.hops.push_back(DesiredHop{run->via, *run->iface});
+    }
+    return out;
+}
+
+Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy) {
+    std::vector<Skipped> unsupported;
+    std::vector<RouteRecord> route_records;
+    route_records.reserve(records.size());
+    for (const auto& record : records) {
+        if (record.version == common::k_record_version) {
+            route_records.push_back(route_record(record_name(record), record));
+        } else {
+            unsupported.push_back({record_name(record), fmt::format("unsupported record version {}", record.version)});
+        }
+    }
+    std::vector<const RouteRecord*> pointers;
+    pointers.reserve(route_records.size());
+    for (const auto& record : route_records) pointers.push_back(&record);
+    Resolved out = resolve(pointers, pods, policy);
+    out.skipped.insert(out.skipped.begin(), unsupported.begin(), unsupported.end());
+    return out;
+}
+
+}  // namespace anycast::reconciler

@@ -1,0 +1,56 @@
+// resolve: records × pod readiness × policy → the routes serve wants (DESIGN.md section 6).
+// Pure: no I/O, no logging; what it skips is returned for the caller to log.
+#pragma once
+
+#include "common/config/node_config.hpp"
+#include "common/store/record.hpp"
+#include "reconciler/pipeline/desired_route.hpp"
+#include "reconciler/readiness/readiness_source.hpp"
+
+#include <string>
+#include <span>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct Resolved {
+    std::vector<DesiredRoute> routes;  // sorted by destination, one per destination
+    std::vector<Skipped> skipped;      // bad data and policy refusals (not ineligible pods)
+    // Record count whose pod is eligible, for status.
+    std::size_t eligible_records = 0;
+};
+
+// What resolve reads of a record. serve's index keeps only this of each record file
+// (reconciler/pipeline/record_index.hpp): about half the bytes of a whole Record, and with 10 000
+// records the index is most of serve's memory.
+struct RouteRecord {
+    std::string name;  // "<network>_<containerID>_<ifname>", the file stem: how logs name it
+    common::PodRef pod;
+    std::vector<common::IpAddress> ips;
+    std::vector<common::NextHopRecord> nexthops;
+    friend bool operator==(const RouteRecord&, const RouteRecord&) = default;
+};
+
+// "<network>_<containerID>_<ifname>", the record's file stem: how logs name a record.
+std::string record_name(const common::Record& record);
+// The parts of `record` resolve reads (moved out of it), under `name`.
+RouteRecord route_record(std::string name, common::Record record);
+
+// Eligible = the pod is known (or the snapshot says all_ready), its uid equals the record's
+// when the record has one, it is Ready and not deleting.
+bool eligible(const common::Record& record, const ReadinessSnapshot& pods);
+// Why a record's pod is not eligible ("pod unknown", "uid differs", "not ready",
+// "deleting"); empty when it is. For status.
+std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods);
+
+// For every IP of every eligible record that policy allows for the record's namespace, the
+// record's next hops of the IP's family. IPs outside policy are skipped (even when a record
+// lists them), as are next hops with a missing interface or a mismatched family, and IPs
+// with no next hop of their family.
+Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy);
+// For one-shot callers (plan, status): records of another version are skipped and reported.
+Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy);
+
+}  // namespace anycast::reconciler

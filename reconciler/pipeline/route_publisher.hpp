@@ -1,0 +1,31 @@
+// Where serve hands the set of routes it actually installed (never the desired set): BIRD's
+// rendered include plus a reload (reconciler/bird/), or nothing when BIRD is disabled.
+#pragma once
+
+#include "common/ip_address.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace anycast::reconciler {
+
+// BIRD reloads since the publisher was made, by how BIRD answered `configure`.
+struct ReloadCounts {
+    std::uint64_t succeeded = 0;  // BIRD reconfigured (or had nothing to change)
+    std::uint64_t failed = 0;     // BIRD refused the config, or did not answer at all
+};
+
+class RoutePublisher {
+public:
+    virtual ~RoutePublisher() = default;
+    // `installed`: every host prefix that now has a route of ours, sorted, no duplicates; a
+    // prefix missing from it has already left the kernel (serve applies before it publishes).
+    // Called only after a pass that changed something (or the first pass). Must not block
+    // the event loop for long: slow work (a BIRD reload) is done asynchronously.
+    virtual void publish(const std::vector<common::Prefix>& installed) = 0;
+    // Publishers that reload BIRD count the reloads (for the metrics); others have none.
+    virtual std::optional<ReloadCounts> reload_counts() const { return std::nullopt; }
+};
+
+}  // namespace anycast::reconciler

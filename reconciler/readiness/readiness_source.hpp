@@ -1,0 +1,68 @@
+// Where serve learns which pods may take traffic (DESIGN.md section 6): the Kubernetes API
+// (reconciler/readiness/kubernetes_source.*), a JSON file (reconciler/readiness/file_source.*) or "always".
+// Sources are asynchronous and live on serve's single-threaded io_context: they never block
+// it and call back on that thread only.
+#pragma once
+
+#include "common/pod_state.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace anycast::reconciler {
+
+// Everything a source currently knows. A pod absent from `pods` is unknown, hence not
+// eligible, unless `all_ready` is set (the `always` source: every record's pod counts as
+// known, Ready and not deleting, whatever its uid).
+struct ReadinessSnapshot {
+    bool all_ready = false;
+    std::vector<common::PodState> pods;  // pods of this node; order irrelevant
+};
+
+// A watching source's trouble since it was made, for the metrics.
+struct WatchCounts {
+    std::uint64_t restarts = 0;  // the watch started over: it ended, expired (410) or failed
+    std::uint64_t relists = 0;   // full lists fetched, the first one included
+};
+
+class ReadinessSource {
+public:
+    // Called on the io_context's thread whenever the snapshot may have changed (including
+    // the moment the source first becomes synced). Spurious calls are harmless: serve
+    // coalesces them into at most one pending pass and diffs.
+    using ChangedHandler = std::function<void()>;
+
+    virtual ~ReadinessSource() = default;
+
+    // Begins watching (inotify, list+watch, ...); returns at once. Failures after start are
+    // logged and retried by the source itself; the last good snapshot stays in force.
+    virtual void start(ChangedHandler on_changed) = 0;
+    // Cancels outstanding async work; no callback is made after stop() returns. Called
+    // before destruction and on a config reload that replaces the source.
+    virtual void stop() = 0;
+
+    // The current state. The reference stays valid until the next callback or stop().
+    virtual const ReadinessSnapshot& snapshot() const = 0;
+    // True once a complete state has been seen (file read, first list done). Until then
+    // serve does not apply passes: withdrawing every route because nothing is known yet
+    // would drop traffic on each restart.
+    virtual bool synced() const = 0;
+
+    // "kubernetes" | "file" | "always", for logs and status.
+    virtual std::string_view name() const = 0;
+
+    // Sources that watch an API (kubernetes) count restarts and relists; others have none.
+    virtual std::optional<WatchCounts> watch_counts() const { return std::nullopt; }
+};
+
+// Construction: each source has a factory taking serve's io_context and the node config,
+// which serve's readiness_factory picks by `readiness.source`:
+//   std::unique_ptr<ReadinessSource> make_file_source(boost::asio::io_context&, const common::NodeConfig&);
+//   std::unique_ptr<ReadinessSource> make_always_source();
+//   std::unique_ptr<ReadinessSource> make_kubernetes_source(boost::asio::io_context&, const common::NodeConfig&);
+// (the last in reconciler/readiness/kubernetes_source.hpp).
+
+}  // namespace anycast::reconciler

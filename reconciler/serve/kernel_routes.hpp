@@ -1,0 +1,41 @@
+// serve's effects on the kernel, at the edge of the pure core: read our routes and the
+// links, apply one pass's changes as one batched transaction, withdraw everything of ours,
+// and keep the `ip rule` that makes the kernel consult our table.
+#pragma once
+
+#include "common/netlink/route.hpp"
+#include "common/netlink/socket.hpp"
+#include "common/config/node_config.hpp"
+#include "reconciler/pipeline/link_table.hpp"
+#include "reconciler/pipeline/desired_diff.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct KernelView {
+    std::vector<common::netlink::Route> routes;  // ours only: our protocol in our table
+    LinkTable links;
+};
+
+// Throws NetlinkError when the kernel cannot be read.
+KernelView read_kernel(common::netlink::Socket& socket, const common::RouteSettings& settings);
+
+struct ApplyOutcome {
+    std::vector<int> results;  // per change of the diff: 0, k_not_found or an errno
+    std::size_t errors = 0;    // refused changes (a delete of a route already gone is fine)
+};
+
+// One batched transaction for all of `diff.changes`; each refusal logged with the route.
+ApplyOutcome apply_changes(common::netlink::Socket& socket, const RouteDiff& diff, const LinkTable& links);
+
+// Deletes every route with our protocol in our table; returns how many were deleted.
+std::size_t withdraw_all(common::netlink::Socket& socket, const common::RouteSettings& settings);
+
+// The rule "priority P lookup T" for IPv4 and IPv6, unless the table is main (254).
+// Failures (e.g. IPv6 disabled) are logged per family, not thrown; false if any failed.
+bool ensure_rules(common::netlink::Socket& socket, const common::RouteSettings& settings);
+bool remove_rules(common::netlink::Socket& socket, const common::RouteSettings& settings);
+
+}  // namespace anycast::reconciler

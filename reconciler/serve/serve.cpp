@@ -1,0 +1,476 @@
+#include "reconciler/serve/serve.hpp"
+
+#include "common/log.hpp"
+#include "common/config/node_config_loader.hpp"
+#include "reconciler/serve/kernel_routes.hpp"
+#include "reconciler/serve/publisher_factory.hpp"
+#include "reconciler/metrics/serve_metrics.hpp"
+#include "reconciler/readiness/readiness_factory.hpp"
+#include "reconciler/pipeline/resolve.hpp"
+#include "reconciler/pipeline/desired_diff.hpp"
+#include "reconciler/pipeline/route_text.hpp"
+
+#include <fmt/format.h>
+#include <sys/inotify.h>
+
+#include <algorithm>
+#include <csignal>
+#include <ctime>
+#include <cstring>
+
+namespace anycast::reconciler {
+
+namespace log = common::log;
+namespace netlink = common::netlink;
+using log::kv;
+
+namespace {
+
+std::string join(const std::set<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) {
+        if (!text.empty()) text += ',';
+        text += item;
+    }
+    return text;
+}
+
+bool same_readiness(const common::NodeConfig& a, const common::NodeConfig& b) {
+    return a.readiness.source == b.readiness.source && a.readiness.file == b.readiness.file && a.node == b.node &&
+           a.kubeconfig == b.kubeconfig;
+}
+
+bool same_routes(const common::RouteSettings& a, const common::RouteSettings& b) {
+    return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
+}
+
+// CPU time of the loop's thread: a pass's wall time also counts waiting for a busy CPU.
+std::int64_t thread_cpu_us() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+}
+
+bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
+    return a.enabled == b.enabled && a.fragment == b.fragment && a.socket == b.socket;
+}
+
+}  // namespace
+
+Server::Server(ServeOptions options, common::NodeConfig config)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      socket_(netlink::Socket::open()),
+      // Opened before the first dump so nothing that happens after it is missed.
+      monitor_(netlink::Monitor::open()),
+      monitor_descriptor_(io_, monitor_.fd()),
+      resync_timer_(io_),
+      retry_timer_(io_),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      trigger_(io_, [this](const std::set<std::string>& reasons) { pass(reasons); }),
+      systemd_(SystemdNotifier::from_environment(io_)) {}
+
+Server::~Server() {
+    // The monitor owns its fd; the descriptor only borrowed it for async waits.
+    boost::system::error_code ignored;
+    monitor_descriptor_.cancel(ignored);
+    monitor_descriptor_.release();
+    if (readiness_) readiness_->stop();
+}
+
+int Server::run() {
+    log::info("serve starting",
+              {kv("node", config_.node), kv("stateDir", config_.state_dir), kv("table", config_.routes.table),
+               kv("protocol", config_.routes.protocol), kv("readiness", describe_readiness(config_)),
+               kv("dryRun", options_.dry_run), kv("withdrawOnExit", options_.withdraw_on_exit)});
+    if (!options_.dry_run) ensure_rules(socket_, config_.routes);
+    publisher_ = make_publisher(io_, config_, options_.dry_run);
+    start_inputs();
+    start_metrics();
+    arm_monitor();
+    arm_signals();
+    trigger_.request("start");
+    io_.run();
+    return exit_code_;
+}
+
+// A metrics endpoint that cannot listen is logged, not fatal: routes matter more than figures.
+void Server::start_metrics() {
+    MetricsServerOptions options;
+    options.listen = config_.metrics.listen;
+    options.before_metrics = [this] { source_counts_.observe(publisher_.get(), readiness_.get()); };
+    metrics_server_ = std::make_unique<MetricsServer>(io_, metrics_.registry, health_, options);
+    try {
+        metrics_server_->start();  // logs the address it listens on
+    } catch (const std::exception& e) {
+        log::error("metrics endpoint not started", {kv("listen", config_.metrics.listen), kv("error", e.what())});
+    }
+}
+
+void Server::start_inputs() {
+    start_records_watch();
+    start_readiness();
+    arm_resync();
+}
+
+void Server::start_records_watch() {
+    store_ = std::make_unique<common::RecordStore>(config_.state_dir);
+    records_ = std::make_unique<RecordIndex>(*store_);
+    clean_inputs_.reset();  // the new index counts generations from zero again
+    rescan_records_ = true;
+    changed_records_.clear();
+    // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
+    store_->check_usable();
+    records_watch_ = std::make_unique<InotifyWatch>(
+        io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
+        [this](std::string_view name, std::uint32_t mask) {
+            // The store writes temp files elsewhere and renames them in; only *.json counts.
+            if ((mask & IN_Q_OVERFLOW) != 0) {
+                rescan_records_ = true;
+            } else if (common::RecordStore::is_record_file_name(name)) {
+                changed_records_.emplace(name);
+            } else {
+                return;
+            }
+            trigger_.request("records");
+        });
+}
+
+void Server::start_readiness() {
+    if (readiness_) {
+        readiness_->stop();
+        source_counts_.retire(*readiness_);
+    }
+    readiness_ = make_readiness_source(io_, config_);
+    waiting_logged_ = false;
+    readiness_->start([this] { trigger_.request("readiness"); });
+}
+
+void Server::arm_monitor() {
+    monitor_descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                                   [this](boost::system::error_code ec) {
+                                       if (ec == boost::asio::error::operation_aborted) return;
+                                       if (ec) {
+                                           log::error("netlink monitor wait failed", {kv("error", ec.message())});
+                                           return;
+                                       }
+                                       on_kernel_events();
+                                       arm_monitor();
+                                   });
+}
+
+void Server::on_kernel_events() {
+    std::vector<netlink::Event> events;
+    try {
+        events = monitor_.read_events();
+    } catch (const std::exception& e) {
+        log::error("netlink monitor read failed; resyncing", {kv("error", e.what())});
+        kernel_changed("monitor-error");
+        return;
+    }
+    for (const auto& event : events) {
+        if (std::holds_alternative<netlink::ResyncNeeded>(event)) {
+            ++counters_.resyncs;
+            kernel_changed("monitor-overrun");
+        } else if (const auto* route = std::get_if<netlink::RouteEvent>(&event)) {
+            if (route->route.table != config_.routes.table) continue;
+            const netlink::Route* ours = find_target(route->route.destination);
+            if (route->route.protocol != config_.routes.protocol) {
+                // Someone else's route on one of our destinations in our table may have
+                // replaced ours (a replace sends no delete for the old route).
+                if (ours != nullptr) kernel_changed("route-replaced");
+                continue;
+            }
+            const bool added = route->kind == netlink::RouteEvent::Kind::added;
+            // Our own changes come back as events: an add equal to what we installed, or a
+            // delete of something we no longer want, needs no pass.
+            if (added && ours != nullptr && ours->hops == route->route.hops) continue;
+            if (!added && ours == nullptr) continue;
+            kernel_changed(added ? "route-added" : "route-deleted");
+        } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
+            // Any link change makes the cached link table stale (a pod's new veth may be
+            // named by a record that arrives next); only referenced ones need a pass now.
+            kernel_.reset();
+            if (referenced_ifaces_.contains(link->link.name) || referenced_ifaces_.contains(link->old_name)) {
+                trigger_.request("link-" + link->link.name);
+            }
+        }
+    }
+}
+
+// The kernel changed in a way the cached view does not know: re-read it at the next pass.
+void Server::kernel_changed(std::string_view reason) {
+    kernel_.reset();
+    trigger_.request(reason);
+}
+
+void Server::arm_resync() {
+    resync_timer_.expires_after(std::chrono::seconds(config_.resync_seconds));
+    resync_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;  // cancelled by a reload re-arming it
+        ++counters_.resyncs;
+        rescan_records_ = true;
+        kernel_.reset();
+        trigger_.request("resync");
+        arm_resync();
+    });
+}
+
+void Server::schedule_retry() {
+    // A refused change or unreadable kernel is retried soon, backing off to the resync period.
+    retry_failures_ = std::min(retry_failures_ + 1, 16);
+    const auto delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(250L << (retry_failures_ - 1)),
+                                                           std::chrono::seconds(config_.resync_seconds));
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        rescan_records_ = true;
+        kernel_.reset();
+        trigger_.request("retry");
+    });
+}
+
+void Server::arm_signals() {
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+            reload_config();
+            arm_signals();
+            return;
+        }
+        shut_down(signal);
+    });
+}
+
+void Server::log_skipped(const std::vector<Skipped>& skipped) {
+    // Each problem once while it lasts, not once per pass.
+    std::set<std::string> now;
+    for (const auto& s : skipped) {
+        std::string key = s.subject + ": " + s.problem;
+        if (!logged_skips_.contains(key)) log::warn("skipped", {kv("subject", s.subject), kv("problem", s.problem)});
+        now.insert(std::move(key));
+    }
+    logged_skips_ = std::move(now);
+}
+
+void Server::pass(const std::set<std::string>& reasons) {
+    health_.set_readiness_synced(readiness_->synced(), "readiness source " + std::string(readiness_->name()) + " has not synced");
+    if (!readiness_->synced()) {
+        if (!waiting_logged_) log::info("waiting for the readiness source", {kv("source", readiness_->name())});
+        waiting_logged_ = true;
+        return;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::int64_t started_cpu_us = thread_cpu_us();
+    ++counters_.passes;
+    try {
+        if (rescan_records_) {
+            rescan_records_ = false;
+            changed_records_.clear();
+            records_->rescan();
+        } else {
+            // Cleared first: a read that throws leads to a retry, which rescans everything.
+            const std::set<std::string> changed = std::exchange(changed_records_, {});
+            for (const auto& name : changed) records_->refresh(name);
+        }
+        // Notifications already queued are taken in first, so the cached view is never
+        // older than what the kernel has told us; a foreign change among them drops it.
+        on_kernel_events();
+        const PassSummary summary = unchanged_since_clean_pass()
+                                        ? PassSummary{records_->size(), counters_.eligible_records, target_->size(), 0, 0}
+                                        : reconcile();
+
+        counters_.records = summary.records;
+        counters_.eligible_records = summary.eligible_records;
+        counters_.routes_installed = summary.routes;
+        counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
+        const auto level = summary.changes == 0 ? log::Level::debug : log::Level::info;
+        log::write(level, "pass",
+                   {kv("reasons", join(reasons)), kv("records", summary.records),
+                    kv("eligible", summary.eligible_records), kv("routes", summary.routes),
+                    kv("changes", summary.changes), kv("errors", summary.errors),
+                    kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
+                    kv("cpu_us", thread_cpu_us() - started_cpu_us)});
+        if (summary.errors > 0) {
+            ++counters_.failed_passes;
+            schedule_retry();
+        } else {
+            retry_failures_ = 0;
+            counters_.last_success = std::chrono::system_clock::now();
+            health_.set_first_pass_done();
+        }
+        notify_systemd(summary);
+        observe_pass(metrics_, counters_, *target_, summary.errors, summary.errors == 0);
+    } catch (const std::exception& e) {
+        kernel_.reset();
+        clean_inputs_.reset();
+        counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
+        observe_pass(metrics_, counters_, *target_, 0, false);
+        ++counters_.failed_passes;
+        log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
+        schedule_retry();
+    }
+}
+
+// True when the last pass was clean and nothing it depended on moved since: the same
+// records, pod states and policy, and a kernel view no foreign event has dropped. Such a
+// pass (a SIGHUP that changed nothing, a spurious wake-up) would compute the same routes and
+// find nothing to change, so it computes nothing. The resync drops the kernel view, so it
+// always diffs for real.
+bool Server::unchanged_since_clean_pass() const {
+    // A new publisher (SIGHUP) has not been given the set yet.
+    if (!clean_inputs_ || !kernel_ || !published_ || options_.dry_run) return false;
+    const ReadinessSnapshot& pods = readiness_->snapshot();
+    return clean_inputs_->records_generation == records_->generation() &&
+           clean_inputs_->pods.all_ready == pods.all_ready && clean_inputs_->pods.pods == pods.pods &&
+           clean_inputs_->policy.allowed_prefixes == config_.policy.allowed_prefixes &&
+           clean_inputs_->policy.namespaces == config_.policy.namespaces;
+}
+
+const netlink::Route* Server::find_target(const common::Prefix& destination) const {
+    const auto found = std::lower_bound(target_->begin(), target_->end(), destination,
+                                        [](const netlink::Route& route, const common::Prefix& d) { return route.destination < d; });
+    return found != target_->end() && found->destination == destination ? &*found : nullptr;
+}
+
+// resolve → diff against the (cached) kernel view → one batched apply → publish.
+Server::PassSummary Server::reconcile() {
+    const std::vector<const RouteRecord*>& records = records_->records();
+    RouteDiff diff;
+    std::size_t eligible_records = 0;
+    {
+        // The desired routes only serve the diff: gone before the kernel is written, so
+        // a cold start holds one copy of thousands of routes less at its peak.
+        Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
+        eligible_records = resolved.eligible_records;
+        referenced_ifaces_.clear();
+        for (const auto& route : resolved.routes) {
+            for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
+        }
+        if (!kernel_) {
+            KernelView view = read_kernel(socket_, config_.routes);
+            kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links)};
+        }
+        diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes);
+        std::vector<Skipped> skipped = std::move(resolved.skipped);
+        skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
+        log_skipped(skipped);
+    }
+    const CachedKernel& kernel = *kernel_;
+
+    ApplyOutcome outcome;
+    if (options_.dry_run) {
+        for (const auto& change : diff.changes) {
+            log::info("dry run: would change route",
+                      {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
+                       kv("route", route_text(change.route, kernel.links))});
+        }
+    } else {
+        outcome = apply_changes(socket_, diff, kernel.links);
+        counters_.route_changes += diff.changes.size();
+        counters_.route_change_errors += outcome.errors;
+    }
+    const std::size_t change_count = diff.changes.size();
+    target_ = share(take_installed(diff, outcome.results));  // moved, not copied
+    std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
+    std::vector<common::Prefix> installed;
+    installed.reserve(target_->size());
+    for (const auto& route : *target_) installed.push_back(route.destination);
+    if (!options_.dry_run) {
+        // After a clean batch the kernel holds exactly the target (the next dump would
+        // diff equal to it), so the view shares it; after a refusal it is re-read.
+        if (outcome.errors > 0) {
+            kernel_.reset();
+        } else {
+            kernel_->routes = target_;
+        }
+    }
+    publish(installed);
+
+    if (outcome.errors == 0 && !options_.dry_run) {
+        if (!clean_inputs_) clean_inputs_.emplace();
+        clean_inputs_->records_generation = records_->generation();
+        const ReadinessSnapshot& pods = readiness_->snapshot();
+        clean_inputs_->pods.all_ready = pods.all_ready;
+        if (clean_inputs_->pods.pods != pods.pods) clean_inputs_->pods.pods = pods.pods;  // copied only when changed
+        clean_inputs_->policy = config_.policy;
+    } else {
+        clean_inputs_.reset();
+    }
+    return {records.size(), eligible_records, installed.size(), change_count, outcome.errors};
+}
+
+// Hands the installed set to the publisher when it differs from the last one handed over
+// (the BIRD publisher decides when to write it: see BirdPublisher::publish).
+void Server::publish(const std::vector<common::Prefix>& installed) {
+    if (published_ && *published_ == installed) return;
+    publisher_->publish(installed);
+    ++counters_.publishes;
+    published_ = installed;
+}
+
+// READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
+// same moment /readyz turns 200; then STATUS= whenever a pass changed something.
+void Server::notify_systemd(const PassSummary& summary) {
+    if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
+    const std::string status = fmt::format("STATUS={} routes installed for {} eligible of {} records{}", summary.routes,
+                                           summary.eligible_records, summary.records,
+                                           summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
+    systemd_.notify(systemd_told_ready_ ? status : "READY=1\n" + status);
+    systemd_told_ready_ = true;
+}
+
+void Server::reload_config() {
+    common::NodeConfig next;
+    try {
+        next = common::load_node_config(options_.config_path);
+    } catch (const std::exception& e) {
+        log::error("SIGHUP: config not reloaded; keeping the running one", {kv("error", e.what())});
+        return;
+    }
+    log::info("SIGHUP: reloading config", {kv("config", options_.config_path)});
+    const common::NodeConfig previous = std::exchange(config_, std::move(next));
+    if (!same_routes(previous.routes, config_.routes)) kernel_.reset();  // another table, another view
+    try {
+        if (!same_routes(previous.routes, config_.routes) && !options_.dry_run) {
+            // Our routes move: the old table's would otherwise be orphaned, still routing.
+            const std::size_t removed = withdraw_all(socket_, previous.routes);
+            remove_rules(socket_, previous.routes);
+            ensure_rules(socket_, config_.routes);
+            log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
+            target_ = share({});
+        }
+        if (previous.state_dir != config_.state_dir) start_records_watch();
+        if (!same_readiness(previous, config_)) start_readiness();
+        if (!same_bird(previous.bird, config_.bird)) {
+            source_counts_.retire(*publisher_);
+            publisher_ = make_publisher(io_, config_, options_.dry_run);
+            published_.reset();
+        }
+    } catch (const std::exception& e) {
+        log::error("SIGHUP: reload incomplete", {kv("error", e.what())});
+    }
+    resync_timer_.cancel();
+    arm_resync();
+    // Records need no re-read: inotify keeps them current (a new stateDir rescans above).
+    trigger_.request("reload");
+}
+
+void Server::shut_down(int signal) {
+    log::info("serve stopping", {kv("signal", strsignal(signal)), kv("withdraw", options_.withdraw_on_exit)});
+    if (options_.withdraw_on_exit && !options_.dry_run) {
+        try {
+            const std::size_t removed = withdraw_all(socket_, config_.routes);
+            publisher_->publish({});
+            log::info("routes withdrawn on exit", {kv("removed", removed)});
+        } catch (const std::exception& e) {
+            log::error("withdraw on exit failed", {kv("error", e.what())});
+            exit_code_ = 1;
+        }
+    }
+    systemd_.notify("STOPPING=1");
+    if (readiness_) readiness_->stop();
+    io_.stop();
+}
+
+}  // namespace anycast::reconciler

@@ -1,0 +1,148 @@
+// `serve`: the event-driven reconciler (DESIGN.md section 6). One io_context, one thread;
+// records (inotify), readiness, kernel events (netlink monitor), a periodic resync and
+// SIGHUP all request a pass through one PassTrigger.
+#pragma once
+
+#include "common/netlink/monitor.hpp"
+#include "common/netlink/socket.hpp"
+#include "common/config/node_config.hpp"
+#include "common/store/record_store.hpp"
+#include "reconciler/pipeline/desired_route.hpp"
+#include "reconciler/metrics/health.hpp"
+#include "reconciler/serve/kernel_routes.hpp"
+#include "common/inotify_watch.hpp"
+#include "reconciler/metrics/metrics.hpp"
+#include "reconciler/metrics/metrics_server.hpp"
+#include "reconciler/serve/pass_trigger.hpp"
+#include "reconciler/readiness/readiness_source.hpp"
+#include "reconciler/pipeline/record_index.hpp"
+#include "reconciler/pipeline/route_publisher.hpp"
+#include "reconciler/metrics/serve_counters.hpp"
+#include "reconciler/metrics/serve_metrics.hpp"
+#include "reconciler/serve/systemd_notify.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anycast::reconciler {
+
+struct ServeOptions {
+    std::string config_path;        // re-read on SIGHUP
+    bool dry_run = false;           // log what a pass would change; write nothing
+    bool withdraw_on_exit = false;  // remove our routes on SIGTERM/SIGINT
+};
+
+class Server {
+public:
+    // Opens the netlink sockets; throws (NetlinkError, SystemError) when it cannot.
+    Server(ServeOptions options, common::NodeConfig config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Runs until SIGTERM or SIGINT; returns the process exit code.
+    int run();
+
+    const ServeCounters& counters() const { return counters_; }
+
+private:
+    void start_inputs();
+    void start_metrics();
+    void start_records_watch();
+    void start_readiness();
+    void arm_monitor();
+    void on_kernel_events();
+    void kernel_changed(std::string_view reason);
+    void arm_resync();
+    void arm_signals();
+    void schedule_retry();
+    // What a pass did, for its log line, the counters and the metrics.
+    struct PassSummary {
+        std::size_t records = 0;
+        std::size_t eligible_records = 0;
+        std::size_t routes = 0;  // installed
+        std::size_t changes = 0;
+        std::size_t errors = 0;
+    };
+    void pass(const std::set<std::string>& reasons);
+    bool unchanged_since_clean_pass() const;
+    PassSummary reconcile();
+    void publish(const std::vector<common::Prefix>& installed);
+    void reload_config();
+    void shut_down(int signal);
+    void log_skipped(const std::vector<Skipped>& skipped);
+    void notify_systemd(const PassSummary& summary);
+
+    boost::asio::io_context io_;
+    ServeOptions options_;
+    common::NodeConfig config_;
+    common::netlink::Socket socket_;
+    common::netlink::Monitor monitor_;
+    boost::asio::posix::stream_descriptor monitor_descriptor_;  // borrows monitor_'s fd
+    boost::asio::steady_timer resync_timer_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::signal_set signals_;
+    PassTrigger trigger_;
+    std::unique_ptr<common::RecordStore> store_;
+    std::unique_ptr<RecordIndex> records_;
+    std::unique_ptr<InotifyWatch> records_watch_;
+    std::unique_ptr<ReadinessSource> readiness_;
+    std::unique_ptr<RoutePublisher> publisher_;
+    ServeCounters counters_;
+    Metrics metrics_;
+    SourceCountsFeed source_counts_{metrics_};  // BIRD reloads, watch restarts: copied in at each scrape
+    Health health_;
+    SystemdNotifier systemd_;
+    bool systemd_told_ready_ = false;
+    std::unique_ptr<MetricsServer> metrics_server_;
+    int exit_code_ = 0;
+
+    // Routes held once and shared: after a clean pass the installed set and the cached
+    // kernel view are the same routes (thousands of them with a large node).
+    using SharedRoutes = std::shared_ptr<const std::vector<common::netlink::Route>>;
+    static SharedRoutes share(std::vector<common::netlink::Route> routes) {
+        return std::make_shared<const std::vector<common::netlink::Route>>(std::move(routes));
+    }
+    // Our routes and the links as of the last dump plus our own applied changes.
+    struct CachedKernel {
+        SharedRoutes routes;
+        LinkTable links;
+    };
+    // The routes the last pass installed, sorted by destination: to tell our own changes
+    // echoed by the monitor from someone else's. Never null.
+    SharedRoutes target_ = share({});
+    const common::netlink::Route* find_target(const common::Prefix& destination) const;
+    std::set<std::string> referenced_ifaces_;
+    // Dropped (re-read by the next pass) on any foreign route or link event, a monitor
+    // overrun, a refused change, resync and retry. A readiness flip then costs no kernel dump.
+    std::optional<CachedKernel> kernel_;
+    // The inputs of the last clean pass; see unchanged_since_clean_pass().
+    struct CleanInputs {
+        std::uint64_t records_generation = 0;
+        ReadinessSnapshot pods;
+        common::Policy policy;
+    };
+    std::optional<CleanInputs> clean_inputs_;
+    std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
+    std::set<std::string> logged_skips_;
+    // Record files named by inotify since the last pass: only these are re-read, so a
+    // readiness flip or kernel event costs no directory scan of thousands of files. A full
+    // rescan (stat-compare) happens at start, on queue overflow, resync, retry and when
+    // stateDir changes.
+    std::set<std::string> changed_records_;
+    bool rescan_records_ = true;
+    bool waiting_logged_ = false;
+    int retry_failures_ = 0;
+};
+
+}  // namespace anycast::reconciler

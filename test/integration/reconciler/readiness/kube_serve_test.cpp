@@ -1,0 +1,85 @@
+// serve with the `kubernetes` readiness source against the test apiserver, in a private
+// namespace (serve's own lab: veth pods, records written directly): the pod's route follows
+// its eligibility as the watch reports it, and its metrics count the watch's restarts.
+#include "test/support/serve_lab.hpp"
+#include "test/support/bird_lab.hpp"
+#include "test/support/netns.hpp"
+#include "test/support/test_apiserver.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace anycast::test;
+namespace json = boost::json;
+
+TEST_CASE("serve with the kubernetes source withdraws a route on Ready=false, and on DeletionTimestamp before DELETED",
+          "[kube][serve]") {
+    PrivateNetns netns;
+    TestApiserver server;
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
+    lab.write_record(pod, {ServeLab::anycast_v4});
+    auto resolver = make_pod("dns", pod.name, "worker-1", true, ServeLab::anycast_v4);
+    server.put_pod(resolver);
+    server.put_pod(make_pod("dns", "other-node", "worker-2", true, ServeLab::anycast_v4));
+
+    lab.config["node"] = "worker-1";
+    lab.config["kubeconfig"] = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+    lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+    lab.write_config();
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << lab.log());
+
+    const auto routed = [] { return !ServeLab::v4_route().empty(); };
+    REQUIRE(wait_until(routed));
+    CHECK(ServeLab::hops(ServeLab::anycast_v4) == std::vector<std::string>{pod.v4});
+
+    // The readiness probe fails: MODIFIED with Ready=False withdraws the route.
+    set_ready(resolver, false);
+    server.put_pod(resolver);
+    REQUIRE(wait_until([&] { return !routed(); }));
+
+    set_ready(resolver, true);
+    server.put_pod(resolver);
+    REQUIRE(wait_until(routed));
+
+    // kubectl delete: DeletionTimestamp set (SIGTERM sent) while the pod still exists and is
+    // still Ready: the route goes now, not when DELETED comes after the grace period.
+    set_deleting(resolver);
+    server.put_pod(resolver);
+    REQUIRE(wait_until([&] { return !routed(); }));
+    CHECK(server.open_watches() == 1);
+    server.delete_pod("dns", pod.name);
+    CHECK_FALSE(routed());
+}
+
+TEST_CASE("serve's metrics count the watch's restarts and the relist after 410 Gone", "[kube][serve][metrics]") {
+    PrivateNetns netns;
+    TestApiserver server;
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
+    lab.write_record(pod, {ServeLab::anycast_v4});
+    server.put_pod(make_pod("dns", pod.name, "worker-1", true, ServeLab::anycast_v4));
+
+    const std::string listen = "127.0.0.1:19642";
+    lab.config["kubeconfig"] = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+    lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+    lab.config["metrics"] = json::object{{"listen", listen}};
+    lab.write_config();
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << lab.log());
+
+    REQUIRE(wait_until([] { return !ServeLab::v4_route().empty(); }));
+    REQUIRE(wait_until([&] { return server.open_watches() == 1; }));
+    CHECK(wait_scraped(listen, "flock_anycast_kube_relists_total", 1));
+    CHECK(scraped(listen, "flock_anycast_kube_watch_restarts_total") == 0);
+
+    // The history is compacted past the client's resourceVersion and its watch ends: the
+    // resumed watch gets 410 Gone and the client lists again.
+    server.change_elsewhere();
+    server.compact();
+    server.end_watches();
+    CHECK(wait_scraped(listen, "flock_anycast_kube_relists_total", 2));
+    CHECK(scraped(listen, "flock_anycast_kube_watch_restarts_total") >= 2);
+    CHECK(lab.log().find("relisting") != std::string::npos);
+    CHECK_FALSE(ServeLab::v4_route().empty());  // the relist changed nothing: the route stays
+}
