@@ -3,7 +3,7 @@
 #include "cni/spec/error_json.hpp"
 #include "cni/plugin.hpp"
 #include "cni/spec/versions.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "reconciler/cli/commands.hpp"
 
 #include <fmt/format.h>
@@ -51,7 +51,7 @@ int run_cni() {
         code = anycast::cni::run_plugin(anycast::cni::process_environment(), input, output);
     } else {
         // No content to decode: the code empty stdin gets too. No config, so no version of its own.
-        output = anycast::cni::error_json(anycast::cni::k_current_version, anycast::common::cni_code::decoding_failure,
+        output = anycast::cni::error_json(anycast::cni::k_current_version, anycast::cni::cni_code::decoding_failure,
                                           "stdin: cannot read the network configuration", std::strerror(errno));
     }
     // DEL, CHECK, GC and STATUS print nothing on success (CNI spec 1.1).

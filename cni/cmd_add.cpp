@@ -5,7 +5,7 @@
 #include "cni/next_hops.hpp"
 #include "cni/pod_loopback.hpp"
 #include "cni/spec/result.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/log.hpp"
 #include "common/config/policy.hpp"
 #include "common/store/record_store.hpp"
@@ -20,8 +20,7 @@
 namespace anycast::cni {
 
 namespace log = common::log;
-namespace code = common::cni_code;
-using common::CniError;
+namespace code = cni_code;
 
 namespace {
 

@@ -3,15 +3,14 @@
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
 #include "cni/spec/versions.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/store/record_store.hpp"
 
 #include <fmt/format.h>
 
 namespace anycast::cni {
 
-namespace code = common::cni_code;
-using common::CniError;
+namespace code = cni_code;
 
 namespace {
 

@@ -2,7 +2,7 @@
 // address is success, and so is a second DEL (CNI spec: DEL must be idempotent).
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/log.hpp"
 #include "common/store/record_store.hpp"
 
@@ -28,7 +28,7 @@ std::vector<IpAddress> del_ips(const Invocation& invocation, common::RecordStore
     // the record left them on lo without a record. A bad IP in the config must not stop DEL.
     try {
         for (const auto& ip : attachment_ips(invocation, false)) ips.push_back(ip);
-    } catch (const common::CniError& e) {
+    } catch (const CniError& e) {
         log::warn("DEL: ignoring the requested IPs", {log::kv("error", e.what())});
     }
     std::sort(ips.begin(), ips.end());

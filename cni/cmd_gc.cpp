@@ -3,7 +3,7 @@
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
 #include "cni/spec/versions.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/log.hpp"
 #include "common/store/record_store.hpp"
 
@@ -18,7 +18,7 @@ namespace log = common::log;
 void cmd_gc(const Invocation& invocation) {
     const auto& config = invocation.config;
     if (!version_at_least(config.cni_version, "1.1.0")) {
-        throw common::CniError(common::cni_code::incompatible_version,
+        throw CniError(cni_code::incompatible_version,
                                fmt::format("cniVersion: GC needs 1.1.0, the config says {}", config.cni_version));
     }
     auto valid = config.valid_attachments;

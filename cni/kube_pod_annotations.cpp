@@ -1,6 +1,6 @@
 #include "cni/kube_pod_annotations.hpp"
 
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/kube/pod_get.hpp"
 
 #include <cstdlib>
@@ -18,13 +18,19 @@ public:
         try {
             access = common::kube::load_kube_config(kubeconfig_);
         } catch (const common::kube::KubeConfigError& e) {
-            throw common::CniError(common::cni_code::kubernetes_lookup_failed, e.what());
+            throw CniError(cni_code::kubernetes_lookup_failed, e.what());
         }
-        const auto found = common::kube::get_pod(access, pod.namespace_, pod.name);
+        common::kube::PodInfo found;
+        try {
+            found = common::kube::get_pod(access, pod.namespace_, pod.name);
+        } catch (const common::kube::PodLookupError& e) {
+            // The client says whether asking again may help: code 11 (try again later) or 102.
+            throw CniError(e.transient() ? cni_code::try_again_later : cni_code::kubernetes_lookup_failed, e.what());
+        }
         // Deleted and re-created under the same name since the runtime asked: that
         // annotation belongs to another pod.
         if (!pod.uid.empty() && found.uid != pod.uid) {
-            throw common::CniError(common::cni_code::kubernetes_lookup_failed,
+            throw CniError(cni_code::kubernetes_lookup_failed,
                                    "pod " + found.key() + ": the apiserver's uid is " + found.uid +
                                        ", CNI_ARGS K8S_POD_UID is " + pod.uid);
         }

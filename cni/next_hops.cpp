@@ -1,7 +1,7 @@
 #include "cni/next_hops.hpp"
 
 #include "cni/pod_ip.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/netlink/route.hpp"
 #include "common/netlink/socket.hpp"
 
@@ -16,7 +16,6 @@
 namespace anycast::cni {
 
 namespace netlink = common::netlink;
-using common::CniError;
 using common::Family;
 using common::IpAddress;
 
@@ -25,7 +24,7 @@ namespace {
 std::string interface_name(int ifindex, const IpAddress& pod) {
     char name[IF_NAMESIZE] = {};
     if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
-        throw CniError(common::cni_code::no_next_hop,
+        throw CniError(cni_code::no_next_hop,
                        fmt::format("route to pod IP {} uses interface index {}, which has no name: {}",
                                    pod.to_string(), ifindex, std::strerror(errno)));
     }
@@ -43,7 +42,7 @@ std::vector<common::NextHopRecord> resolve_next_hops(const boost::json::object& 
         if (wanted == ips.end()) continue;
         const auto via = pod_ip(prev_result, family, ifname);
         if (!via) {
-            throw CniError(common::cni_code::no_next_hop,
+            throw CniError(cni_code::no_next_hop,
                            fmt::format("anycast IP {} is IPv{} but the pod has no IPv{} address in prevResult",
                                        wanted->to_string(), common::family_number(family),
                                        common::family_number(family)));
@@ -53,7 +52,7 @@ std::vector<common::NextHopRecord> resolve_next_hops(const boost::json::object& 
         try {
             route = netlink::lookup_route(*socket, *via);
         } catch (const netlink::NetlinkError& e) {
-            throw CniError(common::cni_code::no_next_hop,
+            throw CniError(cni_code::no_next_hop,
                            fmt::format("no route to pod IP {} in the host namespace: {}", via->to_string(), e.what()));
         }
         hops.push_back(common::NextHopRecord{family, *via, interface_name(route.ifindex, *via)});

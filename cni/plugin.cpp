@@ -5,27 +5,18 @@
 #include "cni/spec/error_json.hpp"
 #include "cni/spec/net_config.hpp"
 #include "cni/spec/versions.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/store/record_store.hpp"
 
 #include <boost/json.hpp>
 
-#include <cstdlib>
 
 namespace anycast::cni {
 
 namespace log = common::log;
-namespace code = common::cni_code;
-using common::CniError;
-
-EnvLookup process_environment() {
-    return [](const std::string& name) -> std::optional<std::string> {
-        const char* value = std::getenv(name.c_str());
-        if (!value) return std::nullopt;
-        return std::string(value);
-    };
-}
+namespace code = cni_code;
 
 namespace {
 

@@ -2,17 +2,11 @@
 #pragma once
 
 #include "cni/pod_annotations.hpp"
+#include "cni/spec/environment.hpp"
 
-#include <functional>
-#include <optional>
 #include <string>
 
 namespace anycast::cni {
-
-// The process environment as the plugin sees it; a function so tests can pass a map.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-EnvLookup process_environment();
 
 // Runs one CNI invocation: reads the network config from `stdin_text`, writes the result or
 // the spec's error JSON to `out`. Returns the process exit code (0 success, 1 error).

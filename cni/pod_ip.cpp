@@ -1,6 +1,6 @@
 #include "cni/pod_ip.hpp"
 
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/json_reader.hpp"
 
 #include <fmt/format.h>
@@ -54,7 +54,7 @@ std::optional<IpAddress> pod_ip(const boost::json::object& result, common::Famil
         }
         return best;
     } catch (const common::JsonError& e) {
-        throw common::CniError(common::cni_code::invalid_config, e.what());
+        throw CniError(cni_code::invalid_config, e.what());
     }
 }
 

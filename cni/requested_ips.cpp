@@ -1,6 +1,6 @@
 #include "cni/requested_ips.hpp"
 
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/json_reader.hpp"
 
 #include <fmt/format.h>
@@ -10,13 +10,12 @@
 
 namespace anycast::cni {
 
-using common::CniError;
 using common::IpAddress;
 
 namespace {
 
 [[noreturn]] void bad(const std::string& where, const std::string& problem) {
-    throw CniError(common::cni_code::invalid_config, fmt::format("{}: {}", where, problem));
+    throw CniError(cni_code::invalid_config, fmt::format("{}: {}", where, problem));
 }
 
 std::string_view trim(std::string_view text) {
@@ -49,7 +48,7 @@ std::vector<IpAddress> requested_ips(const IpRequest& request) {
                     ips.push_back(element.as_ip());
                 }
             } catch (const common::JsonError& e) {
-                throw CniError(common::cni_code::invalid_config, e.what());
+                throw CniError(cni_code::invalid_config, e.what());
             }
         }
     }
@@ -58,7 +57,7 @@ std::vector<IpAddress> requested_ips(const IpRequest& request) {
     std::sort(ips.begin(), ips.end());
     ips.erase(std::unique(ips.begin(), ips.end()), ips.end());
     if (ips.size() > k_max_anycast_ips) {
-        throw CniError(common::cni_code::invalid_config,
+        throw CniError(cni_code::invalid_config,
                        fmt::format("too many anycast IPs: {} requested, at most {} per attachment", ips.size(),
                                    k_max_anycast_ips));
     }

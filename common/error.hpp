@@ -1,4 +1,4 @@
-// Errors that carry a CNI error code, and errno-with-context helpers.
+// System call failures with context, and the helpers that throw them.
 #pragma once
 
 #include <fmt/format.h>
@@ -7,37 +7,6 @@
 #include <string>
 
 namespace anycast::common {
-
-// CNI spec 1.1 error codes (section "Error"), plus ours from 100 (DESIGN.md section 4).
-namespace cni_code {
-inline constexpr int incompatible_version = 1;
-inline constexpr int unsupported_field = 2;
-inline constexpr int unknown_container = 3;
-inline constexpr int invalid_environment = 4;
-inline constexpr int io_failure = 5;
-inline constexpr int decoding_failure = 6;
-inline constexpr int invalid_config = 7;
-inline constexpr int try_again_later = 11;
-inline constexpr int plugin_not_available = 50;
-inline constexpr int policy_refused = 100;
-inline constexpr int no_next_hop = 101;
-inline constexpr int kubernetes_lookup_failed = 102;
-inline constexpr int state_store_failure = 103;
-}  // namespace cni_code
-
-// An error meant for the runtime: `msg` says what was wrong, `details` adds context.
-class CniError : public std::runtime_error {
-public:
-    CniError(int code, std::string msg, std::string details = {})
-        : std::runtime_error(std::move(msg)), code_(code), details_(std::move(details)) {}
-
-    int code() const { return code_; }
-    const std::string& details() const { return details_; }
-
-private:
-    int code_;
-    std::string details_;
-};
 
 // A failed system call: the message is "<what we were doing>: <strerror(errno)>".
 class SystemError : public std::runtime_error {

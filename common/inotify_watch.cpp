@@ -10,19 +10,19 @@
 #include <cerrno>
 #include <cstring>
 
-namespace anycast::reconciler {
+namespace anycast::common {
 
-namespace log = common::log;
+
 
 namespace {
 
 int open_inotify(const std::string& directory, std::uint32_t mask) {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0) common::throw_errno("inotify_init1 for {}", directory);
+    if (fd < 0) throw_errno("inotify_init1 for {}", directory);
     if (::inotify_add_watch(fd, directory.c_str(), mask | IN_ONLYDIR) < 0) {
         const int err = errno;
         ::close(fd);
-        common::throw_errno_value(err, "inotify_add_watch " + directory);
+        throw_errno_value(err, "inotify_add_watch " + directory);
     }
     return fd;
 }
@@ -74,4 +74,4 @@ void InotifyWatch::drain() {
     }
 }
 
-}  // namespace anycast::reconciler
+}  // namespace anycast::common

@@ -1,4 +1,4 @@
-// inotify on one directory, driven by serve's io_context: the records directory and the
+// inotify on one directory, driven by an Asio io_context (serve's): the records directory and the
 // directory holding the readiness file. Watching the directory (not the file) sees files
 // replaced by rename, which is how the store and careful writers update them.
 #pragma once
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace anycast::reconciler {
+namespace anycast::common {
 
 class InotifyWatch {
 public:
@@ -36,4 +36,4 @@ private:
     boost::asio::posix::stream_descriptor descriptor_;  // owns the inotify fd
 };
 
-}  // namespace anycast::reconciler
+}  // namespace anycast::common

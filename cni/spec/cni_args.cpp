@@ -1,6 +1,6 @@
 #include "cni/spec/cni_args.hpp"
 
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,6 @@
 
 namespace anycast::cni {
 
-using common::CniError;
 
 namespace {
 
@@ -19,7 +18,7 @@ constexpr std::array<std::string_view, 6> k_known = {"IgnoreUnknown",      "K8S_
                                                      "K8S_POD_UID",        "ANYCAST_IPS"};
 
 [[noreturn]] void bad(const std::string& problem) {
-    throw CniError(common::cni_code::invalid_environment, "CNI_ARGS: " + problem,
+    throw CniError(cni_code::invalid_environment, "CNI_ARGS: " + problem,
                    "expected K=V pairs separated by ';'");
 }
 

@@ -1,19 +1,27 @@
 #include "cni/spec/environment.hpp"
 
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstdlib>
 
 namespace anycast::cni {
 
-using common::CniError;
+EnvLookup process_environment() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* value = std::getenv(name.c_str());
+        if (!value) return std::nullopt;
+        return std::string(value);
+    };
+}
+
 
 namespace {
 
 [[noreturn]] void bad(std::string_view variable, const std::string& problem) {
-    throw CniError(common::cni_code::invalid_environment, fmt::format("{}: {}", variable, problem));
+    throw CniError(cni_code::invalid_environment, fmt::format("{}: {}", variable, problem));
 }
 
 Verb parse_verb(const std::string& command) {
@@ -23,7 +31,7 @@ Verb parse_verb(const std::string& command) {
     if (command == "GC") return Verb::gc;
     if (command == "STATUS") return Verb::status;
     if (command == "VERSION") return Verb::version;
-    throw CniError(common::cni_code::invalid_environment,
+    throw CniError(cni_code::invalid_environment,
                    command.empty() ? "CNI_COMMAND: missing" : fmt::format("CNI_COMMAND: unknown command \"{}\"", command),
                    "supported: ADD, DEL, CHECK, GC, STATUS, VERSION");
 }

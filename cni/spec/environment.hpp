@@ -2,11 +2,17 @@
 #pragma once
 
 #include "cni/spec/cni_args.hpp"
-#include "cni/plugin.hpp"
 
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace anycast::cni {
+
+// The process environment as the plugin sees it; a function so tests can pass a map.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+EnvLookup process_environment();
 
 enum class Verb { add, del, check, gc, status, version };
 

@@ -1,7 +1,7 @@
 #include "cni/spec/net_config.hpp"
 
 #include "cni/spec/versions.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/json_reader.hpp"
 #include "common/config/node_config_loader.hpp"
 
@@ -13,10 +13,9 @@
 namespace anycast::cni {
 
 namespace json = boost::json;
-using common::CniError;
 using common::JsonError;
 using common::JsonReader;
-namespace code = common::cni_code;
+namespace code = cni_code;
 
 namespace {
 

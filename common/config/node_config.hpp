@@ -26,10 +26,11 @@ struct RouteSettings {
     std::uint32_t rule_priority = 1000;
 };
 
-enum class ReadinessSource { kubernetes, file, always };
+// Which readiness source serve runs (reconciler/readiness/ has one of each).
+enum class ReadinessSourceKind { kubernetes, file, always };
 
 struct ReadinessSettings {
-    ReadinessSource source = ReadinessSource::kubernetes;
+    ReadinessSourceKind source = ReadinessSourceKind::kubernetes;
     std::string file = "/run/flock-anycast/pods.json";
 };
 

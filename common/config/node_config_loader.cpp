@@ -54,17 +54,17 @@ ReadinessSettings parse_readiness(const JsonReader& reader) {
     if (auto source = reader.member("source")) {
         const std::string text = source->as_string();
         if (text == "kubernetes") {
-            readiness.source = ReadinessSource::kubernetes;
+            readiness.source = ReadinessSourceKind::kubernetes;
         } else if (text == "file") {
-            readiness.source = ReadinessSource::file;
+            readiness.source = ReadinessSourceKind::file;
         } else if (text == "always") {
-            readiness.source = ReadinessSource::always;
+            readiness.source = ReadinessSourceKind::always;
         } else {
             source->fail(fmt::format("unknown readiness source \"{}\" (kubernetes, file or always)", text));
         }
     }
     readiness.file = reader.string_or("file", readiness.file);
-    if (readiness.source == ReadinessSource::file && readiness.file.empty()) {
+    if (readiness.source == ReadinessSourceKind::file && readiness.file.empty()) {
         reader.fail("file: empty, but source is \"file\"");
     }
     return readiness;

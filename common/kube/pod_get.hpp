@@ -1,11 +1,13 @@
 // GET one pod, synchronously, for the CNI plugin's ADD (it needs the pod's annotation before
-// it can answer the runtime). Failures are CniErrors with the spec's codes.
+// it can answer the runtime). Failures say whether asking again later may help; the CNI
+// plugin turns that into the spec's codes (cni/kube_pod_annotations.cpp).
 #pragma once
 
 #include "common/kube/kube_config.hpp"
 #include "common/kube/pod_info.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,17 +15,22 @@ namespace anycast::common::kube {
 
 inline constexpr std::chrono::milliseconds k_default_get_timeout{5000};
 
-// Throws CniError: code 11 (try again later) when the apiserver is unreachable, times out or
-// answers 429/5xx; code 102 with the apiserver's message for 401/403/404 and other refusals,
-// a rejected server certificate or an unparseable pod.
+// A pod GET that did not give a pod. `transient`: the apiserver was unreachable, did not answer
+// in time or was overloaded (429, 5xx); asking again later may work. Otherwise it refused
+// (401, 403, 404, ...; the message carries its own), its certificate was rejected, the access
+// config is unusable or the answer was not a pod.
+class PodLookupError : public std::runtime_error {
+public:
+    PodLookupError(const std::string& message, bool transient) : std::runtime_error(message), transient_(transient) {}
+    bool transient() const { return transient_; }
+
+private:
+    bool transient_;
+};
+
+// Throws PodLookupError.
 PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::string& name,
                 std::chrono::milliseconds timeout = k_default_get_timeout);
 
-// The CNI's annotation source in one call: loads the kube config (a kubeconfig path, or ""
-// for in-cluster), GETs the pod and returns annotation_ips(pod, annotation). A config that
-// cannot be loaded is code 102.
-std::vector<std::string> fetch_annotation_ips(const std::string& kubeconfig_path, const std::string& namespace_,
-                                              const std::string& name, const std::string& annotation,
-                                              std::chrono::milliseconds timeout = k_default_get_timeout);
 
 }  // namespace anycast::common::kube

@@ -5,7 +5,7 @@
 #include "common/config/node_config.hpp"
 #include "common/store/record.hpp"
 #include "reconciler/pipeline/desired_route.hpp"
-#include "reconciler/readiness/readiness_source.hpp"
+#include "reconciler/pipeline/readiness_snapshot.hpp"
 
 #include <string>
 #include <span>

@@ -34,7 +34,7 @@ private:
     std::string path_;
     std::string directory_;
     std::string base_name_;
-    std::unique_ptr<InotifyWatch> watch_;
+    std::unique_ptr<common::InotifyWatch> watch_;
     ChangedHandler on_changed_;
     ReadinessSnapshot snapshot_;
     bool synced_ = false;

@@ -8,18 +8,18 @@ namespace anycast::reconciler {
 
 std::unique_ptr<ReadinessSource> make_readiness_source(boost::asio::io_context& io, const common::NodeConfig& config) {
     switch (config.readiness.source) {
-        case common::ReadinessSource::file: return std::make_unique<FileSource>(io, config.readiness.file);
-        case common::ReadinessSource::always: return std::make_unique<AlwaysSource>();
-        case common::ReadinessSource::kubernetes: return make_kubernetes_source(io, config);
+        case common::ReadinessSourceKind::file: return std::make_unique<FileSource>(io, config.readiness.file);
+        case common::ReadinessSourceKind::always: return std::make_unique<AlwaysSource>();
+        case common::ReadinessSourceKind::kubernetes: return make_kubernetes_source(io, config);
     }
     throw common::ConfigError("readiness.source: unknown value");
 }
 
 std::string describe_readiness(const common::NodeConfig& config) {
     switch (config.readiness.source) {
-        case common::ReadinessSource::file: return "file " + config.readiness.file;
-        case common::ReadinessSource::always: return "always";
-        case common::ReadinessSource::kubernetes: return "kubernetes node " + config.node;
+        case common::ReadinessSourceKind::file: return "file " + config.readiness.file;
+        case common::ReadinessSourceKind::always: return "always";
+        case common::ReadinessSourceKind::kubernetes: return "kubernetes node " + config.node;
     }
     return "unknown";
 }

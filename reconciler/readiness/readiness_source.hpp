@@ -4,23 +4,14 @@
 // it and call back on that thread only.
 #pragma once
 
-#include "common/pod_state.hpp"
+#include "reconciler/pipeline/readiness_snapshot.hpp"
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 namespace anycast::reconciler {
-
-// Everything a source currently knows. A pod absent from `pods` is unknown, hence not
-// eligible, unless `all_ready` is set (the `always` source: every record's pod counts as
-// known, Ready and not deleting, whatever its uid).
-struct ReadinessSnapshot {
-    bool all_ready = false;
-    std::vector<common::PodState> pods;  // pods of this node; order irrelevant
-};
 
 // A watching source's trouble since it was made, for the metrics.
 struct WatchCounts {

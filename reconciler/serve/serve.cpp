@@ -121,7 +121,7 @@ void Server::start_records_watch() {
     changed_records_.clear();
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
     store_->check_usable();
-    records_watch_ = std::make_unique<InotifyWatch>(
+    records_watch_ = std::make_unique<common::InotifyWatch>(
         io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
         [this](std::string_view name, std::uint32_t mask) {
             // The store writes temp files elsewhere and renames them in; only *.json counts.

@@ -95,7 +95,7 @@ private:
     PassTrigger trigger_;
     std::unique_ptr<common::RecordStore> store_;
     std::unique_ptr<RecordIndex> records_;
-    std::unique_ptr<InotifyWatch> records_watch_;
+    std::unique_ptr<common::InotifyWatch> records_watch_;
     std::unique_ptr<ReadinessSource> readiness_;
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;

@@ -75,11 +75,7 @@ TEST_CASE("log file errors name the path", "[unit]") {
                       "open log file /nonexistent-dir/x.log: No such file or directory");
 }
 
-TEST_CASE("CNI errors carry code and details", "[unit]") {
-    anycast::common::CniError e(anycast::common::cni_code::policy_refused, "10.1.1.1 not allowed", "namespace dns");
-    CHECK(e.code() == 100);
-    CHECK(std::string(e.what()) == "10.1.1.1 not allowed");
-    CHECK(e.details() == "namespace dns");
+TEST_CASE("system errors name what was being done and errno", "[unit]") {
     errno = ENOENT;
     CHECK_THROWS_WITH(anycast::common::throw_errno("setns {}", "/var/run/netns/x"),
                       "setns /var/run/netns/x: No such file or directory");

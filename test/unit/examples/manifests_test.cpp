@@ -397,10 +397,10 @@ TEST_CASE("every example node config loads with the real loader", "[unit]") {
     }
     CHECK(configs >= 2);
     const auto file_config = load_node_config((k_examples / "config/file-readiness.json").string());
-    CHECK(file_config.readiness.source == anycast::common::ReadinessSource::file);
+    CHECK(file_config.readiness.source == anycast::common::ReadinessSourceKind::file);
     CHECK(file_config.node == "edge-1");
     const auto kube_config = load_node_config((k_examples / "config/kubernetes.json").string());
-    CHECK(kube_config.readiness.source == anycast::common::ReadinessSource::kubernetes);
+    CHECK(kube_config.readiness.source == anycast::common::ReadinessSourceKind::kubernetes);
 }
 
 TEST_CASE("the systemd unit runs serve with CAP_NET_ADMIN and the rt_protos entry names our protocol",

@@ -1,6 +1,5 @@
 // The pod watcher and the pod GET against the test apiserver (real TLS, real wire format):
 // every scripted behaviour, asserting the resulting cache and the eligibility triggers fired.
-#include "common/error.hpp"
 #include "common/kube/pod_get.hpp"
 #include "common/kube/pod_watcher.hpp"
 #include "test/support/netns.hpp"
@@ -20,7 +19,6 @@ using namespace anycast::test;
 using common::kube::EligibilityChange;
 using common::kube::get_pod;
 using common::kube::PodWatcher;
-namespace code = common::cni_code;
 using common::kube::WatcherOptions;
 namespace net = boost::asio;
 using namespace std::chrono_literals;
@@ -65,14 +63,18 @@ std::vector<std::string> watch_requests(const TestApiserver& server) {
     return watches;
 }
 
-// `lookup` must throw a CniError with code `expected` and a message containing every one of `texts`.
+// `lookup` must throw a PodLookupError, transient or not as `transient` says (the CNI answers
+// code 11 or 102), with a message containing every one of `texts`.
+constexpr bool k_transient = true;
+constexpr bool k_final = false;
+
 template <typename Fn>
-void check_cni_error(Fn lookup, int expected, std::initializer_list<const char*> texts) {
+void check_lookup_error(Fn lookup, bool transient, std::initializer_list<const char*> texts) {
     try {
         lookup();
-        FAIL("expected a CniError");
-    } catch (const common::CniError& e) {
-        CHECK(e.code() == expected);
+        FAIL("expected a PodLookupError");
+    } catch (const common::kube::PodLookupError& e) {
+        CHECK(e.transient() == transient);
         for (const char* text : texts) CHECK_THAT(e.what(), Catch::Matchers::Contains(text));
     }
 }
@@ -306,7 +308,7 @@ TEST_CASE("a bad token gets 401: nothing is listed, the client keeps retrying", 
     CHECK(w.changes.empty());
 
     auto config = w.server.client_config("wrong-token");
-    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"401", "Unauthorized"});
+    check_lookup_error([&] { get_pod(config, "dns", "a"); }, k_final, {"401", "Unauthorized"});
 }
 
 TEST_CASE("a server certificate from another CA is refused before any request is sent", "[kube]") {
@@ -319,33 +321,33 @@ TEST_CASE("a server certificate from another CA is refused before any request is
     run_until(w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused handshakes");
     CHECK(w.server.requests().empty());
     CHECK_FALSE(w.watcher->synced());
-    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"certificate rejected"});
+    check_lookup_error([&] { get_pod(config, "dns", "a"); }, k_final, {"certificate rejected"});
 }
 
 TEST_CASE("a certificate for another name is refused (hostname verification)", "[kube]") {
     Watching w({.token = "test-token", .sans = {"DNS:apiserver.elsewhere"}});
     auto config = w.server.client_config();
-    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::kubernetes_lookup_failed, {"certificate rejected", "mismatch"});
+    check_lookup_error([&] { get_pod(config, "dns", "a"); }, k_final, {"certificate rejected", "mismatch"});
     CHECK(w.server.requests().empty());
     // The same CA and certificate are accepted when checked against the name they carry.
     config.tls_server_name = "apiserver.elsewhere";
     CHECK(common::kube::get_pod(config, "dns", "a").ready);
 }
 
-TEST_CASE("GET one pod: the annotation's IPs, 404 as code 102, an unreachable apiserver as code 11", "[kube]") {
+TEST_CASE("GET one pod: the annotation's IPs, 404 final, an unreachable apiserver transient", "[kube]") {
     Watching w;
     auto config = w.server.client_config();
     const auto pod = common::kube::get_pod(config, "dns", "a");
     CHECK(pod.uid == "uid-dns-a");
     CHECK(common::kube::annotation_ips(pod, "anycast.flock.io/ips") == std::vector<std::string>{"10.255.53.53"});
 
-    check_cni_error([&] { get_pod(config, "dns", "nope"); }, code::kubernetes_lookup_failed, {"pods \"nope\" not found"});
+    check_lookup_error([&] { get_pod(config, "dns", "nope"); }, k_final, {"pods \"nope\" not found"});
 
     w.server.go_away();
-    check_cni_error([&] { get_pod(config, "dns", "a"); }, code::try_again_later, {"refused"});
+    check_lookup_error([&] { get_pod(config, "dns", "a"); }, k_transient, {"refused"});
 }
 
-TEST_CASE("GET one pod from an apiserver that never answers times out as code 11", "[kube]") {
+TEST_CASE("GET one pod from an apiserver that never answers times out, transient", "[kube]") {
     PrivateNetns netns;
     // A listener that never accepts: the TCP handshake completes in the kernel, TLS never does.
     net::io_context io;
@@ -356,16 +358,16 @@ TEST_CASE("GET one pod from an apiserver that never answers times out as code 11
     config.port = std::to_string(silent.local_endpoint().port());
     config.ca_pem = pki.ca_pem;
     std::filesystem::remove_all(pki.dir);
-    check_cni_error([&] { get_pod(config, "dns", "a", 300ms); }, code::try_again_later, {});
+    check_lookup_error([&] { get_pod(config, "dns", "a", 300ms); }, k_transient, {});
 }
 
-TEST_CASE("the CNI's one-call lookup works from a kubeconfig and from the in-cluster account", "[kube]") {
+TEST_CASE("a pod's annotation is read with a kubeconfig and with the in-cluster account", "[kube]") {
     Watching w;
     const auto dir = w.server.pki().dir;
-    const auto kubeconfig = w.server.write_kubeconfig(dir + "/kubeconfig");
-    CHECK(common::kube::fetch_annotation_ips(kubeconfig, "dns", "a", "anycast.flock.io/ips") ==
+    auto from_file = common::kube::load_kube_config(w.server.write_kubeconfig(dir + "/kubeconfig"));
+    CHECK(common::kube::annotation_ips(get_pod(from_file, "dns", "a"), "anycast.flock.io/ips") ==
           std::vector<std::string>{"10.255.53.53"});
-    CHECK(common::kube::fetch_annotation_ips(kubeconfig, "web", "c", "anycast.flock.io/ips").empty());
+    CHECK(common::kube::annotation_ips(get_pod(from_file, "web", "c"), "anycast.flock.io/ips").empty());
 
     std::filesystem::create_directories(dir + "/sa");
     std::filesystem::copy_file(w.server.pki().ca_path, dir + "/sa/ca.crt");
@@ -379,5 +381,5 @@ TEST_CASE("the CNI's one-call lookup works from a kubeconfig and from the in-clu
     std::filesystem::rename(dir + "/sa/token.new", dir + "/sa/token");
     CHECK_THROWS_WITH(common::kube::get_pod(config, "dns", "b"), Catch::Matchers::Contains("401"));
 
-    CHECK_THROWS_AS(common::kube::fetch_annotation_ips(dir + "/missing", "dns", "a", "x"), common::CniError);
+    CHECK_THROWS_AS(common::kube::load_kube_config(dir + "/missing"), common::kube::KubeConfigError);
 }

@@ -1,13 +1,13 @@
 #include "cni/spec/cni_args.hpp"
 #include "cni/spec/environment.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <map>
 
 using namespace anycast::cni;
-using anycast::common::CniError;
+using anycast::cni::CniError;
 
 namespace {
 

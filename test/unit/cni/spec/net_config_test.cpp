@@ -1,5 +1,5 @@
 #include "cni/spec/net_config.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 
 #include <catch2/catch.hpp>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 using namespace anycast::cni;
-using anycast::common::CniError;
+using anycast::cni::CniError;
 
 namespace {
 

@@ -2,13 +2,15 @@
 #include "cni/requested_ips.hpp"
 #include "cni/spec/result.hpp"
 #include "cni/spec/versions.hpp"
-#include "common/error.hpp"
+#include "cni/spec/cni_error.hpp"
 #include "common/json_reader.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 using namespace anycast::cni;
-using anycast::common::CniError;
+using anycast::cni::CniError;
 using anycast::common::Family;
 using anycast::common::IpAddress;
 using anycast::common::parse_json;

@@ -52,7 +52,7 @@ TEST_CASE("node config: an empty object gives the documented defaults", "[unit]"
     CHECK(config.routes.protocol == 241);
     CHECK(config.routes.table == 241);
     CHECK(config.routes.rule_priority == 1000);
-    CHECK(config.readiness.source == ReadinessSource::kubernetes);
+    CHECK(config.readiness.source == ReadinessSourceKind::kubernetes);
     CHECK(config.readiness.file == "/run/flock-anycast/pods.json");
     CHECK(config.bird.enabled);
     CHECK(config.bird.fragment == "/etc/bird/flock-anycast.conf");
@@ -86,7 +86,7 @@ TEST_CASE("node config: every documented field is read", "[unit]") {
     CHECK(config.routes.protocol == 200);
     CHECK(config.routes.table == 254);
     CHECK(config.routes.rule_priority == 77);
-    CHECK(config.readiness.source == ReadinessSource::file);
+    CHECK(config.readiness.source == ReadinessSourceKind::file);
     CHECK(config.readiness.file == "/tmp/p.json");
     CHECK_FALSE(config.bird.enabled);
     CHECK(config.bird.fragment == "/tmp/f");
