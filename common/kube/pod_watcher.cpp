@@ -4,7 +4,7 @@
 
 #include "common/json_reader.hpp"
 #include "common/kube/api_request.hpp"
-#include "common/kube/backoff.hpp"
+#include "common/backoff.hpp"
 #include "common/kube/tls_stream.hpp"
 #include "common/kube/watch_event.hpp"
 #include "common/log.hpp"

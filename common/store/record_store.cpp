@@ -1,5 +1,7 @@
 #include "common/store/record_store.hpp"
 
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "common/log.hpp"
 #include "common/store/record_json.hpp"
@@ -46,21 +48,12 @@ void make_dir(const std::string& path) {
     if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
 }
 
+// The store's callers handle StoreError (the CNI answers code 103).
 void fsync_dir(const std::string& path) {
-    UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) fail("open directory " + path);
-    if (::fsync(dir.get()) != 0) fail("fsync directory " + path);
-}
-
-void write_all(int fd, std::string_view text, const std::string& path) {
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail("write " + path);
-        }
-        written += static_cast<std::size_t>(n);
+    try {
+        fsync_directory(path);
+    } catch (const SystemError& e) {
+        throw StoreError(e.what());
     }
 }
 
@@ -269,22 +262,15 @@ void RecordStore::put(const Record& record) {
     const std::string text = serialize_record(record) + "\n";
     StoreLock lock(*this);
     clean_temp_files();
-    const std::string temp = fmt::format("{}/{}.{}", tmp_dir(), name, ::getpid());
-    const std::string target = records_dir() + "/" + name;
-    {
-        UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (!fd) fail("create temp file " + temp);
-        write_all(fd.get(), text, temp);
-        if (::fsync(fd.get()) != 0) fail("fsync " + temp);
-        if (fd.close() != 0) fail("close " + temp);
+    AtomicWriteOptions write;
+    write.temp_path = fmt::format("{}/{}.{}", tmp_dir(), name, ::getpid());
+    write.sync_directory = true;
+    write.before_rename = [] { fault_point("store-before-rename"); };
+    try {
+        write_file_atomically(records_dir() + "/" + name, text, write);
+    } catch (const SystemError& e) {
+        throw StoreError(e.what());
     }
-    fault_point("store-before-rename");
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(temp.c_str());
-        fail(fmt::format("rename {} to {}", temp, target), err);
-    }
-    fsync_dir(records_dir());
 }
 
 bool RecordStore::remove(std::string_view network, std::string_view container_id, std::string_view ifname) {

@@ -1,4 +1,4 @@
-// Writes the rendered BIRD include so BIRD never reads a half-written file: temp file in the
+// Writes the rendered BIRD include so BIRD never reads a half-written file (common/atomic_file.hpp: temp file in the
 // same directory, fsync, rename over the old one. No directory fsync: it runs on serve's
 // event loop and cost about 3 ms per change on the lab's disk (bench/bird_withdraw_bench),
 // while a rename lost in a crash is harmless: serve rewrites and reloads the include at

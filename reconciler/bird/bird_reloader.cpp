@@ -12,7 +12,7 @@ namespace log = common::log;
 using log::kv;
 
 BirdReloader::BirdReloader(boost::asio::io_context& io, BirdControlClient& client, BirdReloadOptions options)
-    : io_(io), client_(client), options_(options), retry_timer_(io), backoff_(options.initial_backoff) {}
+    : io_(io), client_(client), options_(options), retry_timer_(io), backoff_(options.initial_backoff, options.max_backoff) {}
 
 BirdReloader::~BirdReloader() { retry_timer_.cancel(); }
 
@@ -53,22 +53,23 @@ void BirdReloader::finished(const boost::system::error_code& error, const BirdRe
     if (error) {
         ++stats_.transport_failures;
         stats_.last_error = error.message();
+        const auto delay = backoff_.next();
         log::warn("bird reload: no answer, kernel routes stay, retrying",
                   {kv("socket", client_.socket_path()), kv("error", error.message()),
-                   kv("retry_ms", backoff_.count())});
+                   kv("retry_ms", delay.count())});
         pending_ = true;
-        retry_later();
+        retry_later(delay);
     } else if (is_configure_success(reply.code())) {
         ++stats_.succeeded;
         stats_.last_error.clear();
-        backoff_ = options_.initial_backoff;
+        backoff_.reset();
         log::info("bird reload", {kv("code", reply.code()), kv("bird", reply.text())});
     } else {
         // BIRD keeps running its old configuration; retrying the same files would fail the
         // same way, so the next change (or restart) tries again.
         ++stats_.rejected;
         stats_.last_error = reply.text();
-        backoff_ = options_.initial_backoff;
+        backoff_.reset();
         log::error("bird reload rejected, old config keeps running",
                    {kv("code", reply.code()), kv("bird", reply.text())});
     }
@@ -76,10 +77,9 @@ void BirdReloader::finished(const boost::system::error_code& error, const BirdRe
     if (on_attempt_) on_attempt_();
 }
 
-void BirdReloader::retry_later() {
+void BirdReloader::retry_later(std::chrono::milliseconds delay) {
     retry_scheduled_ = true;
-    retry_timer_.expires_after(backoff_);
-    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+    retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
         if (alive.expired() || ec) return;
         retry_scheduled_ = false;

@@ -6,6 +6,7 @@
 // change triggers a new attempt).
 #pragma once
 
+#include "common/backoff.hpp"
 #include "reconciler/bird/bird_control_client.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,7 @@
 namespace anycast::reconciler {
 
 struct BirdReloadOptions {
+    // The first retry after `initial_backoff`, then doubling (with jitter) up to `max_backoff`.
     std::chrono::milliseconds initial_backoff{200};
     std::chrono::milliseconds max_backoff{10000};
 };
@@ -53,13 +55,13 @@ private:
     void schedule_start();
     void start();
     void finished(const boost::system::error_code& error, const BirdReply& reply);
-    void retry_later();
+    void retry_later(std::chrono::milliseconds delay);
 
     boost::asio::io_context& io_;
     BirdControlClient& client_;
     BirdReloadOptions options_;
     boost::asio::steady_timer retry_timer_;
-    std::chrono::milliseconds backoff_;
+    common::Backoff backoff_;
     BirdReloadStats stats_;
     std::function<void()> on_attempt_;
     bool pending_ = false;          // a reload is wanted that has not started yet

@@ -218,10 +218,8 @@ void Server::arm_resync() {
 
 void Server::schedule_retry() {
     // A refused change or unreadable kernel is retried soon, backing off to the resync period.
-    retry_failures_ = std::min(retry_failures_ + 1, 16);
-    const auto delay = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(250L << (retry_failures_ - 1)),
-                                                           std::chrono::seconds(config_.resync_seconds));
-    retry_timer_.expires_after(delay);
+    retry_timer_.expires_after(std::min<std::chrono::milliseconds>(retry_backoff_.next(),
+                                                                   std::chrono::seconds(config_.resync_seconds)));
     retry_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         rescan_records_ = true;
@@ -295,7 +293,7 @@ void Server::pass(const std::set<std::string>& reasons) {
             ++counters_.failed_passes;
             schedule_retry();
         } else {
-            retry_failures_ = 0;
+            retry_backoff_.reset();
             counters_.last_success = std::chrono::system_clock::now();
             health_.set_first_pass_done();
         }

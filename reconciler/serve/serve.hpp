@@ -3,6 +3,7 @@
 // SIGHUP all request a pass through one PassTrigger.
 #pragma once
 
+#include "common/backoff.hpp"
 #include "common/netlink/monitor.hpp"
 #include "common/netlink/socket.hpp"
 #include "common/config/node_config.hpp"
@@ -142,7 +143,8 @@ private:
     std::set<std::string> changed_records_;
     bool rescan_records_ = true;
     bool waiting_logged_ = false;
-    int retry_failures_ = 0;
+    // From 250 ms up; each delay is also capped at the resync period (which SIGHUP may change).
+    common::Backoff retry_backoff_{std::chrono::milliseconds(250), std::chrono::hours(1)};
 };
 
 }  // namespace anycast::reconciler

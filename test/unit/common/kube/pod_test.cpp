@@ -1,7 +1,6 @@
 // Pure parts of the Kubernetes client: Pod JSON as the apiserver sends it, watch event lines,
 // line reassembly across chunks, the cache's eligibility changes, the reconnect backoff.
 #include "common/json_reader.hpp"
-#include "common/kube/backoff.hpp"
 #include "common/kube/pod_cache.hpp"
 #include "common/kube/pod_info.hpp"
 #include "common/kube/watch_event.hpp"
@@ -188,25 +187,4 @@ TEST_CASE("the cache reports eligibility changes and nothing else", "[unit][kube
         CHECK(cache.snapshot().size() == 2);
         CHECK(cache.find("dns/b")->resource_version == "9");
     }
-}
-
-TEST_CASE("backoff grows from 0.5 s to 30 s with jitter and resets", "[unit][kube]") {
-    using std::chrono::milliseconds;
-    Backoff backoff(milliseconds(500), milliseconds(30000), 42);
-    milliseconds ceiling(500);
-    for (int i = 0; i < 12; ++i) {
-        const auto delay = backoff.next();
-        CHECK(delay >= milliseconds(500));
-        CHECK(delay <= std::min(ceiling, milliseconds(30000)));
-        CHECK(delay >= std::min(ceiling, milliseconds(30000)) / 2);
-        ceiling *= 2;
-    }
-    CHECK(backoff.next() >= milliseconds(15000));
-    backoff.reset();
-    CHECK(backoff.next() == milliseconds(500));
-    // Jitter: two clients with different seeds do not retry in lockstep.
-    Backoff a(milliseconds(500), milliseconds(30000), 1), b(milliseconds(500), milliseconds(30000), 2);
-    bool differ = false;
-    for (int i = 0; i < 8; ++i) differ = differ || a.next() != b.next();
-    CHECK(differ);
 }

@@ -1,8 +1,8 @@
-#include "common/kube/backoff.hpp"
+#include "common/backoff.hpp"
 
 #include <algorithm>
 
-namespace anycast::common::kube {
+namespace anycast::common {
 
 Backoff::Backoff(Duration initial, Duration max, std::uint64_t seed)
     : initial_(initial), max_(std::max(initial, max)), rng_(seed) {}
@@ -17,4 +17,4 @@ Backoff::Duration Backoff::next() {
     return std::clamp(Duration(pick(rng_)), initial_, max_);
 }
 
-}  // namespace anycast::common::kube
+}  // namespace anycast::common

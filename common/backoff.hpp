@@ -1,12 +1,13 @@
-// Reconnect delays: exponential from `initial` to `max`, each delay drawn from its upper half
-// so that many nodes losing the same apiserver do not come back in lockstep.
+// Retry delays: exponential from `initial` to `max`, each delay drawn from its upper half
+// so that many nodes losing the same apiserver (or BIRD, or a kernel) do not come back in
+// lockstep. The one backoff: the Kubernetes watcher, the BIRD reloader and serve's retries.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <random>
 
-namespace anycast::common::kube {
+namespace anycast::common {
 
 class Backoff {
 public:
@@ -26,4 +27,4 @@ private:
     std::mt19937_64 rng_;
 };
 
-}  // namespace anycast::common::kube
+}  // namespace anycast::common
