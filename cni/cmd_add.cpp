@@ -1,4 +1,4 @@
-// ADD (DESIGN.md section 4): check everything that can be checked before anything changes —
+// ADD (docs/architecture.md section 4): check everything that can be checked before anything changes —
 // prevResult, netns, requested IPs, policy, next hops, the store — then add the IPs to the
 // pod's lo and write the record under the store lock, rolling the IPs back if the write fails.
 #include "cni/commands.hpp"
@@ -33,7 +33,7 @@ void check_netns(const std::string& path) {
 void check_policy(const common::Policy& policy, const common::PodRef& pod, const std::vector<common::IpAddress>& ips) {
     for (const auto& ip : ips) {
         if (auto why = common::policy_refusal(policy, pod.namespace_, ip)) {
-            throw CniError(code::policy_refused, fmt::format("policy refuses anycast IP {}: {}", ip.to_string(), *why),
+            throw CniError(code::policy_refused, fmt::format("policy refuses anycast IP {}: {}", ip, *why),
                            fmt::format("pod namespace \"{}\"", pod.namespace_));
         }
     }

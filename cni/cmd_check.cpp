@@ -1,4 +1,4 @@
-// CHECK (DESIGN.md section 4): the record is present and its IPs are on the pod's lo. A
+// CHECK (docs/architecture.md section 4): the record is present and its IPs are on the pod's lo. A
 // mismatch is code 3: the attachment is not in the state ADD left it in.
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
@@ -14,11 +14,6 @@ namespace code = cni_code;
 
 namespace {
 
-std::string join(const std::vector<common::IpAddress>& ips) {
-    std::string text;
-    for (const auto& ip : ips) text += (text.empty() ? "" : ", ") + ip.to_string();
-    return text;
-}
 
 }  // namespace
 
@@ -46,8 +41,8 @@ void cmd_check(const Invocation& invocation) {
     }
     if (record->ips != requested) {
         throw CniError(code::unknown_container,
-                       fmt::format("the record lists anycast IPs [{}] but the request asks for [{}]", join(record->ips),
-                                   join(requested)));
+                       fmt::format("the record lists anycast IPs [{}] but the request asks for [{}]", fmt::join(record->ips, ", "),
+                                   fmt::join(requested, ", ")));
     }
     if (!netns_exists(env.netns)) {
         throw CniError(code::invalid_environment, fmt::format("CNI_NETNS: {}: cannot be opened", env.netns));
@@ -55,7 +50,7 @@ void cmd_check(const Invocation& invocation) {
     const auto missing = missing_from_pod_loopback(env.netns, record->ips);
     if (!missing.empty()) {
         throw CniError(code::unknown_container,
-                       fmt::format("anycast IPs missing from lo in {}: {}", env.netns, join(missing)));
+                       fmt::format("anycast IPs missing from lo in {}: {}", env.netns, fmt::join(missing, ", ")));
     }
 }
 

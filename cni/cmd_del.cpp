@@ -1,4 +1,4 @@
-// DEL (DESIGN.md section 4): undo ADD as far as anything is left. A missing netns, record or
+// DEL (docs/architecture.md section 4): undo ADD as far as anything is left. A missing netns, record or
 // address is success, and so is a second DEL (CNI spec: DEL must be idempotent).
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
@@ -49,7 +49,7 @@ void cmd_del(const Invocation& invocation) {
         log::info("DEL: the netns is gone, so are its addresses", {log::kv("netns", env.netns)});
     }
     const bool removed = store.remove(invocation.config.name, env.container_id, env.ifname);
-    log::info("anycast attachment deleted", {log::kv("ips", ips.size()), log::kv("record_removed", removed)});
+    log::info("anycast attachment deleted", {log::kv("ips", ips.size()), log::kv("recordRemoved", removed)});
 }
 
 }  // namespace anycast::cni

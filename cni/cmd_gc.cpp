@@ -1,4 +1,4 @@
-// GC (CNI spec 1.1; DESIGN.md section 4): remove this network's records whose attachment is
+// GC (CNI spec 1.1; docs/architecture.md section 4): remove this network's records whose attachment is
 // not in cni.dev/valid-attachments, and their IPs from lo where the netns still exists.
 #include "cni/commands.hpp"
 #include "cni/pod_loopback.hpp"
@@ -39,7 +39,7 @@ void cmd_gc(const Invocation& invocation) {
         }
         store.remove(record.network, record.container_id, record.ifname);
         log::info("GC: removed a stale attachment",
-                  {log::kv("stale_container", record.container_id), log::kv("ifname", record.ifname)});
+                  {log::kv("staleContainer", record.container_id), log::kv("ifname", record.ifname)});
         ++removed;
     }
     log::info("GC done", {log::kv("removed", removed), log::kv("valid", valid.size())});

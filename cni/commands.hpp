@@ -1,4 +1,4 @@
-// The CNI verbs (spec 1.1; DESIGN.md section 4), one source file each. Each takes the parsed
+// The CNI verbs (spec 1.1; docs/architecture.md section 4), one source file each. Each takes the parsed
 // invocation and throws CniError (or StoreError → code 103) on failure.
 #pragma once
 

@@ -26,7 +26,7 @@ std::string interface_name(int ifindex, const IpAddress& pod) {
     if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
         throw CniError(cni_code::no_next_hop,
                        fmt::format("route to pod IP {} uses interface index {}, which has no name: {}",
-                                   pod.to_string(), ifindex, std::strerror(errno)));
+                                   pod, ifindex, std::strerror(errno)));
     }
     return name;
 }
@@ -44,7 +44,7 @@ std::vector<common::NextHopRecord> resolve_next_hops(const boost::json::object& 
         if (!via) {
             throw CniError(cni_code::no_next_hop,
                            fmt::format("anycast IP {} is IPv{} but the pod has no IPv{} address in prevResult",
-                                       wanted->to_string(), common::family_number(family),
+                                       *wanted, common::family_number(family),
                                        common::family_number(family)));
         }
         if (!socket) socket.emplace(netlink::Socket::open());
@@ -53,7 +53,7 @@ std::vector<common::NextHopRecord> resolve_next_hops(const boost::json::object& 
             route = netlink::lookup_route(*socket, *via);
         } catch (const netlink::NetlinkError& e) {
             throw CniError(cni_code::no_next_hop,
-                           fmt::format("no route to pod IP {} in the host namespace: {}", via->to_string(), e.what()));
+                           fmt::format("no route to pod IP {} in the host namespace: {}", *via, e.what()));
         }
         hops.push_back(common::NextHopRecord{family, *via, interface_name(route.ifindex, *via)});
     }

@@ -30,7 +30,7 @@ std::string version_result() {
 }
 
 // Logs go to logFile when configured (falling back to stderr if it cannot be opened) and
-// carry the container ID on every line (DESIGN.md section 4; issue 4 item 5).
+// carry the container ID on every line (docs/architecture.md section 4; issue 4 item 5).
 void configure_logging(const common::NodeConfig& node) {
     log::Level level = log::Level::info;
     if (log::parse_level(node.log_level, level)) log::set_level(level);

@@ -1,4 +1,4 @@
-// Where the pod annotation's anycast IPs come from (DESIGN.md section 4). The Kubernetes
+// Where the pod annotation's anycast IPs come from (docs/architecture.md section 4). The Kubernetes
 // client (issue 6) provides the apiserver-backed implementation; until it is configured the
 // plugin uses NoPodAnnotations, which requests nothing.
 #pragma once

@@ -1,5 +1,5 @@
 // Which of the prevResult's IPs is the pod's own, per family: the next hop for its anycast
-// IPs (DESIGN.md section 4).
+// IPs (docs/architecture.md section 4).
 #pragma once
 
 #include "common/ip_address.hpp"

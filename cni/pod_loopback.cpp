@@ -54,7 +54,7 @@ std::vector<IpAddress> add_to_pod_loopback(const std::string& netns_path, const 
                 netlink::delete_address(socket, lo.index, ip);
             } catch (const std::exception& e) {
                 log::error("rollback: could not remove an anycast IP from lo",
-                           {log::kv("ip", ip.to_string()), log::kv("error", e.what())});
+                           {log::kv("ip", ip), log::kv("error", e.what())});
             }
         }
         throw;

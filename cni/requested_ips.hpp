@@ -1,4 +1,4 @@
-// The anycast IPs a pod asks for (DESIGN.md section 4): the union of runtimeConfig.anycastIPs
+// The anycast IPs a pod asks for (docs/architecture.md section 4): the union of runtimeConfig.anycastIPs
 // (capability "anycastIPs"), CNI_ARGS ANYCAST_IPS=ip,ip and the pod annotation.
 #pragma once
 

@@ -1,6 +1,8 @@
 // IP addresses and prefixes, IPv4 and IPv6, in one value type each.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <array>
 #include <compare>
 #include <cstddef>
@@ -89,4 +91,21 @@ struct std::hash<anycast::common::IpAddress> {
 template <>
 struct std::hash<anycast::common::Prefix> {
     std::size_t operator()(const anycast::common::Prefix& p) const { return anycast::common::hash_value(p); }
+};
+
+// fmt prints both as their canonical text ("{}" in fmt::format, log::kv and fmt::join).
+template <>
+struct fmt::formatter<anycast::common::IpAddress> : fmt::formatter<std::string_view> {
+    template <typename FormatContext>
+    auto format(const anycast::common::IpAddress& address, FormatContext& ctx) const {
+        return fmt::formatter<std::string_view>::format(address.to_string(), ctx);
+    }
+};
+
+template <>
+struct fmt::formatter<anycast::common::Prefix> : fmt::formatter<std::string_view> {
+    template <typename FormatContext>
+    auto format(const anycast::common::Prefix& prefix, FormatContext& ctx) const {
+        return fmt::formatter<std::string_view>::format(prefix.to_string(), ctx);
+    }
 };

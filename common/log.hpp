@@ -24,9 +24,10 @@ struct Field {
 };
 
 // A key=value field; the value is formatted with fmt.
+// Forwarding, so that a view made in the call (fmt::join) may be passed.
 template <typename T>
-Field kv(std::string_view key, const T& value) {
-    return Field{std::string(key), fmt::format("{}", value)};
+Field kv(std::string_view key, T&& value) {
+    return Field{std::string(key), fmt::format("{}", std::forward<T>(value))};
 }
 
 // Formats one line without the trailing newline (exposed for tests).

@@ -1,5 +1,5 @@
 // The network configuration on stdin: the plugin entry of a conflist as the runtime passes it
-// (CNI spec 1.1, "Network configuration"), with the node config it points at (DESIGN.md
+// (CNI spec 1.1, "Network configuration"), with the node config it points at (docs/architecture.md
 // section 3): `configFile` (default /etc/flock-anycast/config.json when it exists) and any
 // node-config field inline, inline winning.
 #pragma once

@@ -86,7 +86,7 @@ void add_loopback_ips(json::object& result, const std::string& netns, const std:
     for (const auto& ip : ips) {
         json::object entry;
         if (versioned_ips) entry["version"] = ip.is_v4() ? "4" : "6";
-        entry["address"] = fmt::format("{}/{}", ip.to_string(), ip.max_prefix_len());
+        entry["address"] = fmt::format("{}/{}", ip, ip.max_prefix_len());
         entry["interface"] = lo_index;
         result_ips.emplace_back(std::move(entry));
     }

@@ -1,5 +1,7 @@
-// The node configuration (DESIGN.md section 3): one source of truth for the node, read by
-// the CNI plugin (with inline overrides from the network config) and by serve.
+// The node configuration (docs/architecture.md section 3): one source of truth for the node, read by
+// the CNI plugin (with inline overrides from the network config) and by serve. Equality is
+// defaulted everywhere: serve's SIGHUP decides what changed by comparing whole structs, so a
+// field added later cannot be left out of the comparison.
 #pragma once
 
 #include "common/ip_address.hpp"
@@ -18,12 +20,16 @@ struct Policy {
     std::vector<Prefix> allowed_prefixes;
     // A namespace listed here may claim only its own prefixes.
     std::map<std::string, std::vector<Prefix>> namespaces;
+
+    friend bool operator==(const Policy&, const Policy&) = default;
 };
 
 struct RouteSettings {
     int protocol = 241;
     std::uint32_t table = 241;
     std::uint32_t rule_priority = 1000;
+
+    friend bool operator==(const RouteSettings&, const RouteSettings&) = default;
 };
 
 // Which readiness source serve runs (reconciler/readiness/ has one of each).
@@ -32,17 +38,23 @@ enum class ReadinessSourceKind { kubernetes, file, always };
 struct ReadinessSettings {
     ReadinessSourceKind source = ReadinessSourceKind::kubernetes;
     std::string file = "/run/flock-anycast/pods.json";
+
+    friend bool operator==(const ReadinessSettings&, const ReadinessSettings&) = default;
 };
 
 struct BirdSettings {
     bool enabled = true;
     std::string fragment = "/etc/bird/flock-anycast.conf";
     std::string socket = "/run/bird/bird.ctl";
+
+    friend bool operator==(const BirdSettings&, const BirdSettings&) = default;
 };
 
 struct MetricsSettings {
     // host:port; empty disables the endpoint.
     std::string listen = "127.0.0.1:9641";
+
+    friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
 };
 
 struct NodeConfig {
@@ -58,6 +70,8 @@ struct NodeConfig {
     MetricsSettings metrics;
     std::string log_file;    // empty: stderr
     std::string log_level = "info";
+
+    friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 
 }  // namespace anycast::common

@@ -1,4 +1,4 @@
-// Reads the node config (DESIGN.md section 3) with errors that name the file and the field.
+// Reads the node config (docs/architecture.md section 3) with errors that name the file and the field.
 #pragma once
 
 #include "common/config/node_config.hpp"

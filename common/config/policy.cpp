@@ -10,12 +10,7 @@ namespace anycast::common {
 namespace {
 
 std::string join_prefixes(const std::vector<Prefix>& prefixes) {
-    std::string text;
-    for (const auto& prefix : prefixes) {
-        if (!text.empty()) text += ", ";
-        text += prefix.to_string();
-    }
-    return text.empty() ? "none" : text;
+    return prefixes.empty() ? "none" : fmt::format("{}", fmt::join(prefixes, ", "));
 }
 
 bool any_contains(const std::vector<Prefix>& prefixes, const IpAddress& ip) {
@@ -27,11 +22,11 @@ bool any_contains(const std::vector<Prefix>& prefixes, const IpAddress& ip) {
 std::optional<std::string> policy_refusal(const Policy& policy, std::string_view namespace_name, const IpAddress& ip) {
     if (const auto own = policy.namespaces.find(std::string(namespace_name)); own != policy.namespaces.end()) {
         if (any_contains(own->second, ip)) return std::nullopt;
-        return fmt::format("{} is outside the prefixes of namespace {} ({})", ip.to_string(), namespace_name,
+        return fmt::format("{} is outside the prefixes of namespace {} ({})", ip, namespace_name,
                            join_prefixes(own->second));
     }
     if (any_contains(policy.allowed_prefixes, ip)) return std::nullopt;
-    return fmt::format("{} is outside policy.allowedPrefixes ({})", ip.to_string(),
+    return fmt::format("{} is outside policy.allowedPrefixes ({})", ip,
                        join_prefixes(policy.allowed_prefixes));
 }
 

@@ -1,4 +1,4 @@
-// The anycast IP policy (DESIGN.md section 3): which namespace may claim which IPs. Used by
+// The anycast IP policy (docs/architecture.md section 3): which namespace may claim which IPs. Used by
 // the CNI plugin at ADD and again by serve on every pass, so a stale or hand-written record
 // cannot announce what the current policy forbids.
 #pragma once

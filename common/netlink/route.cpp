@@ -31,7 +31,7 @@ RouteLookup lookup_route(Socket& socket, const IpAddress& destination) {
     header.rtm_dst_len = static_cast<std::uint8_t>(destination.max_prefix_len());
     request.put_address(RTA_DST, destination);
 
-    const std::string description = "RTM_GETROUTE " + destination.to_string();
+    const std::string description = fmt::format("RTM_GETROUTE {}", destination);
     std::optional<RouteLookup> result;
     socket.query(request.header(), description, [&](const nlmsghdr& reply) {
         if (reply.nlmsg_type != RTM_NEWROUTE) return;

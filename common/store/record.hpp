@@ -1,4 +1,4 @@
-// One allocation record (DESIGN.md section 5): the contract between the CNI plugin, which
+// One allocation record (docs/architecture.md section 5): the contract between the CNI plugin, which
 // writes it, and serve, which turns records into routes.
 #pragma once
 

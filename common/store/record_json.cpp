@@ -20,7 +20,7 @@ json::value record_to_json(const Record& record) {
                                            {"via", hop.via.to_string()},
                                            {"hostIface", hop.host_iface}});
     }
-    // Key order as in DESIGN.md section 5 (json::object keeps insertion order).
+    // Key order as in docs/architecture.md section 5 (json::object keeps insertion order).
     return json::object{
         {"version", record.version},
         {"network", record.network},
@@ -46,7 +46,7 @@ NextHopRecord read_nexthop(const JsonReader& reader) {
     hop.family = number == 4 ? Family::v4 : Family::v6;
     const auto via = reader.required("via");
     hop.via = via.as_ip();
-    if (hop.via.family() != hop.family) via.fail(fmt::format("{} is not an IPv{} address", hop.via.to_string(), number));
+    if (hop.via.family() != hop.family) via.fail(fmt::format("{} is not an IPv{} address", hop.via, number));
     const auto iface = reader.required("hostIface");
     hop.host_iface = iface.as_string();
     if (hop.host_iface.empty()) iface.fail("must not be empty");

@@ -1,4 +1,4 @@
-// Record <-> JSON exactly as DESIGN.md section 5; the on-disk contract between CNI and serve.
+// Record <-> JSON exactly as docs/architecture.md section 5; the on-disk contract between CNI and serve.
 #pragma once
 
 #include "common/store/record.hpp"

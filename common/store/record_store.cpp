@@ -294,7 +294,7 @@ void RecordStore::quarantine_file(const std::string& name, const std::string& pr
     fsync_dir(records_dir());
     fsync_dir(quarantine_dir());
     log::warn("moved a corrupt record to quarantine",
-              {log::kv("record", from), log::kv("moved_to", to), log::kv("problem", problem)});
+              {log::kv("record", from), log::kv("movedTo", to), log::kv("problem", problem)});
 }
 
 bool RecordStore::quarantine(std::string_view network, std::string_view container_id, std::string_view ifname) {

@@ -1,4 +1,4 @@
-// The record store (DESIGN.md section 5): one JSON file per attachment under
+// The record store (docs/architecture.md section 5): one JSON file per attachment under
 // <stateDir>/records/, written crash-safely (temp file in <stateDir>/tmp/, fsync, rename,
 // directory fsync). Every read-modify-write holds flock(LOCK_EX) on <stateDir>/lock.
 // Records that do not parse are moved to <stateDir>/quarantine/ with a log line.

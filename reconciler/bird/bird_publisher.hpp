@@ -1,7 +1,7 @@
 // The RoutePublisher serve uses when `bird.enabled`: renders the installed set into the
 // include, writes it only when its text changed, and has BIRD reload it asynchronously on the
 // caller's io_context (coalesced, retried while BIRD is away). BIRD announces a prefix only
-// while our kernel route exists and this file lists it (DESIGN.md section 7).
+// while our kernel route exists and this file lists it (docs/architecture.md section 7).
 #pragma once
 
 #include "reconciler/bird/bird_control_client.hpp"

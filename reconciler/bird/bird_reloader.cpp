@@ -56,7 +56,7 @@ void BirdReloader::finished(const boost::system::error_code& error, const BirdRe
         const auto delay = backoff_.next();
         log::warn("bird reload: no answer, kernel routes stay, retrying",
                   {kv("socket", client_.socket_path()), kv("error", error.message()),
-                   kv("retry_ms", delay.count())});
+                   kv("retryMs", delay.count())});
         pending_ = true;
         retry_later(delay);
     } else if (is_configure_success(reply.code())) {

@@ -1,5 +1,5 @@
 // Asks BIRD to re-read its configuration (`configure`) after the include changed, with the
-// rules of DESIGN.md section 7: requests coalesce (a burst of changes, or changes made while
+// rules of docs/architecture.md section 7: requests coalesce (a burst of changes, or changes made while
 // a reload is in flight, give one more reload, which reads the latest file); BIRD absent,
 // restarting or hung → retried with exponential backoff; a config BIRD rejects (8xxx/9xxx)
 // is logged with BIRD's own text and not retried (the old config keeps running; the next

@@ -1,4 +1,4 @@
-// BIRD's control-socket reply grammar (../shared/bird-notes.md, "Control socket transcript"):
+// BIRD's control-socket reply grammar (docs/bird.md, "The control socket, as measured"):
 // `DDDD-text` (more lines follow), ` text` (continues the previous code; one space stripped),
 // `DDDD text` (the last line; may be just `DDDD` or `DDDD `). Pure, fed one line at a time.
 #pragma once

@@ -1,4 +1,4 @@
-// The reconciler's subcommands (DESIGN.md section 2): serve, plan, status, cleanup. main
+// The reconciler's subcommands (docs/architecture.md section 2): serve, plan, status, cleanup. main
 // dispatches here; each parses its own flags and returns the process exit code.
 #pragma once
 

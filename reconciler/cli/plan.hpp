@@ -1,4 +1,4 @@
-// `plan`: what a pass would do, as exact text or JSON (DESIGN.md section 2). Pure: the caller
+// `plan`: what a pass would do, as exact text or JSON (docs/architecture.md section 2). Pure: the caller
 // reads records, readiness, the kernel and the links; this builds and renders the result.
 #pragma once
 

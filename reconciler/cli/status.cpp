@@ -109,8 +109,7 @@ std::string render_status_text(const Plan& plan, const std::vector<common::Recor
     std::set<std::string> eligible_pods;
     out += fmt::format("records ({}):\n", records.size());
     for (const auto& record : records) {
-        std::string ips;
-        for (const auto& ip : record.ips) ips += (ips.empty() ? "" : ",") + ip.to_string();
+        const std::string ips = fmt::format("{}", fmt::join(record.ips, ","));
         const std::string why = ineligibility(record, pods);
         const std::string pod = record.pod.namespace_ + "/" + record.pod.name;
         if (why.empty()) eligible_pods.insert(pod);

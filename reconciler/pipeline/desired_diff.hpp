@@ -1,5 +1,5 @@
 // Desired routes (interface names) × the kernel's routes of ours (ifindexes) → the changes
-// of one pass (DESIGN.md section 6). Pure: the kernel dump and link list are read by the
+// of one pass (docs/architecture.md section 6). Pure: the kernel dump and link list are read by the
 // caller and passed in as values.
 #pragma once
 

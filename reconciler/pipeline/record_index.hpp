@@ -1,4 +1,4 @@
-// serve's copy of the record store (DESIGN.md section 5): every record read once at start and
+// serve's copy of the record store (docs/architecture.md section 5): every record read once at start and
 // then kept current file by file from inotify events, so a pass with 10 000 records neither
 // lists the directory nor re-reads files. Each record is held once, and only the part resolve
 // reads (RouteRecord).

@@ -92,10 +92,10 @@ void add_hops(const RouteRecord& record, const common::IpAddress& ip, std::vecto
 void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
     for (const auto& hop : record.nexthops) {
         if (hop.via.family() != hop.family) {
-            skipped.push_back({record.name, fmt::format("next hop {} is not of family {}", hop.via.to_string(),
+            skipped.push_back({record.name, fmt::format("next hop {} is not of family {}", hop.via,
                                                         common::family_number(hop.family))});
         } else if (hop.host_iface.empty()) {
-            skipped.push_back({record.name, fmt::format("next hop {} has no hostIface", hop.via.to_string())});
+            skipped.push_back({record.name, fmt::format("next hop {} has no hostIface", hop.via)});
         }
     }
 }
@@ -139,11 +139,11 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
             // Policy is checked whatever the pod's state, so a forbidden IP is reported
             // as soon as its record appears, not only when the pod turns Ready.
             if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, *ip)) {
-                out.skipped.push_back({record.name, fmt::format("{} skipped: {}", ip->to_string(), *refusal)});
+                out.skipped.push_back({record.name, fmt::format("{} skipped: {}", *ip, *refusal)});
                 continue;
             }
             if (!has_hop(record, ip->family())) {
-                out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", ip->to_string(),
+                out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", *ip,
                                                                 common::family_number(ip->family()))});
                 continue;
             }

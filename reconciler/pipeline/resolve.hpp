@@ -1,4 +1,4 @@
-// resolve: records × pod readiness × policy → the routes serve wants (DESIGN.md section 6).
+// resolve: records × pod readiness × policy → the routes serve wants (docs/architecture.md section 6).
 // Pure: no I/O, no logging; what it skips is returned for the caller to log.
 #pragma once
 

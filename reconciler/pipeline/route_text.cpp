@@ -8,7 +8,7 @@ namespace {
 
 void append_hop(std::string& text, bool first, const common::IpAddress& via, const std::string& iface) {
     text += first ? " " : ", ";
-    text += fmt::format("via {} dev {}", via.to_string(), iface);
+    text += fmt::format("via {} dev {}", via, iface);
 }
 
 }  // namespace

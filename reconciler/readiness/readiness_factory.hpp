@@ -1,4 +1,4 @@
-// Picks serve's readiness source by `readiness.source` (DESIGN.md section 3).
+// Picks serve's readiness source by `readiness.source` (docs/architecture.md section 3).
 #pragma once
 
 #include "common/config/node_config.hpp"

@@ -1,4 +1,4 @@
-// Where serve learns which pods may take traffic (DESIGN.md section 6): the Kubernetes API
+// Where serve learns which pods may take traffic (docs/architecture.md section 6): the Kubernetes API
 // (reconciler/readiness/kubernetes_source.*), a JSON file (reconciler/readiness/file_source.*) or "always".
 // Sources are asynchronous and live on serve's single-threaded io_context: they never block
 // it and call back on that thread only.

@@ -5,14 +5,9 @@
 namespace anycast::reconciler {
 
 void LoggingPublisher::publish(const std::vector<common::Prefix>& installed) {
-    std::string list;
-    for (const auto& prefix : installed) {
-        if (!list.empty()) list += ',';
-        list += prefix.to_string();
-    }
     common::log::info("installed set (not published)",
                       {common::log::kv("why", why_), common::log::kv("count", installed.size()),
-                       common::log::kv("prefixes", list)});
+                       common::log::kv("prefixes", fmt::join(installed, ","))});
 }
 
 }  // namespace anycast::reconciler

@@ -26,22 +26,10 @@ using log::kv;
 
 namespace {
 
-std::string join(const std::set<std::string>& items) {
-    std::string text;
-    for (const auto& item : items) {
-        if (!text.empty()) text += ',';
-        text += item;
-    }
-    return text;
-}
 
+// The readiness source is made from its settings, the node's name and the Kubernetes access.
 bool same_readiness(const common::NodeConfig& a, const common::NodeConfig& b) {
-    return a.readiness.source == b.readiness.source && a.readiness.file == b.readiness.file && a.node == b.node &&
-           a.kubeconfig == b.kubeconfig;
-}
-
-bool same_routes(const common::RouteSettings& a, const common::RouteSettings& b) {
-    return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
+    return a.readiness == b.readiness && a.node == b.node && a.kubeconfig == b.kubeconfig;
 }
 
 // CPU time of the loop's thread: a pass's wall time also counts waiting for a busy CPU.
@@ -51,9 +39,6 @@ std::int64_t thread_cpu_us() {
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
 }
 
-bool same_bird(const common::BirdSettings& a, const common::BirdSettings& b) {
-    return a.enabled == b.enabled && a.fragment == b.fragment && a.socket == b.socket;
-}
 
 }  // namespace
 
@@ -284,11 +269,11 @@ void Server::pass(const std::set<std::string>& reasons) {
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
         const auto level = summary.changes == 0 ? log::Level::debug : log::Level::info;
         log::write(level, "pass",
-                   {kv("reasons", join(reasons)), kv("records", summary.records),
+                   {kv("reasons", fmt::join(reasons, ",")), kv("records", summary.records),
                     kv("eligible", summary.eligible_records), kv("routes", summary.routes),
                     kv("changes", summary.changes), kv("errors", summary.errors),
                     kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
-                    kv("cpu_us", thread_cpu_us() - started_cpu_us)});
+                    kv("cpuUs", thread_cpu_us() - started_cpu_us)});
         if (summary.errors > 0) {
             ++counters_.failed_passes;
             schedule_retry();
@@ -305,7 +290,7 @@ void Server::pass(const std::set<std::string>& reasons) {
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
         observe_pass(metrics_, counters_, *target_, 0, false);
         ++counters_.failed_passes;
-        log::error("pass failed; retrying", {kv("reasons", join(reasons)), kv("error", e.what())});
+        log::error("pass failed; retrying", {kv("reasons", fmt::join(reasons, ",")), kv("error", e.what())});
         schedule_retry();
     }
 }
@@ -321,8 +306,7 @@ bool Server::unchanged_since_clean_pass() const {
     const ReadinessSnapshot& pods = readiness_->snapshot();
     return clean_inputs_->records_generation == records_->generation() &&
            clean_inputs_->pods.all_ready == pods.all_ready && clean_inputs_->pods.pods == pods.pods &&
-           clean_inputs_->policy.allowed_prefixes == config_.policy.allowed_prefixes &&
-           clean_inputs_->policy.namespaces == config_.policy.namespaces;
+           clean_inputs_->policy == config_.policy;
 }
 
 const netlink::Route* Server::find_target(const common::Prefix& destination) const {
@@ -428,9 +412,9 @@ void Server::reload_config() {
     }
     log::info("SIGHUP: reloading config", {kv("config", options_.config_path)});
     const common::NodeConfig previous = std::exchange(config_, std::move(next));
-    if (!same_routes(previous.routes, config_.routes)) kernel_.reset();  // another table, another view
+    if (previous.routes != config_.routes) kernel_.reset();  // another table, another view
     try {
-        if (!same_routes(previous.routes, config_.routes) && !options_.dry_run) {
+        if (previous.routes != config_.routes && !options_.dry_run) {
             // Our routes move: the old table's would otherwise be orphaned, still routing.
             const std::size_t removed = withdraw_all(socket_, previous.routes);
             remove_rules(socket_, previous.routes);
@@ -440,13 +424,18 @@ void Server::reload_config() {
         }
         if (previous.state_dir != config_.state_dir) start_records_watch();
         if (!same_readiness(previous, config_)) start_readiness();
-        if (!same_bird(previous.bird, config_.bird)) {
+        if (previous.bird != config_.bird) {
             source_counts_.retire(*publisher_);
             publisher_ = make_publisher(io_, config_, options_.dry_run);
             published_.reset();
         }
     } catch (const std::exception& e) {
         log::error("SIGHUP: reload incomplete", {kv("error", e.what())});
+    }
+    // The endpoint's socket and the log sink are set up once, at start.
+    if (previous.metrics != config_.metrics || previous.log_file != config_.log_file ||
+        previous.log_level != config_.log_level) {
+        log::warn("SIGHUP: metrics.listen, logFile and logLevel take effect at the next start");
     }
     resync_timer_.cancel();
     arm_resync();

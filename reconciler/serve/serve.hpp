@@ -1,4 +1,4 @@
-// `serve`: the event-driven reconciler (DESIGN.md section 6). One io_context, one thread;
+// `serve`: the event-driven reconciler (docs/architecture.md section 6). One io_context, one thread;
 // records (inotify), readiness, kernel events (netlink monitor), a periodic resync and
 // SIGHUP all request a pass through one PassTrigger.
 #pragma once

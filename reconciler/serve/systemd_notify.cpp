@@ -25,7 +25,7 @@ SystemdNotifier::SystemdNotifier(boost::asio::io_context& io, std::string socket
     } catch (const std::exception& e) {
         endpoint_.reset();
         log::error("systemd notification socket unusable; readiness will not be reported",
-                   {kv("NOTIFY_SOCKET", socket_path), kv("error", e.what())});
+                   {kv("notifySocket", socket_path), kv("error", e.what())});
     }
 }
 

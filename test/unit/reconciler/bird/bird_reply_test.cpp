@@ -1,4 +1,4 @@
-// BIRD's control-socket reply grammar, with lines from the transcript in ../shared/bird-notes.md.
+// BIRD's control-socket reply grammar, with lines from the transcript in docs/bird.md.
 #include "reconciler/bird/bird_reply.hpp"
 
 #include <catch2/catch.hpp>
