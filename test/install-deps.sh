@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build (gcc: bench/cni_syscalls_floor.c)
   g++ gcc meson ninja-build pkg-config
-  libmnl-dev libboost1.81-dev libboost-json1.81-dev libssl-dev libfmt-dev catch2 libyaml-cpp-dev
+  libmnl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libfmt-dev catch2 libyaml-cpp-dev
   # runtime and test tools (binutils: readelf, for the executable's NEEDED list)
   binutils iproute2 bird2 containernetworking-plugins openssl util-linux procps
   # the Kubernetes example's CNI install script, checked by metrics_unit_tests

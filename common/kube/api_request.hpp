@@ -1,7 +1,9 @@
 // One-shot HTTPS GETs against the apiserver (a fresh connection each, bounded by a timeout),
-// and the request targets this agent uses. Internal to common/kube; Beast stays in the .cpp.
+// and the request targets this agent uses (api_target.hpp). Internal to common/kube; Beast
+// stays in the .cpp.
 #pragma once
 
+#include "common/kube/api_target.hpp"
 #include "common/kube/kube_config.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +12,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 
 namespace boost::asio::ssl {
 class context;
@@ -48,14 +49,5 @@ boost::asio::awaitable<ApiResponse> async_api_get(KubeConfig& config, boost::asi
 // The apiserver's own explanation of a failed request: the Status object's `message`, else
 // the start of the body, else the HTTP reason.
 std::string api_status_message(const ApiResponse& response);
-
-// Percent-encodes a query parameter value.
-std::string query_escape(std::string_view text);
-
-// /api/v1/namespaces/<ns>/pods/<name>
-std::string pod_target(std::string_view namespace_, std::string_view name);
-
-// /api/v1/pods?fieldSelector=spec.nodeName%3D<node>, to which list/watch parameters append.
-std::string node_pods_target(std::string_view node);
 
 }  // namespace anycast::common::kube

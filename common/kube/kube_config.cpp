@@ -1,18 +1,26 @@
 #include "common/kube/kube_config.hpp"
 
+#include "common/kube/base64.hpp"
 #include "common/log.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 namespace anycast::common::kube {
+
+namespace urls = boost::urls;
 
 namespace {
 
@@ -24,20 +32,14 @@ std::string read_file(const std::string& path, const std::string& what) {
     return text.str();
 }
 
-std::string base64_decode(const std::string& text, const std::string& what) {
-    namespace b64 = boost::beast::detail::base64;
-    std::string clean;
-    for (char c : text) {
-        if (c != '\n' && c != '\r' && c != ' ') clean += c;
-    }
-    std::string out(b64::decoded_size(clean.size()), '\0');
-    const auto [written, read] = b64::decode(out.data(), clean.data(), clean.size());
-    // decode() stops at the first '=' or invalid character: only padding may follow.
-    if (clean.size() - read > 2 || clean.find_first_not_of('=', read) != std::string::npos) {
-        throw KubeConfigError(what + ": not valid base64");
-    }
-    out.resize(written);
-    return out;
+// A TCP port one can connect to: decimal 1-65535. (URL syntax allows any digits, and
+// Boost.URL's port_number() gives 0 both for "0" and for an overflow.)
+std::optional<std::uint16_t> port_number(std::string_view text) {
+    unsigned value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || stop != end || value < 1 || value > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
 }
 
 // A string field of a YAML map, "" when absent.
@@ -70,7 +72,11 @@ YAML::Node named_entry(const YAML::Node& root, const char* list, const char* inn
 std::string pem_field(const YAML::Node& node, const std::string& field, const std::filesystem::path& dir,
                       const std::string& source) {
     const std::string data = text_of(node, (field + "-data").c_str());
-    if (!data.empty()) return base64_decode(data, source + ": " + field + "-data");
+    if (!data.empty()) {
+        auto decoded = base64_decode(data);
+        if (!decoded) throw KubeConfigError(source + ": " + field + "-data: not valid base64");
+        return std::move(*decoded);
+    }
     const std::string file = text_of(node, field.c_str());
     if (file.empty()) return {};
     return read_file((dir / file).lexically_normal().string(), source + ": " + field);
@@ -84,39 +90,44 @@ void warn_insecure(const KubeConfig& config) {
 
 }  // namespace
 
-std::string KubeConfig::server() const {
-    const bool v6 = host.find(':') != std::string::npos;
-    return "https://" + (v6 ? "[" + host + "]" : host) + ":" + port + base_path;
+std::string KubeConfig::authority() const {
+    urls::url url;
+    url.set_host_address(host);  // an IPv6 literal gets its brackets
+    url.set_port(port);
+    return std::string(url.encoded_host_and_port());
 }
 
+std::string KubeConfig::server() const { return "https://" + authority() + base_path; }
+
 void set_server(KubeConfig& config, const std::string& url, const std::string& source) {
-    const std::string scheme = "https://";
-    if (url.rfind(scheme, 0) != 0) {
-        throw KubeConfigError(source + ": server \"" + url + "\": only https:// servers are supported");
+    const auto invalid = [&](const std::string& problem) {
+        return KubeConfigError(source + ": server \"" + url + "\": " + problem);
+    };
+    const auto parsed = urls::parse_uri(url);
+    if (!parsed) throw invalid("not a valid URL, expected https://host[:port][/path]");
+    if (parsed->scheme_id() != urls::scheme::https) throw invalid("only https:// servers are supported");
+    // RFC 3986's path after an authority is empty or starts with '/'; Boost.URL 1.81 accepts
+    // any path there, so "https://host:x" would parse as an empty port and the path "x".
+    if (!parsed->encoded_path().empty() && !parsed->encoded_path().starts_with('/')) {
+        throw invalid("not a valid URL, expected https://host[:port][/path]");
     }
-    std::string rest = url.substr(scheme.size());
-    const auto slash = rest.find('/');
-    std::string authority = rest.substr(0, slash);
-    config.base_path = slash == std::string::npos ? "" : rest.substr(slash);
-    while (!config.base_path.empty() && config.base_path.back() == '/') config.base_path.pop_back();
+    if (parsed->encoded_host().empty()) throw invalid("no host, expected https://host[:port][/path]");
+    if (parsed->host_type() == urls::host_type::ipvfuture) throw invalid("IPvFuture hosts are not supported");
+    // The server URL is a base for request paths: credentials belong in the user entry,
+    // and a query or fragment would end up in the middle of every request target.
+    if (parsed->has_userinfo()) throw invalid("user info is not supported");
+    if (parsed->has_query() || parsed->has_fragment()) throw invalid("a query or fragment is not supported");
     std::string port = "443";
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string::npos) throw KubeConfigError(source + ": server \"" + url + "\": unclosed [");
-        if (close + 1 < authority.size()) {
-            if (authority[close + 1] != ':') throw KubeConfigError(source + ": server \"" + url + "\": bad port");
-            port = authority.substr(close + 2);
-        }
-        authority = authority.substr(1, close - 1);
-    } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
-        port = authority.substr(colon + 1);
-        authority = authority.substr(0, colon);
+    if (parsed->has_port()) {
+        const auto number = port_number(parsed->port());
+        if (!number) throw invalid("port \"" + std::string(parsed->port()) + "\" is not a number from 1 to 65535");
+        port = std::to_string(*number);
     }
-    if (authority.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
-        throw KubeConfigError(source + ": server \"" + url + "\": expected https://host[:port]");
-    }
-    config.host = authority;
-    config.port = port;
+    std::string base_path(parsed->encoded_path());
+    while (!base_path.empty() && base_path.back() == '/') base_path.pop_back();
+    config.host = parsed->host_address();
+    config.port = std::move(port);
+    config.base_path = std::move(base_path);
 }
 
 KubeConfig load_kubeconfig(const std::string& path) {
@@ -176,9 +187,14 @@ KubeConfig load_in_cluster(const std::map<std::string, std::string>& env, const 
             "in-cluster config: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set (or set "
             "\"kubeconfig\" in the node config)");
     }
+    const auto number = port_number(port->second);
+    if (!number) {
+        throw KubeConfigError("in-cluster config: KUBERNETES_SERVICE_PORT \"" + port->second +
+                              "\" is not a number from 1 to 65535");
+    }
     KubeConfig config;
     config.host = host->second;
-    config.port = port->second;
+    config.port = std::to_string(*number);
     config.ca_pem = read_file(account_dir + "/ca.crt", "in-cluster CA");
     config.token = BearerToken::from_file(account_dir + "/token");
     return config;

@@ -20,8 +20,8 @@ public:
 
 struct KubeConfig {
     std::string host;          // DNS name or IP literal (no brackets)
-    std::string port = "443";
-    std::string base_path;     // path prefix of the server URL, usually empty
+    std::string port = "443";  // decimal, 1-65535 (the loaders check it)
+    std::string base_path;     // path prefix of the server URL, percent-encoded, usually empty
     std::string ca_pem;        // empty: the system's trust store
     std::string client_cert_pem;
     std::string client_key_pem;
@@ -29,7 +29,9 @@ struct KubeConfig {
     std::string tls_server_name;  // overrides the name the certificate is checked against
     bool insecure_skip_tls_verify = false;
 
-    // "https://host:port" for logs (never the token).
+    // "host:port", an IPv6 literal in brackets: the HTTP Host header.
+    std::string authority() const;
+    // "https://host:port/base_path" for logs (never the token).
     std::string server() const;
 };
 
@@ -49,7 +51,9 @@ std::map<std::string, std::string> in_cluster_environment();
 // The node config's choice: a kubeconfig path, or (empty) the in-cluster account.
 KubeConfig load_kube_config(const std::string& kubeconfig_path);
 
-// Splits "https://host:port/prefix" into the config's host, port and base_path; only https.
+// Splits "https://host[:port][/prefix]" into the config's host, port (443 when absent) and
+// base_path (without trailing '/'); only https, no user info, query or fragment. Throws
+// KubeConfigError naming `source` and the URL.
 void set_server(KubeConfig& config, const std::string& url, const std::string& source);
 
 }  // namespace anycast::common::kube

@@ -18,15 +18,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using net::use_awaitable;
 
-namespace {
-
-std::string host_header(const KubeConfig& config) {
-    const bool v6 = config.host.find(':') != std::string::npos;
-    return (v6 ? "[" + config.host + "]" : config.host) + ":" + config.port;
-}
-
-}  // namespace
-
 std::shared_ptr<ssl::context> make_tls_context(const KubeConfig& config) {
     auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
     try {
@@ -90,7 +81,7 @@ net::awaitable<void> async_open(TlsStream& stream, const KubeConfig& config) {
 
 http::request<http::empty_body> make_get(KubeConfig& config, const std::string& target) {
     http::request<http::empty_body> request{http::verb::get, config.base_path + target, 11};
-    request.set(http::field::host, host_header(config));
+    request.set(http::field::host, config.authority());
     request.set(http::field::user_agent, "flock-anycast/" FLOCK_VERSION);
     request.set(http::field::accept, "application/json");
     const std::string& token = config.token.value();
@@ -132,29 +123,6 @@ std::string api_status_message(const ApiResponse& response) {
     }
     if (!response.body.empty()) return response.body.substr(0, 200);
     return std::string(http::obsolete_reason(static_cast<http::status>(response.status)));
-}
-
-std::string query_escape(std::string_view text) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
-std::string pod_target(std::string_view namespace_, std::string_view name) {
-    return "/api/v1/namespaces/" + query_escape(namespace_) + "/pods/" + query_escape(name);
-}
-
-std::string node_pods_target(std::string_view node) {
-    return "/api/v1/pods?fieldSelector=" + query_escape("spec.nodeName=" + std::string(node));
 }
 
 }  // namespace anycast::common::kube

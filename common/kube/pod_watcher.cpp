@@ -125,7 +125,7 @@ net::awaitable<void> PodWatcher::Impl::run() {
                       {log::kv("server", config_.server()), log::kv("error", e.what())});
         }
         const auto delay = backoff_.next();
-        log::debug("kubernetes pods: retrying", {log::kv("delay_ms", delay.count())});
+        log::debug("kubernetes pods: retrying", {log::kv("delayMs", delay.count())});
         timer_.expires_after(delay);
         co_await timer_.async_wait(net::as_tuple(use_awaitable));
     }
@@ -137,8 +137,7 @@ net::awaitable<void> PodWatcher::Impl::list() {
     std::string resource_version;
     unsigned pages = 0;
     do {
-        std::string target = node_pods_target(options_.node) + "&limit=" + std::to_string(options_.page_size);
-        if (!continue_token.empty()) target += "&continue=" + query_escape(continue_token);
+        const std::string target = node_pods_list_target(options_.node, options_.page_size, continue_token);
         const ApiResponse response = co_await async_api_get(config_, *tls_, target, options_.request_timeout);
         if (stopped_) co_return;
         if (response.status != 200) {
@@ -191,10 +190,8 @@ net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
     auto& tcp = beast::get_lowest_layer(stream);
     tcp.expires_after(options_.request_timeout);
     co_await async_open(stream, config_);
-    const std::string target = node_pods_target(options_.node) +
-                               "&watch=true&allowWatchBookmarks=true&resourceVersion=" +
-                               query_escape(stats_.resource_version) +
-                               "&timeoutSeconds=" + std::to_string(options_.watch_timeout_seconds);
+    const std::string target =
+        node_pods_watch_target(options_.node, stats_.resource_version, options_.watch_timeout_seconds);
     const auto request = make_get(config_, target);
 
     beast::flat_buffer buffer;
