@@ -93,19 +93,22 @@ struct std::hash<anycast::common::Prefix> {
     std::size_t operator()(const anycast::common::Prefix& p) const { return anycast::common::hash_value(p); }
 };
 
-// fmt prints both as their canonical text ("{}" in fmt::format, log::kv and fmt::join).
+// fmt prints both as their canonical text ("{}" in fmt::format, log::kv and fmt::join). No
+// format spec: a width or fill would be a compile-time error (fmt checks format strings).
 template <>
-struct fmt::formatter<anycast::common::IpAddress> : fmt::formatter<std::string_view> {
+struct fmt::formatter<anycast::common::IpAddress> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <typename FormatContext>
     auto format(const anycast::common::IpAddress& address, FormatContext& ctx) const {
-        return fmt::formatter<std::string_view>::format(address.to_string(), ctx);
+        return fmt::format_to(ctx.out(), "{}", address.to_string());
     }
 };
 
 template <>
-struct fmt::formatter<anycast::common::Prefix> : fmt::formatter<std::string_view> {
+struct fmt::formatter<anycast::common::Prefix> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <typename FormatContext>
     auto format(const anycast::common::Prefix& prefix, FormatContext& ctx) const {
-        return fmt::formatter<std::string_view>::format(prefix.to_string(), ctx);
+        return fmt::format_to(ctx.out(), "{}", prefix.to_string());
     }
 };

@@ -24,10 +24,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 variants=(build build-asan)
+# The project's own test builds: warnings are errors and the crash tests' fault hooks are
+# compiled in (both off in a user's default build).
+test_options="-Dwerror=true -Dtest_hooks=true"
 declare -A setup_args=(
   [build]=""
-  # GCC 12 reports false maybe-uninitialized warnings inside libstdc++ under -fsanitize.
-  [build-asan]="-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dcpp_args=-Wno-maybe-uninitialized"
+  [build-asan]="--native-file test/sanitize.ini"
 )
 declare -A multiplier=([build]=1 [build-asan]=3)
 
@@ -37,7 +39,11 @@ for variant in "${variants[@]}"; do
   echo "=== ${variant}: configure and build"
   if [[ ! -f ${variant}/build.ninja ]]; then
     # shellcheck disable=SC2086
-    meson setup "${variant}" ${setup_args[$variant]} >/dev/null
+    meson setup "${variant}" ${setup_args[$variant]} ${test_options} >/dev/null
+  else
+    # A build directory made by hand or by examples/demo.sh gets the test options too.
+    # shellcheck disable=SC2086
+    meson configure "${variant}" ${test_options} >/dev/null
   fi
   ninja -C "${variant}"
   echo "=== ${variant}: tests"
