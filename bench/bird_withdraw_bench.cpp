@@ -21,6 +21,7 @@
 #include "reconciler/bird/bird_publisher.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -34,7 +35,6 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -181,11 +181,13 @@ int main(int argc, char** argv) {
         const auto serve = lab.start_serve();
         // Steady state first: serve rewrites the include and reloads BIRD when it starts, and a
         // flip while that `configure` still runs waits for it (~10 ms: it was every run's max).
-        const auto started = Clock::now();
-        while (anycast::test::read_text_file(lab.dir.file("serve.log")).find("msg=\"bird reload\"") == std::string::npos) {
-            if (Clock::now() - started > 10s) throw std::runtime_error("serve never reloaded BIRD");
-            std::this_thread::sleep_for(1ms);
-        }
+        const bool reloaded = anycast::test::wait_until(
+            [&] {
+                return anycast::test::read_text_file(lab.dir.file("serve.log")).find("msg=\"bird reload\"") !=
+                       std::string::npos;
+            },
+            10s, 1ms);
+        if (!reloaded) throw std::runtime_error("serve never reloaded BIRD");
         std::vector<double> serve_ms;
         for (int i = 0; i < rounds; ++i) {
             if (!serve->alive()) throw std::runtime_error("serve exited:\n" + anycast::test::read_text_file(lab.dir.file("serve.log")));

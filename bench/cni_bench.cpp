@@ -10,6 +10,7 @@
 // Usage: cni_bench [iterations]   (default 60, at least 50)
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <sys/resource.h>
 #include <sys/statfs.h>
@@ -90,8 +91,9 @@ int main(int argc, char** argv) try {
     const std::string prev = R"({"cniVersion":"1.0.0","interfaces":[{"name":")" + peer + R"(","sandbox":")" +
                              pod.path() + R"("}],"ips":[{"address":"10.79.0.2/24","interface":0},)"
                              R"({"address":"fd79::2/64","interface":0}]})";
-    const std::string tag = std::to_string(::getpid());
-    const std::vector<std::string> state_dirs = {"/dev/shm/flock-cni-bench-" + tag, "/var/tmp/flock-cni-bench-" + tag};
+    // A scratch directory on each filesystem measured; the plugin makes its state dir inside.
+    const TempDir on_tmpfs("cni-bench", "/dev/shm"), on_disk("cni-bench", "/var/tmp");
+    const std::vector<std::string> state_dirs = {on_tmpfs.file("state"), on_disk.file("state")};
     const auto flock_config = [&](const std::string& state_dir) {
         return R"({"cniVersion":"1.0.0","name":"bench","type":"flock-anycast","stateDir":")" + state_dir +
                R"(","policy":{"allowedPrefixes":["10.255.0.0/16","fd00:255::/48"]},)"
@@ -112,8 +114,8 @@ int main(int argc, char** argv) try {
     Series floor;  // exec of /bin/true: what any plugin pays before doing anything
     Series syscalls;  // cni_syscalls_floor: what any plugin doing this job pays at least
     auto floor_env = env;
-    floor_env["FLOOR_STATE_DIR"] = "/dev/shm/flock-cni-bench-floor-" + tag;
-    std::filesystem::create_directories(floor_env["FLOOR_STATE_DIR"]);
+    const TempDir floor_state("cni-bench-floor", "/dev/shm");
+    floor_env["FLOOR_STATE_DIR"] = floor_state.path();
     // Warm-up (page cache, first directory creation), not counted.
     for (int i = -3; i < iterations; ++i) {
         for (std::size_t d = 0; d < state_dirs.size(); ++d) {
@@ -137,8 +139,6 @@ int main(int argc, char** argv) try {
         const Sample syscalls_del = run_once(CNI_SYSCALLS_FLOOR, floor_env, flock_config(state_dirs[0]));
         if (i >= 0) syscalls.record(syscalls_add, syscalls_del);
     }
-    for (const auto& dir : state_dirs) std::filesystem::remove_all(dir);
-    std::filesystem::remove_all(floor_env["FLOOR_STATE_DIR"]);
 
     const auto report = [&](const char* what, const Series& series) {
         std::printf("  %-40s wall ADD %7.3f  DEL %7.3f   cpu ADD %6.3f  DEL %6.3f", what, median(series.add),

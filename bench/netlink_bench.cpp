@@ -7,6 +7,7 @@
 #include "common/netlink/socket.hpp"
 #include "common/netlink/link.hpp"
 #include "test/support/process.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <sched.h>
 #include <unistd.h>
@@ -179,9 +180,7 @@ int main() {
         lab.index_b = nl::find_link(socket, lab.b)->index;
         const auto routes = make_routes(lab);
 
-        char dir_template[] = "/tmp/flock-netlink-bench-XXXXXX";
-        if (!::mkdtemp(dir_template)) throw std::runtime_error("mkdtemp");
-        const std::string dir = dir_template;
+        const anycast::test::TempDir dir("netlink-bench");
 
         std::vector<double> ours_install, ours_read, ours_remove, ip_install, ip_read, ip_remove, reapply;
         std::size_t reapply_changes = 0;
@@ -189,7 +188,7 @@ int main() {
         for (int round = 0; round < k_rounds; ++round) {
             double reapply_ms = 0;
             const auto ours = run_ours(socket, routes, reapply_changes, reapply_sends, reapply_ms);
-            const auto theirs = run_ip(lab, routes, dir);
+            const auto theirs = run_ip(lab, routes, dir.path());
             ours_install.push_back(ours.install);
             ours_read.push_back(ours.read);
             ours_remove.push_back(ours.remove);
@@ -198,7 +197,6 @@ int main() {
             ip_remove.push_back(theirs.remove);
             reapply.push_back(reapply_ms);
         }
-        sh("rm -rf " + dir);
 
         std::printf("netlink bench: %d IPv4 /32 + %d IPv6 /128 routes, half multipath over 2 veths; median of %d rounds\n",
                     k_per_family, k_per_family, k_rounds);

@@ -15,10 +15,13 @@
 #include "common/netlink/monitor.hpp"
 #include "common/store/record.hpp"
 #include "common/store/record_json.hpp"
-#include "test/support/bird_lab.hpp"
+#include "test/support/background_process.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/notify_socket.hpp"
 #include "test/support/process.hpp"
+#include "test/support/record_builder.hpp"
+#include "test/support/temp_dir.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -32,7 +35,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace anycast;
@@ -81,31 +83,23 @@ void write_config(const std::string& path, const std::string& state, const std::
 }
 
 common::Record record(int ip_index, int k, const std::string& pod) {
-    common::Record r;
-    r.network = "k8s";
-    r.container_id = "c" + std::to_string(ip_index) + "x" + std::to_string(k);
-    r.ifname = "eth0";
-    r.netns = "/run/netns/none";
-    r.pod = {"bench", pod, ""};
-    r.ips = {*common::IpAddress::parse(anycast_ip(ip_index))};
-    r.nexthops = {{common::Family::v4, *common::IpAddress::parse(via(k, ip_index)), veth(k)}};
-    r.created = "2026-11-24T10:00:00Z";
-    return r;
+    return RecordBuilder("k8s", "c" + std::to_string(ip_index) + "x" + std::to_string(k))
+        .netns("/run/netns/none")
+        .pod("bench", pod)
+        .ip(anycast_ip(ip_index))
+        .nexthop(via(k, ip_index), veth(k))
+        .created("2026-11-24T10:00:00Z")
+        .build();
 }
 
-// Records written as the store would leave them (DESIGN.md section 5), without the fsyncs.
+// Records written as the store would leave them (docs/architecture.md section 5), without the fsyncs.
 void write_record(const std::string& state, const common::Record& r) {
     std::ofstream(state + "/records/" + r.network + "_" + r.container_id + "_" + r.ifname + ".json")
         << common::serialize_record(r);
 }
 
 bool wait_for_log(const std::string& path, const std::string& needle, std::size_t n, std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-        if (count(read_file(path), needle) >= n) return true;
-        std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
-    return false;
+    return wait_until([&] { return count(read_file(path), needle) >= n; }, limit, std::chrono::microseconds(500));
 }
 
 double median(std::vector<double> v) {
@@ -147,7 +141,7 @@ std::string vm_hwm(pid_t pid) {
     return "?";
 }
 
-// A field of serve's pass log lines (`us` wall, `cpu_us` CPU of the loop thread), in ms.
+// A field of serve's pass log lines (`us` wall, `cpuUs` CPU of the loop thread), in ms.
 std::vector<double> logged_pass_ms(const std::string& log, const std::string& reason, const std::string& field) {
     std::vector<double> out;
     std::istringstream lines(log);
@@ -164,7 +158,7 @@ std::vector<double> logged_pass_ms(const std::string& log, const std::string& re
 
 int main() {
     PrivateNetns netns;
-    TempDir dir;
+    TempDir dir("serve-bench");
     for (int k = 0; k < k_pods_per_ip; ++k) {
         make_veth(veth(k), veth(k) + "p");
         sh("ip addr add 10." + std::to_string(100 + k) + ".0.1/16 dev " + veth(k));
@@ -227,7 +221,7 @@ int main() {
                 for (const auto& event : monitor.read_events()) idle_events += std::holds_alternative<common::netlink::RouteEvent>(event);
             }
             const auto wall = logged_pass_ms(read_file(log), "reload", "us");
-            const auto cpu = logged_pass_ms(read_file(log), "reload", "cpu_us");
+            const auto cpu = logged_pass_ms(read_file(log), "reload", "cpuUs");
             idle_ms.assign(wall.begin(), wall.begin() + 20);
             idle_cpu_ms.assign(cpu.begin(), cpu.begin() + 20);
             full_ms.assign(wall.begin() + 20, wall.end());

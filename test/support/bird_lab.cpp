@@ -1,29 +1,21 @@
 #include "test/support/bird_lab.hpp"
 
-#include "common/ip_address.hpp"
-#include "common/store/record.hpp"
 #include "common/store/record_store.hpp"
 #include "test/support/process.hpp"
+#include "test/support/record_builder.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <boost/json.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
-
-extern char** environ;
 
 namespace anycast::test {
 
@@ -47,54 +39,6 @@ bool is_v6(const std::string& prefix) { return prefix.find(':') != std::string::
 
 }  // namespace
 
-TempDir::TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "flock-lab-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) fail("mkdtemp " + templ);
-    path_ = templ;
-    // BIRD may drop privileges on some builds; the directory must be readable for it.
-    ::chmod(path_.c_str(), 0755);
-}
-
-TempDir::~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const int rc = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("spawn " + argv[0] + ": " + std::strerror(rc));
-}
-
-BackgroundProcess::~BackgroundProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    // Give it a moment to shut down cleanly (BIRD removes its socket), then insist.
-    for (int i = 0; i < 100; ++i) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop(SIGKILL);
-}
-
-void BackgroundProcess::stop(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-}
-
 std::string read_text_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("read " + path + ": cannot open");
@@ -113,13 +57,6 @@ int monitor_deletions(const std::string& log, const std::string& address) {
     return count;
 }
 
-bool BackgroundProcess::alive() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
-    return pid_ > 0;
-}
-
 RouteMonitorLog::RouteMonitorLog(const NamedNetns& ns, std::string log_path)
     : log_path_(std::move(log_path)), process_({"ip", "-n", ns.name(), "monitor", "route"}, log_path_) {
     ns.exec("ip route add 192.0.2.77/32 dev lo");
@@ -131,15 +68,6 @@ RouteMonitorLog::RouteMonitorLog(const NamedNetns& ns, std::string log_path)
 std::string RouteMonitorLog::stop() {
     process_.stop(SIGTERM);
     return read_text_file(log_path_);
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds interval) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(interval);
-    }
-    return done();
 }
 
 std::string example_bird_config(const std::string& name, const std::string& dir, const std::string& log_name) {
@@ -299,22 +227,18 @@ int BirdLab::node_bird_hops(const std::string& prefix) const {
 
 void BirdLab::prepare_serve() {
     namespace json = boost::json;
-    using common::IpAddress;
     const std::string state_dir = dir.file("state");
     common::RecordStore store(state_dir);
     for (std::size_t i = 0; i < pods.size(); ++i) {
         const auto& pod = pods[i];
-        common::Record record;
-        record.network = "lab";
-        record.container_id = "c" + std::to_string(i + 1);
-        record.ifname = "eth0";
-        record.netns = pod.ns->path();
-        record.pod = {"dns", "pod-" + std::to_string(i + 1), ""};
-        record.ips = {*IpAddress::parse(anycast_v4), *IpAddress::parse(anycast_v6)};
-        record.nexthops = {{common::Family::v4, *IpAddress::parse(pod.v4), pod.node_iface},
-                           {common::Family::v6, *IpAddress::parse(pod.v6), pod.node_iface}};
-        record.created = "2026-11-24T10:00:00Z";
-        store.put(record);
+        store.put(RecordBuilder("lab", "c" + std::to_string(i + 1))
+                      .netns(pod.ns->path())
+                      .pod("dns", "pod-" + std::to_string(i + 1))
+                      .ips({anycast_v4, anycast_v6})
+                      .nexthop(pod.v4, pod.node_iface)
+                      .nexthop(pod.v6, pod.node_iface)
+                      .created("2026-11-24T10:00:00Z")
+                      .build());
     }
     set_readiness(std::vector<LabPodState>(pods.size(), LabPodState{false, false}));
     const json::object config{

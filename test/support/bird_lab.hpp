@@ -1,56 +1,20 @@
 // A reusable BIRD lab for integration tests, the benchmark and the demo: real BIRD 2
 // processes in named namespaces, never the host's BIRD. BirdLab wires the topology of
-// ../shared/bird-notes.md: a `node` namespace (AS 65001) running BIRD with the shipped
+// docs/bird.md ("Code and tests"): a `node` namespace (AS 65001) running BIRD with the shipped
 // examples/bird/node-bird.conf + flock.conf, a `router` namespace (AS 65000) running
 // examples/bird/router-bird.conf, joined by a veth with eBGP over IPv4 and IPv6, and two pod
 // namespaces behind the node, each with the anycast /32 and /128 on `lo`.
 #pragma once
 
+#include "test/support/background_process.hpp"
 #include "test/support/netns.hpp"
+#include "test/support/temp_dir.hpp"
 
-#include <sys/types.h>
-
-#include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace anycast::test {
-
-// A temporary directory, removed with its contents on destruction.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return path_; }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
-
-// A child process running in the background, its stdout and stderr appended to a log file.
-// The destructor stops it (SIGTERM, then SIGKILL) and reaps it.
-class BackgroundProcess {
-public:
-    BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
-    ~BackgroundProcess();
-    BackgroundProcess(const BackgroundProcess&) = delete;
-    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-
-    pid_t pid() const { return pid_; }
-    // Sends `signal` and reaps the child; later calls do nothing.
-    void stop(int signal);
-    bool running() const { return pid_ > 0; }
-    // False once the child has exited (it is then reaped).
-    bool alive();
-
-private:
-    pid_t pid_ = -1;
-};
 
 // `ip monitor route` in a namespace, logging to `log_path`; ready when constructed (a marker
 // route added after the start has shown up in the log).
@@ -64,11 +28,6 @@ private:
     std::string log_path_;
     BackgroundProcess process_;
 };
-
-// Polls `done` every `interval` until it holds or `limit` passes; returns the last result.
-// A bound for things that take real time (BGP takes ~4 s to come up), not a timed assertion.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(30),
-                std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
 // The whole file; throws when it cannot be opened.
 std::string read_text_file(const std::string& path);
@@ -127,7 +86,7 @@ public:
     BirdLab();
     ~BirdLab();
 
-    TempDir dir;
+    TempDir dir{"lab"};
     NamedNetns node{"nd"};
     NamedNetns router{"rt"};
     std::vector<LabPod> pods;

@@ -1,9 +1,6 @@
 #include "test/support/cni_runtime.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
@@ -35,20 +32,6 @@ json::object json_out(const ProcessResult& result) {
                                  "\nstderr: " + result.err);
     }
     return value.as_object();
-}
-
-TempDir::TempDir(const std::string& tag) {
-    static std::atomic<int> counter{0};
-    path_ = (fs::temp_directory_path() / ("flock-" + tag + "-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(counter++)))
-                .string();
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
 }
 
 Chain::Chain(MainPlugin main, std::string version, std::string state_dir, std::string ipam_dir,

@@ -29,19 +29,6 @@ ProcessResult run_cni(const std::string& binary, const CniCall& call, const std:
 // The parsed stdout of a call; throws std::runtime_error with stdout/stderr when it is not JSON.
 boost::json::object json_out(const ProcessResult& result);
 
-// A temporary directory removed with its contents at scope exit.
-class TempDir {
-public:
-    explicit TempDir(const std::string& tag);
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
 enum class MainPlugin { ptp, bridge };
 
 // One chain: a main plugin (ptp or bridge with host-local IPAM, IPv4 + IPv6) then

@@ -1,4 +1,4 @@
-// Helpers shared by the netlink integration tests (test/integration/netlink_*_test.cpp).
+// Helpers shared by the netlink integration tests (test/integration/common/netlink/*_test.cpp).
 #pragma once
 
 #include "common/ip_address.hpp"

@@ -2,6 +2,8 @@
 
 #include "reconciler/metrics/metrics_scrape.hpp"
 #include "test/support/process.hpp"
+#include "test/support/record_builder.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <poll.h>
 
@@ -64,17 +66,14 @@ void ServeLab::make_link(const ServePod& pod) {
 namespace {
 
 common::Record record_of(const ServePod& pod, const std::vector<std::string>& ips) {
-    common::Record record;
-    record.network = "k8s";
-    record.container_id = "c-" + pod.name;
-    record.ifname = "eth0";
-    record.netns = pod.ns->path();
-    record.pod = {"dns", pod.name, ""};
-    for (const auto& ip : ips) record.ips.push_back(*common::IpAddress::parse(ip));
-    record.nexthops = {{common::Family::v4, *common::IpAddress::parse(pod.v4), pod.host_end},
-                       {common::Family::v6, *common::IpAddress::parse(pod.v6), pod.host_end}};
-    record.created = "2026-11-24T10:00:00Z";
-    return record;
+    return RecordBuilder("k8s", "c-" + pod.name)
+        .netns(pod.ns->path())
+        .pod("dns", pod.name)
+        .ips(ips)
+        .nexthop(pod.v4, pod.host_end)
+        .nexthop(pod.v6, pod.host_end)
+        .created("2026-11-24T10:00:00Z")
+        .build();
 }
 
 }  // namespace

@@ -1,14 +1,15 @@
 // A lab for serve's integration tests: a temp state dir, a node config with the `file`
 // readiness source, veth "pods" in named namespaces (no CNI: records are written directly
-// through the store, as the contract in DESIGN.md section 5 allows), and serve as a child.
+// through the store, as the contract in docs/architecture.md section 5 allows), and serve as a child.
 // Construct it after PrivateNetns: everything lives in the test's private namespace.
 #pragma once
 
 #include "common/netlink/monitor.hpp"
 #include "common/pod_state.hpp"
 #include "common/store/record_store.hpp"
-#include "test/support/bird_lab.hpp"
+#include "test/support/background_process.hpp"
 #include "test/support/netns.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 
@@ -34,7 +35,7 @@ public:
 
     explicit ServeLab(int resync_seconds = 3600);
 
-    TempDir dir;
+    TempDir dir{"serve"};
     boost::json::object config;
     std::deque<ServePod> pods;  // deque: add_pod keeps earlier references valid
 

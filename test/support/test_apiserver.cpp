@@ -1,5 +1,6 @@
 #include "test/support/test_apiserver.hpp"
 
+#include "common/kube/base64.hpp"
 #include "test/support/process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,14 +13,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <deque>
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
@@ -47,37 +47,14 @@ std::string read_text(const std::string& path) {
     return text.str();
 }
 
-std::string percent_decode(std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size()) {
-            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else if (text[i] == '+') {
-            out += ' ';
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
-
-// "/path?a=1&b=2" → path and decoded parameters.
+// "/path?a=1&b=2" → path (as sent) and decoded parameters, '+' read as a space as the real
+// apiserver (Go's url.ParseQuery) reads it. A target that does not parse is all path: 404.
 std::pair<std::string, std::map<std::string, std::string>> split_target(std::string_view target) {
     std::map<std::string, std::string> params;
-    const auto question = target.find('?');
-    std::string path(target.substr(0, question));
-    if (question == std::string_view::npos) return {path, params};
-    std::string_view query = target.substr(question + 1);
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto pair = query.substr(0, amp);
-        const auto eq = pair.find('=');
-        params[percent_decode(pair.substr(0, eq))] =
-            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    }
-    return {path, params};
+    const auto parsed = boost::urls::parse_origin_form(target);
+    if (!parsed) return {std::string(target), params};
+    for (const auto& param : parsed->params(boost::urls::encoding_opts(true))) params[param.key] = param.value;
+    return {std::string(parsed->encoded_path()), params};
 }
 
 json::object status_object(unsigned code, const std::string& reason, const std::string& message) {
@@ -142,9 +119,6 @@ struct HistoryEntry {
 
 TestPki TestPki::make(const std::vector<std::string>& sans) {
     TestPki pki;
-    std::string pattern = (std::filesystem::temp_directory_path() / "flock-pki-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp for the test PKI failed");
-    pki.dir = pattern;
     std::string san_list;
     for (const auto& san : sans) san_list += (san_list.empty() ? "" : ",") + san;
     sh(fmt::format(
@@ -156,10 +130,10 @@ TestPki TestPki::make(const std::vector<std::string>& sans) {
         "printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\n' '{1}' > server.ext && "
         "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
         "  -extfile server.ext -out server.crt 2>/dev/null",
-        pki.dir, san_list));
-    pki.ca_path = pki.dir + "/ca.crt";
-    pki.cert_path = pki.dir + "/server.crt";
-    pki.key_path = pki.dir + "/server.key";
+        pki.dir.path(), san_list));
+    pki.ca_path = pki.dir.file("ca.crt");
+    pki.cert_path = pki.dir.file("server.crt");
+    pki.key_path = pki.dir.file("server.key");
     pki.ca_pem = read_text(pki.ca_path);
     return pki;
 }
@@ -180,7 +154,6 @@ public:
             guard_.reset();
         });
         thread_.join();
-        std::filesystem::remove_all(pki_.dir);
     }
 
     // Runs `fn` on the server thread and waits for its result.
@@ -420,10 +393,7 @@ common::kube::KubeConfig TestApiserver::client_config(std::optional<std::string>
 }
 
 std::string TestApiserver::write_kubeconfig(const std::string& path, std::optional<std::string> token) const {
-    namespace b64 = beast::detail::base64;
-    const std::string& ca = impl_->pki_.ca_pem;
-    std::string ca_data(b64::encoded_size(ca.size()), '\0');
-    ca_data.resize(b64::encode(ca_data.data(), ca.data(), ca.size()));
+    const std::string ca_data = common::kube::base64_encode(impl_->pki_.ca_pem);
     std::ofstream(path) << fmt::format(
         "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
         "clusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{}\n    certificate-authority-data: {}\n"

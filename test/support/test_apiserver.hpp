@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/kube/kube_config.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -17,9 +18,10 @@
 
 namespace anycast::test {
 
-// A CA and a server certificate made with the openssl CLI in a temporary directory.
+// A CA and a server certificate made with the openssl CLI in a temporary directory, removed
+// with the TestPki (tests may put more files there: a kubeconfig, a service account).
 struct TestPki {
-    std::string dir;
+    TempDir dir{"pki"};
     std::string ca_pem;
     std::string ca_path;
     std::string cert_path;

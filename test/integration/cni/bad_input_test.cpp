@@ -2,6 +2,7 @@
 // leaves the store and the pod's namespace exactly as they were.
 #include "test/support/cni_runtime.hpp"
 #include "test/support/netns.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

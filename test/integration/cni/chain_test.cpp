@@ -3,6 +3,7 @@
 // node: ptp and bridge put the host end of the veth there.
 #include "test/support/cni_runtime.hpp"
 #include "test/support/netns.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -30,8 +30,8 @@ struct CniPod {
         make_veth(host_end, "eth0", pod.name());
         sh("ip addr add 10.0.0.1/24 dev " + host_end);
         pod.exec("ip addr add 10.0.0.12/24 dev eth0 && ip route add default via 10.0.0.1");
-        state_dir = server.pki().dir + "/state";
-        kubeconfig = server.write_kubeconfig(server.pki().dir + "/kubeconfig");
+        state_dir = server.pki().dir.file("state");
+        kubeconfig = server.write_kubeconfig(server.pki().dir.file("kubeconfig"));
     }
 
     ProcessResult add(const std::string& pod_name) const {

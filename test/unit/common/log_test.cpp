@@ -1,12 +1,14 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 
+#include "test/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace flog = anycast::common::log;
 
@@ -22,10 +24,8 @@ TEST_CASE("log lines are key=value with quoting where needed", "[unit]") {
 }
 
 TEST_CASE("the logger writes to a file with context fields and honours the level", "[unit]") {
-    char path[] = "/tmp/flock-log-test-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
+    const anycast::test::TempDir dir("log-test");
+    const std::string path = dir.write("test.log", "");
     flog::log_to_file(path);
     flog::set_context({flog::kv("containerID", "abc")});
     flog::set_level(flog::Level::info);
@@ -37,16 +37,13 @@ TEST_CASE("the logger writes to a file with context fields and honours the level
     std::ifstream in(path);
     std::stringstream content;
     content << in.rdbuf();
-    ::unlink(path);
     CHECK(content.str().find("hidden") == std::string::npos);
     CHECK(content.str().find("level=info msg=shown containerID=abc k=v\n") != std::string::npos);
 }
 
 TEST_CASE("a log batch writes its whole lines together when it ends", "[unit]") {
-    char path[] = "/tmp/flock-log-batch-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
+    const anycast::test::TempDir dir("log-batch");
+    const std::string path = dir.write("batch.log", "");
     const auto content = [&] {
         std::ifstream in(path);
         std::stringstream text;
@@ -65,7 +62,6 @@ TEST_CASE("a log batch writes its whole lines together when it ends", "[unit]") 
     }
     flog::log_to_stderr();
     const std::string text = content();
-    ::unlink(path);
     CHECK(text.find("msg=first") < text.find("msg=second"));
     CHECK(std::count(text.begin(), text.end(), '\n') == 2);
 }

@@ -6,6 +6,7 @@
 #include "common/config/node_config_loader.hpp"
 #include "common/config/policy.hpp"
 #include "test/support/source_tree.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -97,9 +98,6 @@ Command run(const std::string& command) {
 class FakeHost {
 public:
     FakeHost() {
-        char pattern[] = "/tmp/flock-manifests-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        dir_ = pattern;
         for (const char* key : {"install-cni.sh", "config.json", "cni-entry.json"}) {
             write_file(dir_ / "source" / key, configmap()["data"][key].as<std::string>());
         }
@@ -108,7 +106,6 @@ public:
         write_file(dir_ / "token" / "ca.crt", "ca-text\n");
         fs::create_directories(net_d());
     }
-    ~FakeHost() { fs::remove_all(dir_); }
     FakeHost(const FakeHost&) = delete;
     FakeHost& operator=(const FakeHost&) = delete;
 
@@ -130,7 +127,8 @@ public:
     }
 
 private:
-    fs::path dir_;
+    anycast::test::TempDir temp_{"manifests"};
+    fs::path dir_ = temp_.path();
 };
 
 const char* k_main_conflist = R"({"cniVersion":"1.0.0","name":"k8s-pod-network","plugins":[

@@ -316,7 +316,6 @@ TEST_CASE("a server certificate from another CA is refused before any request is
     const auto other = TestPki::make({"IP:127.0.0.1"});
     auto config = w.server.client_config();
     config.ca_pem = other.ca_pem;
-    std::filesystem::remove_all(other.dir);
     w.start(config);
     run_until(w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused handshakes");
     CHECK(w.server.requests().empty());
@@ -357,13 +356,12 @@ TEST_CASE("GET one pod from an apiserver that never answers times out, transient
     config.host = "127.0.0.1";
     config.port = std::to_string(silent.local_endpoint().port());
     config.ca_pem = pki.ca_pem;
-    std::filesystem::remove_all(pki.dir);
     check_lookup_error([&] { get_pod(config, "dns", "a", 300ms); }, k_transient, {});
 }
 
 TEST_CASE("a pod's annotation is read with a kubeconfig and with the in-cluster account", "[kube]") {
     Watching w;
-    const auto dir = w.server.pki().dir;
+    const std::string dir = w.server.pki().dir.path();
     auto from_file = common::kube::load_kube_config(w.server.write_kubeconfig(dir + "/kubeconfig"));
     CHECK(common::kube::annotation_ips(get_pod(from_file, "dns", "a"), "anycast.flock.io/ips") ==
           std::vector<std::string>{"10.255.53.53"});

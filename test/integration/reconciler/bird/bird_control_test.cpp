@@ -6,6 +6,8 @@
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+#include "test/support/temp_dir.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 

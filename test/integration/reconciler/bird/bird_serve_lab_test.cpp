@@ -1,9 +1,11 @@
 // The BIRD lab with serve (issue 7 item 5): `flock-anycast serve` in the node namespace next
 // to BIRD with the shipped configs, records for two pods, readiness from a file, and real
 // UDP traffic from the router to the anycast addresses, answered by each pod's anycast-echo.
+#include "test/support/background_process.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,9 +2,9 @@
 // namespace (serve's own lab: veth pods, records written directly): the pod's route follows
 // its eligibility as the watch reports it, and its metrics count the watch's restarts.
 #include "test/support/serve_lab.hpp"
-#include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/test_apiserver.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 

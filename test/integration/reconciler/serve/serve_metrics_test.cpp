@@ -1,7 +1,9 @@
 // serve's metrics endpoint, scraped while serve runs: the figures follow the routes and BIRD's
 // answers; `status` shows them while serve runs and the kernel's figures when it does not.
 #include "test/support/serve_lab.hpp"
+#include "test/support/bird_lab.hpp"
 #include "test/support/process.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,6 +3,7 @@
 #include "test/support/serve_lab.hpp"
 #include "test/support/notify_socket.hpp"
 #include "test/support/process.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,14 +1,13 @@
 #include "cni/spec/net_config.hpp"
 #include "cni/spec/cni_error.hpp"
 
-#include <catch2/catch.hpp>
-#include <unistd.h>
+#include "test/support/temp_dir.hpp"
 
-#include <filesystem>
-#include <fstream>
+#include <catch2/catch.hpp>
 
 using namespace anycast::cni;
 using anycast::cni::CniError;
+using anycast::test::TempDir;
 
 namespace {
 
@@ -22,16 +21,6 @@ std::pair<int, std::string> error_of(const std::string& text, const std::string&
     }
     return {0, ""};
 }
-
-struct TempFile {
-    explicit TempFile(const std::string& text) {
-        static int n = 0;
-        path = (std::filesystem::temp_directory_path() / ("flock-cfg-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".json")).string();
-        std::ofstream(path) << text;
-    }
-    ~TempFile() { std::filesystem::remove(path); }
-    std::string path;
-};
 
 }  // namespace
 
@@ -55,9 +44,11 @@ TEST_CASE("network config: the plugin entry is read with prevResult, runtimeConf
 }
 
 TEST_CASE("network config: inline node-config fields win over the config file", "[unit]") {
-    TempFile file(R"({"stateDir": "/from/file", "annotation": "a/b", "routes": {"table": 7, "protocol": 99}})");
+    TempDir dir("cfg");
+    const std::string file =
+        dir.write("config.json", R"({"stateDir": "/from/file", "annotation": "a/b", "routes": {"table": 7, "protocol": 99}})");
     const auto config = parse_net_config(
-        R"({"cniVersion": "1.0.0", "name": "n", "configFile": ")" + file.path + R"(", "routes": {"table": 9}})",
+        R"({"cniVersion": "1.0.0", "name": "n", "configFile": ")" + file + R"(", "routes": {"table": 9}})",
         k_no_default);
     CHECK(config.node.state_dir == "/from/file");
     CHECK(config.node.annotation == "a/b");
@@ -65,7 +56,7 @@ TEST_CASE("network config: inline node-config fields win over the config file", 
     CHECK(config.node.routes.protocol == 99);
 
     // Without configFile the default path is read when it exists.
-    const auto by_default = parse_net_config(R"({"cniVersion": "1.0.0", "name": "n"})", file.path);
+    const auto by_default = parse_net_config(R"({"cniVersion": "1.0.0", "name": "n"})", file);
     CHECK(by_default.node.state_dir == "/from/file");
 }
 
@@ -89,9 +80,10 @@ TEST_CASE("network config: bad input gives the spec's codes and names the field"
           std::pair{7, std::string("network config: policy.allowedPrefixes[0]: not an IP prefix: \"x\": not an IP address")});
     CHECK(error_of(R"({"cniVersion": "1.0.0", "name": "n", "configFile": "/nonexistent/c.json"})") ==
           std::pair{7, std::string("configFile: /nonexistent/c.json: cannot open: No such file or directory")});
-    TempFile bad(R"({"routes": {"table": "x"}})");
-    CHECK(error_of(R"({"cniVersion": "1.0.0", "name": "n", "configFile": ")" + bad.path + "\"}") ==
-          std::pair{7, "configFile: " + bad.path + ": routes.table: expected an integer, got a string"});
+    TempDir dir("cfg");
+    const std::string bad = dir.write("bad.json", R"({"routes": {"table": "x"}})");
+    CHECK(error_of(R"({"cniVersion": "1.0.0", "name": "n", "configFile": ")" + bad + "\"}") ==
+          std::pair{7, "configFile: " + bad + ": routes.table: expected an integer, got a string"});
 }
 
 TEST_CASE("network config: errors are answered in the config's version when it is supported", "[unit]") {

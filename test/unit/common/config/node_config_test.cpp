@@ -1,6 +1,8 @@
 #include "common/json_reader.hpp"
 #include "common/config/node_config_loader.hpp"
 
+#include "test/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -141,26 +143,24 @@ TEST_CASE("node config: node comes from $NODE_NAME, then the hostname", "[unit]"
 }
 
 TEST_CASE("node config: load_node_config names the file when it is missing or broken", "[unit]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("flock-nc-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const std::string missing = (dir / "missing.json").string();
+    const anycast::test::TempDir dir("nc");
+    const std::string missing = dir.file("missing.json");
     CHECK_THROWS_WITH(load_node_config(missing), missing + ": cannot open: No such file or directory");
 
-    const std::string broken = (dir / "broken.json").string();
+    const std::string broken = dir.file("broken.json");
     std::ofstream(broken) << "{\"node\": ";
     CHECK_THROWS_WITH(load_node_config(broken), Catch::StartsWith(broken + ": invalid JSON"));
 
-    const std::string good = (dir / "good.json").string();
+    const std::string good = dir.file("good.json");
     std::ofstream(good) << R"({"node": "n1", "routes": {"table": 7}})";
     const NodeConfig config = load_node_config(good);
     CHECK(config.node == "n1");
     CHECK(config.routes.table == 7);
     CHECK(config.routes.protocol == 241);
 
-    const std::string bad_field = (dir / "bad.json").string();
+    const std::string bad_field = dir.file("bad.json");
     std::ofstream(bad_field) << R"({"routes": {"table": -1}})";
     CHECK_THROWS_WITH(load_node_config(bad_field), Catch::StartsWith(bad_field + ": routes.table: -1 is out of range"));
-    std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("node config: merge_config lets inline fields win, recursively for objects", "[unit]") {

@@ -1,6 +1,8 @@
 #include "common/json_reader.hpp"
 #include "common/store/record_json.hpp"
 
+#include "test/support/record_builder.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace anycast::common;
@@ -8,17 +10,15 @@ using namespace anycast::common;
 namespace {
 
 Record sample() {
-    Record record;
-    record.network = "k8s-pod-network";
-    record.container_id = "abc123";
-    record.ifname = "eth0";
-    record.netns = "/var/run/netns/x";
-    record.pod = PodRef{"dns", "coredns-0", "u-1"};
-    record.ips = {*IpAddress::parse("10.255.53.53"), *IpAddress::parse("fd00:255::53")};
-    record.nexthops = {NextHopRecord{Family::v4, *IpAddress::parse("10.0.0.12"), "veth3a1f"},
-                       NextHopRecord{Family::v6, *IpAddress::parse("fd00::12"), "veth3a1f"}};
-    record.created = "2026-11-24T10:00:00Z";
-    return record;
+    return anycast::test::RecordBuilder("k8s-pod-network", "abc123")
+        .netns("/var/run/netns/x")
+        .pod("dns", "coredns-0", "u-1")
+        .ip("10.255.53.53")
+        .ip("fd00:255::53")
+        .nexthop("10.0.0.12", "veth3a1f")
+        .nexthop("fd00::12", "veth3a1f")
+        .created("2026-11-24T10:00:00Z")
+        .build();
 }
 
 }  // namespace

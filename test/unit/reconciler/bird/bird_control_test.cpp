@@ -6,6 +6,7 @@
 #include "reconciler/bird/bird_render.hpp"
 
 #include "test/support/bird_lab.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

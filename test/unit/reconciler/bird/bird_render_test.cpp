@@ -1,9 +1,10 @@
-// The rendered BIRD include and how it is written (DESIGN.md section 7).
+// The rendered BIRD include and how it is written (docs/architecture.md section 7).
 #include "common/error.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
 
 #include "test/support/bird_lab.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

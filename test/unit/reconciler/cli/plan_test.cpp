@@ -2,6 +2,8 @@
 #include "reconciler/cli/plan.hpp"
 #include "reconciler/pipeline/desired_diff.hpp"
 
+#include "test/support/record_builder.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -101,14 +103,12 @@ TEST_CASE("installed prefixes are the target minus failed replaces", "[unit][rec
 namespace {
 
 common::Record record(const char* pod, const char* via, const char* iface) {
-    common::Record r;
-    r.network = "k8s";
-    r.container_id = std::string("c-") + pod;
-    r.ifname = "eth0";
-    r.pod = common::PodRef{"dns", pod, ""};
-    r.ips = {ip("10.255.53.53"), ip("10.1.0.1")};
-    r.nexthops = {common::NextHopRecord{common::Family::v4, ip(via), iface}};
-    return r;
+    return test::RecordBuilder("k8s", std::string("c-") + pod)
+        .pod("dns", pod)
+        .ip("10.255.53.53")
+        .ip("10.1.0.1")
+        .nexthop(via, iface)
+        .build();
 }
 
 }  // namespace

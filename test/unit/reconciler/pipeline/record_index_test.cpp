@@ -4,6 +4,9 @@
 #include "common/store/record_store.hpp"
 #include "reconciler/pipeline/record_index.hpp"
 
+#include "test/support/record_builder.hpp"
+#include "test/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -20,27 +23,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempStateDir {
-    TempStateDir() : path((fs::temp_directory_path() / fmt::format("flock-ri-{}-{}", ::getpid(), counter++)).string()) {
-        fs::remove_all(path);
-    }
-    ~TempStateDir() { fs::remove_all(path); }
-    static inline int counter = 0;
-    std::string path;
-};
-
 common::Record make_record(const std::string& id, const std::string& ip = "10.255.0.1",
                            const std::string& ifname = "eth0") {
-    common::Record record;
-    record.network = "net";
-    record.container_id = id;
-    record.ifname = ifname;
-    record.netns = "/run/netns/" + id;
-    record.pod = common::PodRef{"default", "pod-" + id, ""};
-    record.ips = {*common::IpAddress::parse(ip)};
-    record.nexthops = {common::NextHopRecord{common::Family::v4, *common::IpAddress::parse("10.0.0.2"), "veth0"}};
-    record.created = "2026-11-30T10:00:00Z";
-    return record;
+    return test::RecordBuilder("net", id, ifname)
+        .netns("/run/netns/" + id)
+        .pod("default", "pod-" + id)
+        .ip(ip)
+        .nexthop("10.0.0.2", "veth0")
+        .created("2026-11-30T10:00:00Z")
+        .build();
 }
 
 std::string file_of(const std::string& id) { return common::RecordStore::file_name("net", id, "eth0"); }
@@ -54,9 +45,9 @@ std::vector<std::string> ids(reconciler::RecordIndex& index) {
 }  // namespace
 
 TEST_CASE("record index: rescan reads every record once, then only what changed", "[unit]") {
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     for (const char* id : {"a", "b", "c"}) writer.put(make_record(id));
     reconciler::RecordIndex index(store);
     CHECK(index.rescan());
@@ -72,9 +63,9 @@ TEST_CASE("record index: rescan reads every record once, then only what changed"
 }
 
 TEST_CASE("record index: refresh follows one file through create, rewrite and removal", "[unit]") {
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     reconciler::RecordIndex index(store);
     CHECK_FALSE(index.rescan());  // no records directory yet
     CHECK(index.size() == 0);
@@ -95,9 +86,9 @@ TEST_CASE("record index: refresh follows one file through create, rewrite and re
 }
 
 TEST_CASE("record index: a corrupt file is quarantined by the store and leaves the index", "[unit]") {
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     writer.put(make_record("a"));
     writer.put(make_record("b"));
     reconciler::RecordIndex index(store);
@@ -113,9 +104,9 @@ TEST_CASE("record index: a corrupt file is quarantined by the store and leaves t
 
 TEST_CASE("record index: names whose stems sort unlike their file names merge without churn", "[unit]") {
     // "net_a_eth0-1.json" < "net_a_eth0.json" but "net_a_eth0" < "net_a_eth0-1".
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     writer.put(make_record("a", "10.255.0.1", "eth0"));
     writer.put(make_record("a", "10.255.0.2", "eth0-1"));
     reconciler::RecordIndex index(store);
@@ -129,9 +120,9 @@ TEST_CASE("record index: names whose stems sort unlike their file names merge wi
 
 TEST_CASE("record index: a large start-up set is read on several threads, corrupt files quarantined", "[unit]") {
     // 600 files: above the index's threshold for reading on several threads.
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     std::vector<std::string> expected;
     for (int i = 0; i < 600; ++i) {
         const std::string id = fmt::format("c{:03}", i);
@@ -160,9 +151,9 @@ TEST_CASE("record index: a large start-up set is read on several threads, corrup
 
 TEST_CASE("record index: the start-up read's size-only stamps are completed at the next rescan without reading",
           "[unit]") {
-    TempStateDir dir;
-    common::RecordStore writer(dir.path);
-    common::RecordStore store(dir.path);
+    test::TempDir dir("ri");
+    common::RecordStore writer(dir.path());
+    common::RecordStore store(dir.path());
     for (int i = 0; i < 600; ++i) writer.put(make_record(fmt::format("c{:03}", i), "10.255.0.1"));
     // Older than the index's ctime margin (1 s) when it reads them: a bound, not a timing.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -183,23 +174,23 @@ TEST_CASE("record index: the start-up read's size-only stamps are completed at t
 }
 
 TEST_CASE("record index: when no reader thread can start, the start-up read runs on the caller", "[unit]") {
-    TempStateDir dir;
+    test::TempDir dir("ri");
     {
-        common::RecordStore writer(dir.path);
+        common::RecordStore writer(dir.path());
         for (int i = 0; i < 600; ++i) writer.put(make_record(fmt::format("c{:03}", i)));
     }
     // A child as an unprivileged user whose process limit it already fills: clone(2) for a
     // thread fails with EAGAIN, as under a pids limit. The files become that user's to read.
     constexpr uid_t k_nobody = 65534;
-    for (const auto& entry : fs::recursive_directory_iterator(dir.path)) REQUIRE(::chown(entry.path().c_str(), k_nobody, k_nobody) == 0);
-    REQUIRE(::chown(dir.path.c_str(), k_nobody, k_nobody) == 0);
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path())) REQUIRE(::chown(entry.path().c_str(), k_nobody, k_nobody) == 0);
+    REQUIRE(::chown(dir.path().c_str(), k_nobody, k_nobody) == 0);
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
         const rlimit one{1, 1};
         if (::setgid(k_nobody) != 0 || ::setuid(k_nobody) != 0 || ::setrlimit(RLIMIT_NPROC, &one) != 0) ::_exit(2);
         try {
-            common::RecordStore store(dir.path);
+            common::RecordStore store(dir.path());
             reconciler::RecordIndex index(store);
             index.rescan();
             ::_exit(index.size() == 600 ? 0 : 1);

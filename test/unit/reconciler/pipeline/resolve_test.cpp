@@ -1,6 +1,8 @@
 // resolve: records × readiness × policy → desired routes. Table-driven, no root.
 #include "reconciler/pipeline/resolve.hpp"
 
+#include "test/support/record_builder.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -8,7 +10,6 @@
 
 using namespace anycast;
 using common::Family;
-using common::IpAddress;
 using common::Prefix;
 using reconciler::DesiredHop;
 using reconciler::DesiredRoute;
@@ -16,7 +17,6 @@ using reconciler::ReadinessSnapshot;
 
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 Prefix prefix(const char* text) { return *Prefix::parse(text); }
 
 common::Policy open_policy() {
@@ -34,17 +34,10 @@ struct RecordSpec {
 };
 
 common::Record make_record(const RecordSpec& spec) {
-    common::Record record;
-    record.network = "k8s";
-    record.container_id = "c-" + spec.pod;
-    record.ifname = "eth0";
-    record.pod = common::PodRef{spec.ns, spec.pod, spec.uid};
-    for (const auto& text : spec.ips) record.ips.push_back(ip(text.c_str()));
-    for (const auto& [via, iface] : spec.hops) {
-        const IpAddress address = ip(via.c_str());
-        record.nexthops.push_back(common::NextHopRecord{address.family(), address, iface});
-    }
-    return record;
+    test::RecordBuilder record("k8s", "c-" + spec.pod);
+    record.pod(spec.ns, spec.pod, spec.uid).ips(spec.ips);
+    for (const auto& [via, iface] : spec.hops) record.nexthop(via, iface);
+    return record.build();
 }
 
 common::PodState pod(const std::string& name, bool ready = true, bool deleting = false, std::string uid = "") {

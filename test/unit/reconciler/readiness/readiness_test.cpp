@@ -4,12 +4,12 @@
 #include "reconciler/readiness/file_source.hpp"
 #include "reconciler/readiness/pod_states_json.hpp"
 
+#include "test/support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -50,18 +50,13 @@ TEST_CASE("a bad readiness file is an error naming the file and the field", "[un
 
 namespace {
 
+// The readiness file, pods.json in a temporary directory.
 struct TempFile {
-    std::filesystem::path dir;
-    TempFile() {
-        char pattern[] = "/tmp/flock-readiness-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        dir = pattern;
-    }
-    ~TempFile() { std::filesystem::remove_all(dir); }
-    std::string path() const { return (dir / "pods.json").string(); }
+    test::TempDir dir{"readiness"};
+    std::string path() const { return dir.file("pods.json"); }
     // Written elsewhere and renamed in, as a careful writer does.
     void write(const std::string& text) const {
-        const auto tmp = dir / "tmp";
+        const auto tmp = dir.file("tmp");
         std::ofstream(tmp) << text;
         std::filesystem::rename(tmp, path());
     }
