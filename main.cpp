@@ -19,7 +19,8 @@
 
 namespace {
 
-constexpr std::string_view k_usage = R"(flock-anycast — anycast addresses for Kubernetes pods, announced over BGP while the pods are ready
+constexpr std::string_view k_usage =
+    R"(flock-anycast — anycast addresses for Kubernetes pods, announced over BGP while the pods are ready
 
 Usage:
 {}  flock-anycast version        print the version

@@ -117,7 +117,9 @@ struct Summary {
 
 Summary summarize(std::vector<double> ms) {
     std::sort(ms.begin(), ms.end());
-    auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+    auto at = [&](double q) {
+        return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+    };
     return Summary{at(0.50), at(0.99), ms.front(), ms.back()};
 }
 
@@ -136,15 +138,17 @@ int main(int argc, char** argv) {
         asio::io_context io;
         anycast::reconciler::BirdPublisher publisher(
             io, anycast::reconciler::BirdPublisherSettings{lab.fragment_path, lab.node_bird->socket(), 2s,
-                                                          anycast::reconciler::BirdReloadOptions{20ms, 200ms}, 0ms});
+                                                           anycast::reconciler::BirdReloadOptions{20ms, 200ms}, 0ms});
         RouterWatch router(io, lab.router.path());
         auto node = nl::Socket::open_in_netns(lab.node.path());
         const auto link = nl::find_link(node, lab.pods[0].node_iface);
         if (!link) throw std::runtime_error("no pod link in the node");
 
         const Prefix prefix = *Prefix::parse("10.255.53.53/32");
-        const nl::Route route{prefix, {nl::NextHop{*IpAddress::parse(lab.pods[0].v4), link->index}},
-                              static_cast<int>(lab.protocol), lab.table};
+        const nl::Route route{prefix,
+                              {nl::NextHop{*IpAddress::parse(lab.pods[0].v4), link->index}},
+                              static_cast<int>(lab.protocol),
+                              lab.table};
         const std::vector<Prefix> with{prefix};
         const std::vector<Prefix> without{};
 
@@ -190,7 +194,8 @@ int main(int argc, char** argv) {
         if (!reloaded) throw std::runtime_error("serve never reloaded BIRD");
         std::vector<double> serve_ms;
         for (int i = 0; i < rounds; ++i) {
-            if (!serve->alive()) throw std::runtime_error("serve exited:\n" + anycast::test::read_text_file(lab.dir.file("serve.log")));
+            if (!serve->alive())
+                throw std::runtime_error("serve exited:\n" + anycast::test::read_text_file(lab.dir.file("serve.log")));
             const auto t0 = Clock::now();
             lab.set_readiness({{false, false}, {false, false}});
             serve_ms.push_back(ms_between(t0, router.wait(prefix, nl::RouteEvent::Kind::deleted, "withdrawal")));
@@ -208,14 +213,15 @@ int main(int argc, char** argv) {
         fmt::print("{:<44} {:>8} {:>8} {:>8} {:>8}\n", "", "p50", "p99", "min", "max");
         fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "floor: kernel route deleted (netlink)", floor.p50,
                    floor.p99, floor.min, floor.max);
-        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "ours: prefix left the set (write+configure)", set.p50,
-                   set.p99, set.min, set.max);
-        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "  of which publish() (render+write, blocking)", write.p50,
-                   write.p99, write.min, write.max);
+        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "ours: prefix left the set (write+configure)",
+                   set.p50, set.p99, set.min, set.max);
+        fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "  of which publish() (render+write, blocking)",
+                   write.p50, write.p99, write.min, write.max);
         fmt::print("{:<44} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}\n", "ours: readiness change (serve)", served.p50,
                    served.p99, served.min, served.max);
         fmt::print("target for serve, 1.2 x floor + 2 ms: p50 {:.3f} ({}), p99 {:.3f} ({})\n", target_p50,
-                   served.p50 <= target_p50 ? "met" : "MISSED", target_p99, served.p99 <= target_p99 ? "met" : "MISSED");
+                   served.p50 <= target_p50 ? "met" : "MISSED", target_p99,
+                   served.p99 <= target_p99 ? "met" : "MISSED");
         fmt::print("bench publisher reloads: {} attempts, {} succeeded, {} rejected, {} without answer\n",
                    publisher.reload_stats().attempts, publisher.reload_stats().succeeded,
                    publisher.reload_stats().rejected, publisher.reload_stats().transport_failures);

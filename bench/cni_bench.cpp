@@ -35,7 +35,8 @@ constexpr const char* k_loopback = "/usr/lib/cni/loopback";
 double cpu_ms_of_children() {
     struct rusage usage {};
     ::getrusage(RUSAGE_CHILDREN, &usage);
-    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+           (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
 }
 
 struct Sample {
@@ -89,7 +90,8 @@ int main(int argc, char** argv) try {
     pod.exec("ip addr add 10.79.0.2/24 dev " + peer + " && ip addr add fd79::2/64 dev " + peer + " nodad");
 
     const std::string prev = R"({"cniVersion":"1.0.0","interfaces":[{"name":")" + peer + R"(","sandbox":")" +
-                             pod.path() + R"("}],"ips":[{"address":"10.79.0.2/24","interface":0},)"
+                             pod.path() +
+                             R"("}],"ips":[{"address":"10.79.0.2/24","interface":0},)"
                              R"({"address":"fd79::2/64","interface":0}]})";
     // A scratch directory on each filesystem measured; the plugin makes its state dir inside.
     const TempDir on_tmpfs("cni-bench", "/dev/shm"), on_disk("cni-bench", "/var/tmp");
@@ -111,7 +113,7 @@ int main(int argc, char** argv) try {
 
     std::vector<Series> ours(state_dirs.size());
     Series reference;
-    Series floor;  // exec of /bin/true: what any plugin pays before doing anything
+    Series floor;     // exec of /bin/true: what any plugin pays before doing anything
     Series syscalls;  // cni_syscalls_floor: what any plugin doing this job pays at least
     auto floor_env = env;
     const TempDir floor_state("cni-bench-floor", "/dev/shm");
@@ -157,7 +159,8 @@ int main(int argc, char** argv) try {
     report("/bin/true (exec floor)", floor);
     report("the same syscalls alone (C, tmpfs)", syscalls);
     for (std::size_t d = 0; d < state_dirs.size(); ++d) {
-        const std::string label = "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
+        const std::string label =
+            "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
         report(label.c_str(), ours[d]);
     }
     double load[3] = {};

@@ -131,19 +131,22 @@ int main(void) {
         const time_t now = time(NULL);
         struct tm utc;
         gmtime_r(&now, &utc);
-        const int length = snprintf(record, sizeof record,
-                                    "{\"version\":1,\"network\":\"bench\",\"containerID\":\"bench1\",\"ifname\":\"eth0\","
-                                    "\"ips\":[\"10.255.53.53\",\"fd00:255::53\"],\"created\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"}",
-                                    utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+        const int length =
+            snprintf(record, sizeof record,
+                     "{\"version\":1,\"network\":\"bench\",\"containerID\":\"bench1\",\"ifname\":\"eth0\","
+                     "\"ips\":[\"10.255.53.53\",\"fd00:255::53\"],\"created\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"}",
+                     utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
         const int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || write(fd, record, (size_t)length) != length || fsync(fd) != 0 || close(fd) != 0) fail("write");
         if (rename(temp, path) != 0) fail("rename");
         const int dir = open(state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0 || fsync(dir) != 0) fail("fsync directory");
         close(dir);
-        printf("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"lo\",\"sandbox\":\"%s\"}],"
-               "\"ips\":[{\"address\":\"10.255.53.53/32\",\"interface\":0},{\"address\":\"fd00:255::53/128\",\"interface\":0}]}\n",
-               netns);
+        printf(
+            "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"lo\",\"sandbox\":\"%s\"}],"
+            "\"ips\":[{\"address\":\"10.255.53.53/32\",\"interface\":0},{\"address\":\"fd00:255::53/"
+            "128\",\"interface\":0}]}\n",
+            netns);
     } else if (unlink(path) != 0) {
         fail("unlink");
     }

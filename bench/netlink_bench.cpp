@@ -68,10 +68,12 @@ std::vector<nl::Route> make_routes(const Lab& lab) {
 std::string name_of(const Lab& lab, int ifindex) { return ifindex == lab.index_a ? lab.a : lab.b; }
 
 // The same routes as `ip -batch` lines.
-void write_batch(const Lab& lab, const std::vector<nl::Route>& routes, const std::string& verb, const std::string& path) {
+void write_batch(const Lab& lab, const std::vector<nl::Route>& routes, const std::string& verb,
+                 const std::string& path) {
     std::ofstream out(path);
     for (const auto& route : routes) {
-        out << "route " << verb << " " << route.destination.to_string() << " proto " << k_protocol << " table " << k_table;
+        out << "route " << verb << " " << route.destination.to_string() << " proto " << k_protocol << " table "
+            << k_table;
         if (verb == "replace") {
             if (route.hops.size() == 1) {
                 out << " via " << route.hops[0].gateway.to_string() << " dev " << name_of(lab, route.hops[0].ifindex);
@@ -111,7 +113,8 @@ Figures run_ours(nl::Socket& socket, const std::vector<nl::Route>& routes, std::
     start = std::chrono::steady_clock::now();
     const auto installed = nl::dump_routes(socket, k_table, k_protocol);
     figures.read = since_ms(start);
-    if (installed.size() != routes.size()) throw std::runtime_error("ours: read back " + std::to_string(installed.size()));
+    if (installed.size() != routes.size())
+        throw std::runtime_error("ours: read back " + std::to_string(installed.size()));
 
     // A no-op re-apply: dump, diff against the same desired set, apply what differs.
     start = std::chrono::steady_clock::now();
@@ -170,8 +173,8 @@ int main() {
         sh("ip link set lo up");
         sh("ip link add " + lab.a + " type veth peer name " + lab.a + "p && ip link add " + lab.b +
            " type veth peer name " + lab.b + "p");
-        sh("ip link set " + lab.a + " up && ip link set " + lab.a + "p up && ip link set " + lab.b + " up && ip link set " +
-           lab.b + "p up");
+        sh("ip link set " + lab.a + " up && ip link set " + lab.a + "p up && ip link set " + lab.b +
+           " up && ip link set " + lab.b + "p up");
         sh("ip addr add 10.99.1.1/24 dev " + lab.a + " && ip addr add 10.99.2.1/24 dev " + lab.b);
         sh("ip -6 addr add fd00:99:1::1/64 dev " + lab.a + " nodad && ip -6 addr add fd00:99:2::1/64 dev " + lab.b +
            " nodad");
@@ -198,8 +201,9 @@ int main() {
             reapply.push_back(reapply_ms);
         }
 
-        std::printf("netlink bench: %d IPv4 /32 + %d IPv6 /128 routes, half multipath over 2 veths; median of %d rounds\n",
-                    k_per_family, k_per_family, k_rounds);
+        std::printf(
+            "netlink bench: %d IPv4 /32 + %d IPv6 /128 routes, half multipath over 2 veths; median of %d rounds\n",
+            k_per_family, k_per_family, k_rounds);
         std::printf("%-12s %12s %14s %8s\n", "", "ours (ms)", "ip -batch (ms)", "ratio");
         auto row = [](const char* what, double ours, double theirs) {
             std::printf("%-12s %12.1f %14.1f %8.2f\n", what, ours, theirs, ours / theirs);
@@ -207,10 +211,10 @@ int main() {
         row("install", median(ours_install), median(ip_install));
         row("read back", median(ours_read), median(ip_read));
         row("delete", median(ours_remove), median(ip_remove));
-        std::printf("no-op re-apply (dump + diff): %.1f ms, %zu changes, %llu writes\n", median(reapply), reapply_changes,
-                    static_cast<unsigned long long>(reapply_sends));
-        const bool ok = median(ours_install) <= 1.2 * median(ip_install) && median(ours_remove) <= 1.2 * median(ip_remove) &&
-                        reapply_changes == 0 && reapply_sends == 0;
+        std::printf("no-op re-apply (dump + diff): %.1f ms, %zu changes, %llu writes\n", median(reapply),
+                    reapply_changes, static_cast<unsigned long long>(reapply_sends));
+        const bool ok = median(ours_install) <= 1.2 * median(ip_install) &&
+                        median(ours_remove) <= 1.2 * median(ip_remove) && reapply_changes == 0 && reapply_sends == 0;
         std::printf("target (install and delete <= 1.2 x ip -batch, re-apply 0 writes): %s\n", ok ? "met" : "NOT met");
         return 0;
     } catch (const std::exception& e) {

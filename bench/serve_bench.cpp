@@ -68,18 +68,21 @@ std::size_t count(const std::string& text, const std::string& needle) {
 }
 
 std::string anycast_ip(int i) { return "10.255." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
-std::string via(int k, int i) { return "10." + std::to_string(100 + k) + "." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2); }
+std::string via(int k, int i) {
+    return "10." + std::to_string(100 + k) + "." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2);
+}
 std::string veth(int k) { return "sbv" + std::to_string(k); }
 
 // `extra_prefix`: a second allowed prefix no record uses; toggling it changes the policy
 // (so serve must run the whole pass) without changing any route.
 void write_config(const std::string& path, const std::string& state, const std::string& readiness_json,
                   bool extra_prefix = false) {
-    std::ofstream(path) << R"({"node":"bench","stateDir":")" << state << R"(","policy":{"allowedPrefixes":["10.255.0.0/16")"
-                        << (extra_prefix ? R"(,"10.254.0.0/16")" : "")
-                        << R"(]},"routes":{"protocol":241,"table":241,"rulePriority":1000},)"
-                        << R"("readiness":)" << readiness_json
-                        << R"(,"bird":{"enabled":false},"metrics":{"listen":""},"logLevel":"debug","resyncSeconds":3600})";
+    std::ofstream(path)
+        << R"({"node":"bench","stateDir":")" << state << R"(","policy":{"allowedPrefixes":["10.255.0.0/16")"
+        << (extra_prefix ? R"(,"10.254.0.0/16")" : "")
+        << R"(]},"routes":{"protocol":241,"table":241,"rulePriority":1000},)"
+        << R"("readiness":)" << readiness_json
+        << R"(,"bird":{"enabled":false},"metrics":{"listen":""},"logLevel":"debug","resyncSeconds":3600})";
 }
 
 common::Record record(int ip_index, int k, const std::string& pod) {
@@ -166,7 +169,8 @@ int main() {
     const std::string state = dir.file("state");
     std::filesystem::create_directories(state + "/records");
     for (int i = 0; i < k_ips; ++i) {
-        for (int k = 0; k < k_pods_per_ip; ++k) write_record(state, record(i, k, "p" + std::to_string(i) + "-" + std::to_string(k)));
+        for (int k = 0; k < k_pods_per_ip; ++k)
+            write_record(state, record(i, k, "p" + std::to_string(i) + "-" + std::to_string(k)));
     }
     write_config(dir.file("config.json"), state, R"({"source":"always"})");
 
@@ -199,7 +203,8 @@ int main() {
         BackgroundProcess serve({flock_binary(), "serve", "--config", dir.file("config.json")}, log);
         const auto ready = systemd->receive(std::chrono::seconds(120));
         serve_ms.push_back(ms_since(start));
-        if (!ready || ready->rfind("READY=1", 0) != 0) throw std::runtime_error("no READY=1 after the first pass: " + log);
+        if (!ready || ready->rfind("READY=1", 0) != 0)
+            throw std::runtime_error("no READY=1 after the first pass: " + log);
         if (route_count() != k_ips) throw std::runtime_error("serve did not install every route: " + log);
 
         if (round == k_rounds - 1) {
@@ -218,7 +223,8 @@ int main() {
             write_config(dir.file("config.json"), state, R"({"source":"always"})");
             pollfd fd{monitor.fd(), POLLIN, 0};
             while (::poll(&fd, 1, 50) > 0) {
-                for (const auto& event : monitor.read_events()) idle_events += std::holds_alternative<common::netlink::RouteEvent>(event);
+                for (const auto& event : monitor.read_events())
+                    idle_events += std::holds_alternative<common::netlink::RouteEvent>(event);
             }
             const auto wall = logged_pass_ms(read_file(log), "reload", "us");
             const auto cpu = logged_pass_ms(read_file(log), "reload", "cpuUs");
@@ -229,8 +235,7 @@ int main() {
             rss = vm_hwm(serve.pid());
         }
         serve.stop(SIGTERM);
-        while (systemd->receive(std::chrono::milliseconds(0))) {
-        }  // STATUS and STOPPING messages of this round
+        while (systemd->receive(std::chrono::milliseconds(0))) {}  // STATUS and STOPPING messages of this round
     }
     systemd.reset();  // the flips below run without a service manager
     sh("ip route flush table 241");
@@ -239,13 +244,15 @@ int main() {
     // each pass still reads and resolves them all) plus one whose pod flips.
     const std::string pods = dir.file("pods.json");
     const auto write_pods = [&](bool ready) {
-        std::ofstream(pods + ".tmp") << R"([{"namespace":"bench","name":"flip","ready":)" << (ready ? "true" : "false") << "}]";
+        std::ofstream(pods + ".tmp") << R"([{"namespace":"bench","name":"flip","ready":)" << (ready ? "true" : "false")
+                                     << "}]";
         std::filesystem::rename(pods + ".tmp", pods);
     };
     const std::string flip_state = dir.file("flip-state");
     std::filesystem::create_directories(flip_state + "/records");
     for (int i = 0; i < k_ips; ++i) {
-        for (int k = 0; k < k_pods_per_ip; ++k) write_record(flip_state, record(i, k, "p" + std::to_string(i) + "-" + std::to_string(k)));
+        for (int k = 0; k < k_pods_per_ip; ++k)
+            write_record(flip_state, record(i, k, "p" + std::to_string(i) + "-" + std::to_string(k)));
     }
     auto flip_record = record(k_ips + 10, 0, "flip");
     write_record(flip_state, flip_record);
@@ -262,11 +269,13 @@ int main() {
         for (int i = 0; i < k_flips; ++i) {
             auto start = Clock::now();
             write_pods(false);
-            if (!wait_route_event(monitor, destination, common::netlink::RouteEvent::Kind::deleted)) throw std::runtime_error("no withdraw");
+            if (!wait_route_event(monitor, destination, common::netlink::RouteEvent::Kind::deleted))
+                throw std::runtime_error("no withdraw");
             withdraw_ms.push_back(ms_since(start));
             start = Clock::now();
             write_pods(true);
-            if (!wait_route_event(monitor, destination, common::netlink::RouteEvent::Kind::added)) throw std::runtime_error("no add");
+            if (!wait_route_event(monitor, destination, common::netlink::RouteEvent::Kind::added))
+                throw std::runtime_error("no add");
             add_ms.push_back(ms_since(start));
         }
         if (rss == "?") rss = vm_hwm(serve.pid());
@@ -277,22 +286,27 @@ int main() {
     const double cold = median(serve_ms), ref = median(ip_ms);
     const double cold_min = *std::min_element(serve_ms.begin(), serve_ms.end());
     const double ref_min = *std::min_element(ip_ms.begin(), ip_ms.end());
-    std::printf("  cold pass, start-up included : %8.1f ms   ip -batch same routes: %8.1f ms   ratio %.2f (target <= 1.2)\n",
-                cold, ref, cold / ref);
+    std::printf(
+        "  cold pass, start-up included : %8.1f ms   ip -batch same routes: %8.1f ms   ratio %.2f (target <= 1.2)\n",
+        cold, ref, cold / ref);
     std::printf("    the fastest of each         : %8.1f ms                          %8.1f ms   ratio %.2f\n", cold_min,
                 ref_min, cold_min / ref_min);
     std::string rounds;
     for (std::size_t i = 0; i < serve_ms.size(); ++i) rounds += fmt::format(" {:.0f}/{:.0f}", serve_ms[i], ip_ms[i]);
     std::printf("    each round (serve/ip ms)    :%s\n", rounds.c_str());
-    const auto max_of = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
-    std::printf("  no-change pass (SIGHUP), %zu  : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
-                "  (inputs unchanged: nothing computed)\n",
-                idle_cpu_ms.size(), idle_cpu_ms.empty() ? 0.0 : median(idle_cpu_ms), max_of(idle_cpu_ms),
-                idle_ms.empty() ? 0.0 : median(idle_ms));
-    std::printf("  no-change full pass, %zu      : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
-                "  (policy toggled: resolve + diff)\n",
-                full_cpu_ms.size(), full_cpu_ms.empty() ? 0.0 : median(full_cpu_ms), max_of(full_cpu_ms),
-                full_ms.empty() ? 0.0 : median(full_ms));
+    const auto max_of = [](const std::vector<double>& v) {
+        return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+    };
+    std::printf(
+        "  no-change pass (SIGHUP), %zu  : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
+        "  (inputs unchanged: nothing computed)\n",
+        idle_cpu_ms.size(), idle_cpu_ms.empty() ? 0.0 : median(idle_cpu_ms), max_of(idle_cpu_ms),
+        idle_ms.empty() ? 0.0 : median(idle_ms));
+    std::printf(
+        "  no-change full pass, %zu      : CPU p50 %6.2f ms  max %6.2f ms (target < 5 ms); wall p50 %6.2f ms"
+        "  (policy toggled: resolve + diff)\n",
+        full_cpu_ms.size(), full_cpu_ms.empty() ? 0.0 : median(full_cpu_ms), max_of(full_cpu_ms),
+        full_ms.empty() ? 0.0 : median(full_ms));
     std::printf("  route events seen during those 40 passes: %d (target 0)\n", idle_events);
     std::printf("  readiness flip -> withdrawn  : p50 %6.2f ms  p99 %6.2f ms over %d flips (target p99 < 5 ms)\n",
                 percentile(withdraw_ms, 0.5), percentile(withdraw_ms, 0.99), k_flips);

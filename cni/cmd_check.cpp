@@ -12,10 +12,7 @@ namespace anycast::cni {
 
 namespace code = cni_code;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 void cmd_check(const Invocation& invocation) {
     const auto& env = invocation.env;
@@ -41,8 +38,8 @@ void cmd_check(const Invocation& invocation) {
     }
     if (record->ips != requested) {
         throw CniError(code::unknown_container,
-                       fmt::format("the record lists anycast IPs [{}] but the request asks for [{}]", fmt::join(record->ips, ", "),
-                                   fmt::join(requested, ", ")));
+                       fmt::format("the record lists anycast IPs [{}] but the request asks for [{}]",
+                                   fmt::join(record->ips, ", "), fmt::join(requested, ", ")));
     }
     if (!netns_exists(env.netns)) {
         throw CniError(code::invalid_environment, fmt::format("CNI_NETNS: {}: cannot be opened", env.netns));

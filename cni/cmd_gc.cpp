@@ -19,7 +19,7 @@ void cmd_gc(const Invocation& invocation) {
     const auto& config = invocation.config;
     if (!version_at_least(config.cni_version, "1.1.0")) {
         throw CniError(cni_code::incompatible_version,
-                               fmt::format("cniVersion: GC needs 1.1.0, the config says {}", config.cni_version));
+                       fmt::format("cniVersion: GC needs 1.1.0, the config says {}", config.cni_version));
     }
     auto valid = config.valid_attachments;
     std::sort(valid.begin(), valid.end());

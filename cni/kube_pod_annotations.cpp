@@ -30,9 +30,8 @@ public:
         // Deleted and re-created under the same name since the runtime asked: that
         // annotation belongs to another pod.
         if (!pod.uid.empty() && found.uid != pod.uid) {
-            throw CniError(cni_code::kubernetes_lookup_failed,
-                                   "pod " + found.key() + ": the apiserver's uid is " + found.uid +
-                                       ", CNI_ARGS K8S_POD_UID is " + pod.uid);
+            throw CniError(cni_code::kubernetes_lookup_failed, "pod " + found.key() + ": the apiserver's uid is " +
+                                                                   found.uid + ", CNI_ARGS K8S_POD_UID is " + pod.uid);
         }
         const auto value = found.annotations.find(std::string(key));
         if (value == found.annotations.end()) return std::nullopt;

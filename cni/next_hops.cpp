@@ -25,8 +25,8 @@ std::string interface_name(int ifindex, const IpAddress& pod) {
     char name[IF_NAMESIZE] = {};
     if (::if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr) {
         throw CniError(cni_code::no_next_hop,
-                       fmt::format("route to pod IP {} uses interface index {}, which has no name: {}",
-                                   pod, ifindex, std::strerror(errno)));
+                       fmt::format("route to pod IP {} uses interface index {}, which has no name: {}", pod, ifindex,
+                                   std::strerror(errno)));
     }
     return name;
 }
@@ -38,14 +38,14 @@ std::vector<common::NextHopRecord> resolve_next_hops(const boost::json::object& 
     std::vector<common::NextHopRecord> hops;
     std::optional<netlink::Socket> socket;
     for (const Family family : {Family::v4, Family::v6}) {
-        const auto wanted = std::find_if(ips.begin(), ips.end(), [&](const IpAddress& ip) { return ip.family() == family; });
+        const auto wanted =
+            std::find_if(ips.begin(), ips.end(), [&](const IpAddress& ip) { return ip.family() == family; });
         if (wanted == ips.end()) continue;
         const auto via = pod_ip(prev_result, family, ifname);
         if (!via) {
             throw CniError(cni_code::no_next_hop,
-                           fmt::format("anycast IP {} is IPv{} but the pod has no IPv{} address in prevResult",
-                                       *wanted, common::family_number(family),
-                                       common::family_number(family)));
+                           fmt::format("anycast IP {} is IPv{} but the pod has no IPv{} address in prevResult", *wanted,
+                                       common::family_number(family), common::family_number(family)));
         }
         if (!socket) socket.emplace(netlink::Socket::open());
         netlink::RouteLookup route{};

@@ -12,7 +12,6 @@
 
 #include <boost/json.hpp>
 
-
 namespace anycast::cni {
 
 namespace log = common::log;
@@ -43,7 +42,8 @@ void configure_logging(const common::NodeConfig& node) {
 }
 
 // Runs the verb; returns what to print on success.
-std::string dispatch(const CniEnvironment& env, const std::string& stdin_text, const PodAnnotationFactory& annotations) {
+std::string dispatch(const CniEnvironment& env, const std::string& stdin_text,
+                     const PodAnnotationFactory& annotations) {
     if (env.verb == Verb::version) return version_result();
     Invocation invocation{env, parse_net_config(stdin_text), annotations};
     configure_logging(invocation.config.node);

@@ -44,7 +44,8 @@ std::optional<IpAddress> pod_ip(const boost::json::object& result, common::Famil
             std::string why;
             const auto prefix = text.find('/');
             const auto ip = IpAddress::parse(std::string_view(text).substr(0, prefix));
-            if (!ip || prefix == std::string::npos) address.fail(fmt::format("not an address with prefix length: \"{}\"", text));
+            if (!ip || prefix == std::string::npos)
+                address.fail(fmt::format("not an address with prefix length: \"{}\"", text));
             if (ip->family() != family) continue;
             const int s = score(entry, interfaces, ifname);
             if (s > best_score) {

@@ -12,8 +12,6 @@
 
 namespace anycast::common {
 
-
-
 namespace {
 
 int open_inotify(const std::string& directory, std::uint32_t mask) {

@@ -131,7 +131,8 @@ std::int64_t JsonReader::as_int(std::int64_t min, std::int64_t max) const {
         result = value_->get_int64();
     } else if (value_->is_uint64() && value_->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
         result = static_cast<std::int64_t>(value_->get_uint64());
-    } else if (value_->is_double() && value_->get_double() == static_cast<double>(static_cast<std::int64_t>(value_->get_double()))) {
+    } else if (value_->is_double() &&
+               value_->get_double() == static_cast<double>(static_cast<std::int64_t>(value_->get_double()))) {
         result = static_cast<std::int64_t>(value_->get_double());
     } else {
         fail(fmt::format("expected an integer, got {}", kind_name(*value_)));
@@ -171,7 +172,8 @@ bool JsonReader::bool_or(std::string_view name, bool fallback) const {
     return found ? found->as_bool() : fallback;
 }
 
-std::int64_t JsonReader::int_or(std::string_view name, std::int64_t fallback, std::int64_t min, std::int64_t max) const {
+std::int64_t JsonReader::int_or(std::string_view name, std::int64_t fallback, std::int64_t min,
+                                std::int64_t max) const {
     auto found = member(name);
     return found ? found->as_int(min, max) : fallback;
 }

@@ -10,16 +10,13 @@
 
 namespace anycast::cni {
 
-
 namespace {
 
-constexpr std::array<std::string_view, 6> k_known = {"IgnoreUnknown",      "K8S_POD_NAMESPACE",
-                                                     "K8S_POD_NAME",       "K8S_POD_INFRA_CONTAINER_ID",
-                                                     "K8S_POD_UID",        "ANYCAST_IPS"};
+constexpr std::array<std::string_view, 6> k_known = {
+    "IgnoreUnknown", "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID", "ANYCAST_IPS"};
 
 [[noreturn]] void bad(const std::string& problem) {
-    throw CniError(cni_code::invalid_environment, "CNI_ARGS: " + problem,
-                   "expected K=V pairs separated by ';'");
+    throw CniError(cni_code::invalid_environment, "CNI_ARGS: " + problem, "expected K=V pairs separated by ';'");
 }
 
 bool truthy(std::string_view value) { return value == "1" || value == "true" || value == "True" || value == "TRUE"; }

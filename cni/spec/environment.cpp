@@ -17,7 +17,6 @@ EnvLookup process_environment() {
     };
 }
 
-
 namespace {
 
 [[noreturn]] void bad(std::string_view variable, const std::string& problem) {
@@ -31,9 +30,10 @@ Verb parse_verb(const std::string& command) {
     if (command == "GC") return Verb::gc;
     if (command == "STATUS") return Verb::status;
     if (command == "VERSION") return Verb::version;
-    throw CniError(cni_code::invalid_environment,
-                   command.empty() ? "CNI_COMMAND: missing" : fmt::format("CNI_COMMAND: unknown command \"{}\"", command),
-                   "supported: ADD, DEL, CHECK, GC, STATUS, VERSION");
+    throw CniError(
+        cni_code::invalid_environment,
+        command.empty() ? "CNI_COMMAND: missing" : fmt::format("CNI_COMMAND: unknown command \"{}\"", command),
+        "supported: ADD, DEL, CHECK, GC, STATUS, VERSION");
 }
 
 std::string require(const EnvLookup& env, const char* name) {
@@ -44,10 +44,12 @@ std::string require(const EnvLookup& env, const char* name) {
 
 // Spec: the container ID is alphanumeric plus '_', '.' and '-', starting with alphanumeric.
 void check_container_id(const std::string& id) {
-    if (!std::isalnum(static_cast<unsigned char>(id.front()))) bad("CNI_CONTAINERID", fmt::format("\"{}\" must start with a letter or digit", id));
+    if (!std::isalnum(static_cast<unsigned char>(id.front())))
+        bad("CNI_CONTAINERID", fmt::format("\"{}\" must start with a letter or digit", id));
     for (char c : id) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
-            bad("CNI_CONTAINERID", fmt::format("\"{}\" contains '{}' (allowed: letters, digits, '_', '.', '-')", id, c));
+            bad("CNI_CONTAINERID",
+                fmt::format("\"{}\" contains '{}' (allowed: letters, digits, '_', '.', '-')", id, c));
         }
     }
 }

@@ -22,7 +22,8 @@ namespace {
 constexpr std::string_view k_valid_attachments = "cni.dev/valid-attachments";
 
 bool blank(std::string_view text) {
-    return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; });
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; });
 }
 
 std::string supported_list() {
@@ -34,7 +35,8 @@ std::string supported_list() {
 std::vector<Attachment> read_attachments(const JsonReader& reader) {
     std::vector<Attachment> result;
     for (const auto& element : reader.elements()) {
-        result.push_back(Attachment{element.required("containerID").as_string(), element.required("ifname").as_string()});
+        result.push_back(
+            Attachment{element.required("containerID").as_string(), element.required("ifname").as_string()});
     }
     return result;
 }

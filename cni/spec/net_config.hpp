@@ -23,10 +23,10 @@ struct Attachment {
 
 struct NetConfig {
     std::string cni_version;
-    std::string name;                               // the network name
+    std::string name;                                // the network name
     std::optional<boost::json::object> prev_result;  // the previous plugin's result
-    boost::json::object runtime_config;             // runtimeConfig (capabilities)
-    std::vector<Attachment> valid_attachments;      // cni.dev/valid-attachments (GC)
+    boost::json::object runtime_config;              // runtimeConfig (capabilities)
+    std::vector<Attachment> valid_attachments;       // cni.dev/valid-attachments (GC)
     common::NodeConfig node;
 };
 

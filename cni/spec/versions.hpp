@@ -7,8 +7,7 @@
 namespace anycast::cni {
 
 inline constexpr std::string_view k_current_version = "1.1.0";
-inline constexpr std::array<std::string_view, 5> k_supported_versions = {"0.3.0", "0.3.1", "0.4.0", "1.0.0",
-                                                                         "1.1.0"};
+inline constexpr std::array<std::string_view, 5> k_supported_versions = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"};
 
 bool is_supported_version(std::string_view version);
 

@@ -68,7 +68,7 @@ struct NodeConfig {
     BirdSettings bird;
     int resync_seconds = 30;
     MetricsSettings metrics;
-    std::string log_file;    // empty: stderr
+    std::string log_file;  // empty: stderr
     std::string log_level = "info";
 
     friend bool operator==(const NodeConfig&, const NodeConfig&) = default;

@@ -41,8 +41,8 @@ RouteSettings parse_routes(const JsonReader& reader) {
     // Kernel route protocol numbers are one byte; 0-4 are reserved for the kernel and boot.
     routes.protocol = static_cast<int>(reader.int_or("protocol", routes.protocol, 5, 255));
     // Table 0 is "unspecified" and 255 the kernel's local table: neither can hold our routes.
-    routes.table = static_cast<std::uint32_t>(
-        reader.int_or("table", routes.table, 1, std::numeric_limits<std::uint32_t>::max()));
+    routes.table =
+        static_cast<std::uint32_t>(reader.int_or("table", routes.table, 1, std::numeric_limits<std::uint32_t>::max()));
     if (routes.table == 255) reader.required("table").fail("255 is the kernel's local table");
     routes.rule_priority = static_cast<std::uint32_t>(
         reader.int_or("rulePriority", routes.rule_priority, 1, std::numeric_limits<std::uint32_t>::max()));
@@ -102,7 +102,8 @@ NodeConfig parse_fields(const JsonReader& root) {
     if (auto readiness = root.member("readiness")) config.readiness = parse_readiness(*readiness);
     if (auto bird = root.member("bird")) config.bird = parse_bird(*bird);
     config.resync_seconds = static_cast<int>(root.int_or("resyncSeconds", config.resync_seconds, 1, 86400));
-    if (auto metrics = root.member("metrics")) config.metrics.listen = metrics->string_or("listen", config.metrics.listen);
+    if (auto metrics = root.member("metrics"))
+        config.metrics.listen = metrics->string_or("listen", config.metrics.listen);
     config.log_file = root.string_or("logFile", config.log_file);
     config.log_level = parse_log_level(root);
     if (config.node.empty()) config.node = default_node_name();
@@ -150,8 +151,8 @@ json::value merge_config(const json::value& base, const json::value& overrides) 
 
 json::object node_config_fields(const json::object& doc) {
     static constexpr std::string_view k_fields[] = {
-        "node",       "stateDir",      "policy",  "annotation", "kubeconfig", "routes",
-        "readiness",  "bird",          "resyncSeconds", "metrics", "logFile", "logLevel",
+        "node",      "stateDir", "policy",        "annotation", "kubeconfig", "routes",
+        "readiness", "bird",     "resyncSeconds", "metrics",    "logFile",    "logLevel",
     };
     json::object fields;
     for (const auto name : k_fields) {

@@ -26,8 +26,7 @@ std::optional<std::string> policy_refusal(const Policy& policy, std::string_view
                            join_prefixes(own->second));
     }
     if (any_contains(policy.allowed_prefixes, ip)) return std::nullopt;
-    return fmt::format("{} is outside policy.allowedPrefixes ({})", ip,
-                       join_prefixes(policy.allowed_prefixes));
+    return fmt::format("{} is outside policy.allowedPrefixes ({})", ip, join_prefixes(policy.allowed_prefixes));
 }
 
 }  // namespace anycast::common

@@ -46,8 +46,7 @@ std::string node_pods_list_target(std::string_view node, unsigned limit, std::st
     return std::string(target.buffer());
 }
 
-std::string node_pods_watch_target(std::string_view node, std::string_view resource_version,
-                                   unsigned timeout_seconds) {
+std::string node_pods_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds) {
     urls::url target = node_pods(node);
     add_param(target, "watch", "true");
     add_param(target, "allowWatchBookmarks", "true");

@@ -18,7 +18,6 @@ std::string node_pods_list_target(std::string_view node, unsigned limit, std::st
 // A watch of the node's pods from `resource_version`, with bookmarks, ended by the server after
 // `timeout_seconds`: /api/v1/pods?fieldSelector=...&watch=true&allowWatchBookmarks=true
 // &resourceVersion=<rv>&timeoutSeconds=<s>
-std::string node_pods_watch_target(std::string_view node, std::string_view resource_version,
-                                   unsigned timeout_seconds);
+std::string node_pods_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds);
 
 }  // namespace anycast::common::kube

@@ -22,9 +22,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
         return std::nullopt;
     }
     std::string out(clean.size() / 4 * 3, '\0');
-    const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                        reinterpret_cast<const unsigned char*>(clean.data()),
-                                        static_cast<int>(clean.size()));
+    const int written =
+        EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
     // The length it returns includes the zero bytes decoded from the padding.
     if (written < 0 || static_cast<std::size_t>(written) != out.size()) return std::nullopt;
     out.resize(out.size() - pad);
@@ -35,9 +35,9 @@ std::string base64_encode(std::string_view bytes) {
     if (bytes.size() > INT_MAX / 4 * 3) throw std::length_error("base64_encode: input too large");
     // EVP_EncodeBlock writes 4 characters per started 3-byte group, then a NUL.
     std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                        reinterpret_cast<const unsigned char*>(bytes.data()),
-                                        static_cast<int>(bytes.size()));
+    const int written =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
     out.resize(static_cast<std::size_t>(written));
     return out;
 }

@@ -42,8 +42,8 @@ const std::string& BearerToken::value() {
     if (::stat(path_.c_str(), &st) != 0) {
         throw KubeConfigError("token file " + path_ + ": " + std::strerror(errno));
     }
-    if (st.st_ino == inode_ && st.st_dev == device_ && st.st_size == size_ &&
-        st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec) {
+    if (st.st_ino == inode_ && st.st_dev == device_ && st.st_size == size_ && st.st_mtim.tv_sec == mtime_.tv_sec &&
+        st.st_mtim.tv_nsec == mtime_.tv_nsec) {
         return token_;
     }
     std::ifstream in(path_);

@@ -83,9 +83,10 @@ std::string pem_field(const YAML::Node& node, const std::string& field, const st
 }
 
 void warn_insecure(const KubeConfig& config) {
-    log::warn("INSECURE: insecure-skip-tls-verify is set, the apiserver's certificate is NOT verified; anyone on "
-              "the path can impersonate it",
-              {log::kv("server", config.server())});
+    log::warn(
+        "INSECURE: insecure-skip-tls-verify is set, the apiserver's certificate is NOT verified; anyone on "
+        "the path can impersonate it",
+        {log::kv("server", config.server())});
 }
 
 }  // namespace
@@ -171,8 +172,8 @@ KubeConfig load_kubeconfig(const std::string& path) {
             }
         }
         if (config.insecure_skip_tls_verify) warn_insecure(config);
-        log::info("kubeconfig loaded", {log::kv("file", path), log::kv("context", context_name),
-                                        log::kv("server", config.server())});
+        log::info("kubeconfig loaded",
+                  {log::kv("file", path), log::kv("context", context_name), log::kv("server", config.server())});
         return config;
     } catch (const YAML::Exception& e) {
         throw KubeConfigError("kubeconfig " + path + ": " + e.what());

@@ -25,7 +25,7 @@ struct KubeConfig {
     std::string ca_pem;        // empty: the system's trust store
     std::string client_cert_pem;
     std::string client_key_pem;
-    BearerToken token;         // may be empty (client certificates only)
+    BearerToken token;            // may be empty (client certificates only)
     std::string tls_server_name;  // overrides the name the certificate is checked against
     bool insecure_skip_tls_verify = false;
 

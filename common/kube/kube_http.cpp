@@ -71,8 +71,8 @@ net::awaitable<void> async_open(TlsStream& stream, const KubeConfig& config) {
     } catch (const boost::system::system_error& e) {
         const long verify = SSL_get_verify_result(handle);
         if (verify != X509_V_OK) {
-            throw ApiTransportError("TLS handshake with " + config.server() + ": server certificate rejected: " +
-                                        X509_verify_cert_error_string(verify),
+            throw ApiTransportError("TLS handshake with " + config.server() +
+                                        ": server certificate rejected: " + X509_verify_cert_error_string(verify),
                                     true);
         }
         throw ApiTransportError("TLS handshake with " + config.server() + ": " + e.code().message(), false);

@@ -48,7 +48,8 @@ PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::st
     const unsigned status = response->status;
     if (status != 200) {
         const bool transient = status == 429 || status >= 500;
-        throw PodLookupError(what + ": HTTP " + std::to_string(status) + ": " + api_status_message(*response), transient);
+        throw PodLookupError(what + ": HTTP " + std::to_string(status) + ": " + api_status_message(*response),
+                             transient);
     }
     try {
         return parse_pod(parse_json(response->body, "pod"));

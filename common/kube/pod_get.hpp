@@ -32,5 +32,4 @@ private:
 PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::string& name,
                 std::chrono::milliseconds timeout = k_default_get_timeout);
 
-
 }  // namespace anycast::common::kube

@@ -199,7 +199,8 @@ net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
     parser.body_limit(boost::none);  // a watch is an endless body
     {
         auto [ec, n] = co_await http::async_write(stream, request, net::as_tuple(use_awaitable));
-        if (!ec) std::tie(ec, n) = co_await http::async_read_header(stream, buffer, parser, net::as_tuple(use_awaitable));
+        if (!ec)
+            std::tie(ec, n) = co_await http::async_read_header(stream, buffer, parser, net::as_tuple(use_awaitable));
         if (ec) throw ApiTransportError("watch pods at " + config_.server() + ": " + ec.message(), false);
     }
     const unsigned status = parser.get().result_int();
@@ -207,7 +208,7 @@ net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
     // The server's silence is bounded by its own timeout; past that (plus grace) it is dead.
     tcp.expires_after(std::chrono::seconds(options_.watch_timeout_seconds) + k_watch_grace);
     std::array<char, 16384> chunk;
-    std::string refusal;  // the body of a non-200 answer
+    std::string refusal;    // the body of a non-200 answer
     LineSplitter splitter;  // per stream: a line cut by a broken stream is dropped with it
     std::vector<std::string> lines;
     stream_delivered_ = false;
@@ -275,9 +276,7 @@ std::optional<WatchEnd> PodWatcher::Impl::handle_line(const std::string& line) {
             stats_.resource_version = event.resource_version;
             report(cache_.remove(event.pod.key()));
             break;
-        case WatchEventType::bookmark:
-            stats_.resource_version = event.resource_version;
-            break;
+        case WatchEventType::bookmark: stats_.resource_version = event.resource_version; break;
         case WatchEventType::error:
             if (event.error_code == 410) {
                 ++stats_.gone;

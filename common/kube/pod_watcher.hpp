@@ -20,9 +20,9 @@ class io_context;
 namespace anycast::common::kube {
 
 struct WatcherOptions {
-    std::string node;                             // spec.nodeName to select
-    unsigned page_size = 500;                     // list `limit`
-    unsigned watch_timeout_seconds = 300;         // the watch's server-side `timeoutSeconds`
+    std::string node;                                  // spec.nodeName to select
+    unsigned page_size = 500;                          // list `limit`
+    unsigned watch_timeout_seconds = 300;              // the watch's server-side `timeoutSeconds`
     std::chrono::milliseconds request_timeout{10000};  // connect + TLS + one list page
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{30000};

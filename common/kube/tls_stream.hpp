@@ -22,7 +22,6 @@ using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 boost::asio::awaitable<void> async_open(TlsStream& stream, const KubeConfig& config);
 
 // A GET for `target` with Host, Accept, User-Agent and the bearer token (when there is one).
-boost::beast::http::request<boost::beast::http::empty_body> make_get(KubeConfig& config,
-                                                                     const std::string& target);
+boost::beast::http::request<boost::beast::http::empty_body> make_get(KubeConfig& config, const std::string& target);
 
 }  // namespace anycast::common::kube

@@ -15,7 +15,7 @@ WatchEvent parse_watch_event(std::string_view line) {
     const JsonReader object = root.required("object");
     WatchEvent event;
     if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
-        event.type = type == "ADDED" ? WatchEventType::added
+        event.type = type == "ADDED"      ? WatchEventType::added
                      : type == "MODIFIED" ? WatchEventType::modified
                                           : WatchEventType::deleted;
         event.pod = parse_pod(object.value());

@@ -15,10 +15,10 @@ enum class WatchEventType { added, modified, deleted, bookmark, error };
 
 struct WatchEvent {
     WatchEventType type = WatchEventType::added;
-    PodInfo pod;                    // added / modified / deleted
-    std::string resource_version;   // the event's resourceVersion (pod's, or the bookmark's)
-    int error_code = 0;             // error: the Status object's code (410 = history compacted)
-    std::string error_message;      // error: the Status object's message
+    PodInfo pod;                   // added / modified / deleted
+    std::string resource_version;  // the event's resourceVersion (pod's, or the bookmark's)
+    int error_code = 0;            // error: the Status object's code (410 = history compacted)
+    std::string error_message;     // error: the Status object's message
 };
 
 // Parses one event line; JsonError when it is not a well-formed event.

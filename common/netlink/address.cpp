@@ -52,9 +52,8 @@ std::vector<Prefix> list_addresses(Socket& socket, int ifindex) {
     std::vector<Prefix> result;
     socket.dump(request.header(), "dump addresses of link " + std::to_string(ifindex), [&](const nlmsghdr& message) {
         if (message.nlmsg_type != RTM_NEWADDR) return;
-        const auto attributes = Attributes::parse(
-            message, sizeof(ifaddrmsg), IFA_MAX,
-            {{IFA_ADDRESS, MNL_TYPE_BINARY, 0}, {IFA_LOCAL, MNL_TYPE_BINARY, 0}});
+        const auto attributes = Attributes::parse(message, sizeof(ifaddrmsg), IFA_MAX,
+                                                  {{IFA_ADDRESS, MNL_TYPE_BINARY, 0}, {IFA_LOCAL, MNL_TYPE_BINARY, 0}});
         if (!attributes) return;
         const auto* info = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&message));
         if (info->ifa_index != static_cast<std::uint32_t>(ifindex)) return;

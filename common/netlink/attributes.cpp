@@ -44,8 +44,8 @@ std::optional<Family> family_from(int address_family) {
     return std::nullopt;
 }
 
-std::optional<Attributes> Attributes::parse(const nlmsghdr& message, std::size_t header_length,
-                                            std::uint16_t max_type, std::initializer_list<AttributePolicy> policy) {
+std::optional<Attributes> Attributes::parse(const nlmsghdr& message, std::size_t header_length, std::uint16_t max_type,
+                                            std::initializer_list<AttributePolicy> policy) {
     // mnl_attr_parse walks from the aligned header end; the header itself must be there.
     if (mnl_nlmsg_get_payload_len(&message) < header_length) return std::nullopt;
     Attributes result;

@@ -62,42 +62,41 @@ std::vector<Event> Monitor::read_events() {
 
 void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
     switch (message.nlmsg_type) {
-    case RTM_NEWROUTE:
-    case RTM_DELROUTE: {
-        auto parsed = parse_route(message);
-        if (!parsed) {
-            log::warn("ignoring malformed route notification", {log::kv("bytes", message.nlmsg_len)});
+        case RTM_NEWROUTE:
+        case RTM_DELROUTE: {
+            auto parsed = parse_route(message);
+            if (!parsed) {
+                log::warn("ignoring malformed route notification", {log::kv("bytes", message.nlmsg_len)});
+                return;
+            }
+            if (parsed->cloned || parsed->type != RTN_UNICAST) return;
+            const auto kind = message.nlmsg_type == RTM_NEWROUTE ? RouteEvent::Kind::added : RouteEvent::Kind::deleted;
+            events.emplace_back(RouteEvent{kind, std::move(parsed->route)});
             return;
         }
-        if (parsed->cloned || parsed->type != RTN_UNICAST) return;
-        const auto kind = message.nlmsg_type == RTM_NEWROUTE ? RouteEvent::Kind::added : RouteEvent::Kind::deleted;
-        events.emplace_back(RouteEvent{kind, std::move(parsed->route)});
-        return;
-    }
-    case RTM_NEWLINK:
-    case RTM_DELLINK: {
-        auto link = parse_link(message);
-        if (!link) {
-            log::warn("ignoring malformed link notification", {log::kv("bytes", message.nlmsg_len)});
+        case RTM_NEWLINK:
+        case RTM_DELLINK: {
+            auto link = parse_link(message);
+            if (!link) {
+                log::warn("ignoring malformed link notification", {log::kv("bytes", message.nlmsg_len)});
+                return;
+            }
+            LinkEvent event{LinkEvent::Kind::changed, *link, {}};
+            const auto known = link_names_.find(link->index);
+            if (message.nlmsg_type == RTM_DELLINK) {
+                event.kind = LinkEvent::Kind::deleted;
+                if (known != link_names_.end()) link_names_.erase(known);
+            } else if (known == link_names_.end()) {
+                event.kind = LinkEvent::Kind::added;
+                link_names_.emplace(link->index, link->name);
+            } else if (known->second != link->name) {
+                event.kind = LinkEvent::Kind::renamed;
+                event.old_name = std::exchange(known->second, link->name);
+            }
+            events.emplace_back(std::move(event));
             return;
         }
-        LinkEvent event{LinkEvent::Kind::changed, *link, {}};
-        const auto known = link_names_.find(link->index);
-        if (message.nlmsg_type == RTM_DELLINK) {
-            event.kind = LinkEvent::Kind::deleted;
-            if (known != link_names_.end()) link_names_.erase(known);
-        } else if (known == link_names_.end()) {
-            event.kind = LinkEvent::Kind::added;
-            link_names_.emplace(link->index, link->name);
-        } else if (known->second != link->name) {
-            event.kind = LinkEvent::Kind::renamed;
-            event.old_name = std::exchange(known->second, link->name);
-        }
-        events.emplace_back(std::move(event));
-        return;
-    }
-    default:
-        return;
+        default: return;
     }
 }
 

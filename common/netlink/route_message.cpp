@@ -38,8 +38,8 @@ std::optional<std::vector<NextHop>> parse_multipath(const nlattr& attr, Family f
         if (record->rtnh_len < sizeof(rtnexthop) || record->rtnh_len > remaining) return std::nullopt;
         const std::size_t header = RTNH_ALIGN(sizeof(rtnexthop));
         const std::size_t attributes_length = record->rtnh_len > header ? record->rtnh_len - header : 0;
-        const auto attributes = Attributes::parse_payload(cursor + header, attributes_length, RTA_MAX,
-                                                          {{RTA_GATEWAY, MNL_TYPE_BINARY, 0}});
+        const auto attributes =
+            Attributes::parse_payload(cursor + header, attributes_length, RTA_MAX, {{RTA_GATEWAY, MNL_TYPE_BINARY, 0}});
         if (!attributes) return std::nullopt;
         auto hop = hop_from(*attributes, family, record->rtnh_ifindex);
         if (!hop) return std::nullopt;
@@ -59,7 +59,8 @@ void build_route_message(MessageBuilder& message, const Route& route) {
     auto& header = message.family_header<rtmsg>();
     header.rtm_family = static_cast<std::uint8_t>(address_family(destination.family()));
     header.rtm_dst_len = static_cast<std::uint8_t>(route.destination.length());
-    header.rtm_table = static_cast<std::uint8_t>(route.table > k_max_byte_table ? 0 : route.table);  // 0 = RT_TABLE_UNSPEC
+    header.rtm_table =
+        static_cast<std::uint8_t>(route.table > k_max_byte_table ? 0 : route.table);  // 0 = RT_TABLE_UNSPEC
     header.rtm_protocol = static_cast<std::uint8_t>(route.protocol);
     // RT_SCOPE_NOWHERE on delete means "any scope", as `ip route del` sends.
     header.rtm_scope = remove ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
@@ -92,7 +93,8 @@ void build_route_message(MessageBuilder& message, const Route& route) {
 
 std::string describe_route_request(std::uint16_t type, const Route& route) {
     const char* name = type == RTM_NEWROUTE ? "RTM_NEWROUTE" : type == RTM_DELROUTE ? "RTM_DELROUTE" : "RTM_GETROUTE";
-    std::string text = std::string(name) + " " + route.destination.to_string() + " table " + std::to_string(route.table);
+    std::string text =
+        std::string(name) + " " + route.destination.to_string() + " table " + std::to_string(route.table);
     for (const auto& hop : route.hops) {
         text += " via " + hop.gateway.to_string() + " dev " + std::to_string(hop.ifindex);
     }
@@ -122,7 +124,9 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
         destination = *parsed;
     }
 
-    ParsedRoute result{Route{Prefix::masked(destination, header->rtm_dst_len), {}, header->rtm_protocol,
+    ParsedRoute result{Route{Prefix::masked(destination, header->rtm_dst_len),
+                             {},
+                             header->rtm_protocol,
                              attributes->u32(RTA_TABLE).value_or(header->rtm_table)},
                        header->rtm_type, (header->rtm_flags & RTM_F_CLONED) != 0};
     if (const nlattr* multipath = attributes->get(RTA_MULTIPATH)) {

@@ -20,8 +20,8 @@ std::string describe_route_request(std::uint16_t type, const Route& route);
 // A route as the kernel sent it (dump or notification).
 struct ParsedRoute {
     Route route;
-    std::uint8_t type;   // rtm_type (RTN_UNICAST, ...)
-    bool cloned;         // RTM_F_CLONED: a cache entry, not a configured route
+    std::uint8_t type;  // rtm_type (RTN_UNICAST, ...)
+    bool cloned;        // RTM_F_CLONED: a cache entry, not a configured route
 };
 // Decodes RTM_NEWROUTE/RTM_DELROUTE; nullopt if malformed or not IPv4/IPv6.
 std::optional<ParsedRoute> parse_route(const nlmsghdr& message);

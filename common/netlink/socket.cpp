@@ -76,7 +76,8 @@ NetlinkError::NetlinkError(int err, std::string request, std::string kernel_mess
     : SystemError(err, request),
       request_(std::move(request)),
       kernel_message_(std::move(kernel_message)),
-      what_(kernel_message_.empty() ? SystemError::what() : std::string(SystemError::what()) + " (kernel: " + kernel_message_ + ")") {}
+      what_(kernel_message_.empty() ? SystemError::what()
+                                    : std::string(SystemError::what()) + " (kernel: " + kernel_message_ + ")") {}
 
 void RequestBatch::add(const nlmsghdr& message) {
     const std::size_t length = MNL_ALIGN(message.nlmsg_len);
@@ -142,7 +143,8 @@ Socket Socket::open(unsigned groups) {
     mnl_socket_setsockopt(raw, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
     set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, k_socket_buffer);
     set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, k_socket_buffer);
-    socket.max_acks_per_send_ = std::max<std::size_t>(1, static_cast<std::size_t>(get_buffer(fd, SO_RCVBUF)) / k_ack_cost);
+    socket.max_acks_per_send_ =
+        std::max<std::size_t>(1, static_cast<std::size_t>(get_buffer(fd, SO_RCVBUF)) / k_ack_cost);
     return socket;
 }
 
@@ -163,7 +165,8 @@ void Socket::send_bytes(const void* data, std::size_t length, const std::string&
     ++send_count_;
     const ssize_t sent = mnl_socket_sendto(socket_, data, length);
     if (sent < 0) throw NetlinkError(errno, errno_context("send netlink request", description));
-    if (static_cast<std::size_t>(sent) != length) throw NetlinkError(EMSGSIZE, errno_context("short netlink send", description));
+    if (static_cast<std::size_t>(sent) != length)
+        throw NetlinkError(EMSGSIZE, errno_context("short netlink send", description));
 }
 
 std::size_t Socket::receive(const std::string& description) {
@@ -214,8 +217,7 @@ void Socket::query(const nlmsghdr& request, const std::string& description, cons
     int error = 0;
     std::string kernel_message;
     exchange_one(
-        request, description, [&](std::size_t, const nlmsghdr& reply) { on_reply(reply); }, error,
-        kernel_message);
+        request, description, [&](std::size_t, const nlmsghdr& reply) { on_reply(reply); }, error, kernel_message);
     if (error != 0) throw NetlinkError(error, description, kernel_message);
 }
 
@@ -295,8 +297,8 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
         }
         return;
     }
-    throw NetlinkError(EINTR, description + " (dump interrupted by concurrent changes " + std::to_string(k_attempts) +
-                                  " times)");
+    throw NetlinkError(
+        EINTR, description + " (dump interrupted by concurrent changes " + std::to_string(k_attempts) + " times)");
 }
 
 std::vector<int> Socket::transact(const RequestBatch& batch) {
@@ -325,7 +327,8 @@ std::vector<int> Socket::transact(const RequestBatch& batch) {
         // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
         reinterpret_cast<nlmsghdr*>(bytes.data() + batch.offsets_[end - 1])->nlmsg_flags |= NLM_F_ACK;
         const std::size_t end_offset = end < batch.size() ? batch.offsets_[end] : bytes.size();
-        const std::string description = "netlink batch requests " + std::to_string(begin) + ".." + std::to_string(end - 1);
+        const std::string description =
+            "netlink batch requests " + std::to_string(begin) + ".." + std::to_string(end - 1);
         send_bytes(bytes.data() + batch.offsets_[begin], end_offset - batch.offsets_[begin], description);
         std::vector<int> chunk_errors(end - begin, 0);
         std::vector<std::string> chunk_messages(end - begin);

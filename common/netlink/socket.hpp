@@ -103,10 +103,10 @@ private:
     // `last_acks_all`: only the last request asked for an ACK; the others are answered only
     // when they fail, and before it (the kernel handles one sendmsg's requests in order).
     void collect_acks(std::uint32_t first, std::size_t count, std::vector<int>& errors,
-                      std::vector<std::string>& messages, const ReplyHandler& on_reply,
-                      const std::string& description, bool last_acks_all = false);
-    void exchange_one(const nlmsghdr& request, const std::string& description, const ReplyHandler& on_reply,
-                      int& error, std::string& kernel_message);
+                      std::vector<std::string>& messages, const ReplyHandler& on_reply, const std::string& description,
+                      bool last_acks_all = false);
+    void exchange_one(const nlmsghdr& request, const std::string& description, const ReplyHandler& on_reply, int& error,
+                      std::string& kernel_message);
     std::uint32_t next_sequence(std::uint32_t count = 1);
     void send_bytes(const void* data, std::size_t length, const std::string& description);
     // Receives into buffer_ and returns the byte count; throws NetlinkError on error.

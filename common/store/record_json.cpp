@@ -16,9 +16,8 @@ json::value record_to_json(const Record& record) {
     json::array nexthops;
     nexthops.reserve(record.nexthops.size());
     for (const auto& hop : record.nexthops) {
-        nexthops.emplace_back(json::object{{"family", family_number(hop.family)},
-                                           {"via", hop.via.to_string()},
-                                           {"hostIface", hop.host_iface}});
+        nexthops.emplace_back(json::object{
+            {"family", family_number(hop.family)}, {"via", hop.via.to_string()}, {"hostIface", hop.host_iface}});
     }
     // Key order as in docs/architecture.md section 5 (json::object keeps insertion order).
     return json::object{
@@ -69,8 +68,8 @@ Record record_from_json(const json::value& doc) {
     const auto version = root.required("version");
     record.version = static_cast<int>(version.as_int(0, 1'000'000));
     if (record.version != k_record_version) {
-        version.fail(fmt::format("unsupported record version {} (this build reads {})", record.version,
-                                 k_record_version));
+        version.fail(
+            fmt::format("unsupported record version {} (this build reads {})", record.version, k_record_version));
     }
     record.network = required_string(root, "network");
     record.container_id = required_string(root, "containerID");

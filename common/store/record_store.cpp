@@ -251,8 +251,8 @@ std::optional<Record> RecordStore::get(std::string_view network, std::string_vie
     std::string problem;
     if (!parse_text(file->text, path, record, problem)) throw CorruptRecordError(path, problem);
     if (record.network != network || record.container_id != container_id || record.ifname != ifname) {
-        throw CorruptRecordError(path, fmt::format("it holds attachment {}/{}/{}", record.network,
-                                                   record.container_id, record.ifname));
+        throw CorruptRecordError(
+            path, fmt::format("it holds attachment {}/{}/{}", record.network, record.container_id, record.ifname));
     }
     return record;
 }
@@ -346,8 +346,8 @@ std::optional<RecordStore::FileStamp> RecordStore::stamp_of(const std::string& f
     return stamp_from(st);
 }
 
-std::optional<RecordStore::ReadRecord> RecordStore::read_named_concurrently(const std::string& file_name,
-                                                                           bool& corrupt, Stamp stamp) {
+std::optional<RecordStore::ReadRecord> RecordStore::read_named_concurrently(const std::string& file_name, bool& corrupt,
+                                                                            Stamp stamp) {
     corrupt = false;
     const int dir_fd = records_fd_;
     if (dir_fd < 0) return std::nullopt;

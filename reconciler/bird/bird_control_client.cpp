@@ -68,13 +68,12 @@ private:
                                    const std::string line = self->buffer_.substr(0, n - 1);
                                    self->buffer_.erase(0, n);
                                    switch (self->parser_.feed(line)) {
-                                   case BirdReplyParser::Result::more:
-                                       return self->read_reply(next);
-                                   case BirdReplyParser::Result::malformed:
-                                       return self->finish(make_error_code(boost::system::errc::protocol_error));
-                                   case BirdReplyParser::Result::done:
-                                       self->parser_reply_ = self->parser_.take();
-                                       return ((*self).*next)();
+                                       case BirdReplyParser::Result::more: return self->read_reply(next);
+                                       case BirdReplyParser::Result::malformed:
+                                           return self->finish(make_error_code(boost::system::errc::protocol_error));
+                                       case BirdReplyParser::Result::done:
+                                           self->parser_reply_ = self->parser_.take();
+                                           return ((*self).*next)();
                                    }
                                });
     }

@@ -69,7 +69,8 @@ void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installe
         return;
     }
     written_ = installed;
-    if (changed) log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
+    if (changed)
+        log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
     // The first publish reloads even when the file is unchanged: a previous serve may have
     // written it and died before BIRD re-read it.
     if (changed || first_) reloader_.request();

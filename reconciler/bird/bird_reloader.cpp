@@ -12,7 +12,11 @@ namespace log = common::log;
 using log::kv;
 
 BirdReloader::BirdReloader(boost::asio::io_context& io, BirdControlClient& client, BirdReloadOptions options)
-    : io_(io), client_(client), options_(options), retry_timer_(io), backoff_(options.initial_backoff, options.max_backoff) {}
+    : io_(io),
+      client_(client),
+      options_(options),
+      retry_timer_(io),
+      backoff_(options.initial_backoff, options.max_backoff) {}
 
 BirdReloader::~BirdReloader() { retry_timer_.cancel(); }
 
@@ -55,8 +59,7 @@ void BirdReloader::finished(const boost::system::error_code& error, const BirdRe
         stats_.last_error = error.message();
         const auto delay = backoff_.next();
         log::warn("bird reload: no answer, kernel routes stay, retrying",
-                  {kv("socket", client_.socket_path()), kv("error", error.message()),
-                   kv("retryMs", delay.count())});
+                  {kv("socket", client_.socket_path()), kv("error", error.message()), kv("retryMs", delay.count())});
         pending_ = true;
         retry_later(delay);
     } else if (is_configure_success(reply.code())) {

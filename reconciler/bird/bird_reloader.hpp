@@ -64,8 +64,8 @@ private:
     common::Backoff backoff_;
     BirdReloadStats stats_;
     std::function<void()> on_attempt_;
-    bool pending_ = false;          // a reload is wanted that has not started yet
-    bool start_posted_ = false;     // start() is queued on the io_context
+    bool pending_ = false;       // a reload is wanted that has not started yet
+    bool start_posted_ = false;  // start() is queued on the io_context
     bool in_flight_ = false;
     bool retry_scheduled_ = false;  // waiting out a backoff
     // Handlers hold a weak copy: a reloader destroyed mid-reload is not touched afterwards.

@@ -6,8 +6,7 @@ namespace anycast::reconciler {
 
 namespace {
 
-void append_set(std::string& out, const char* name, const std::vector<common::Prefix>& sorted,
-                common::Family family) {
+void append_set(std::string& out, const char* name, const std::vector<common::Prefix>& sorted, common::Family family) {
     out += "define ";
     out += name;
     out += " = [";

@@ -203,8 +203,7 @@ StatusFigures status_figures(const Inputs& in, const Plan& plan) {
     } catch (const std::exception&) {
         // Shown as unknown; the figures themselves came through.
     }
-    const double unix_now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double unix_now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     return figures_from_serve(fmt::format("http://{}/metrics", listen), samples, readyz, unix_now);
 }
 

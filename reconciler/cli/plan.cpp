@@ -30,7 +30,8 @@ Plan make_plan(const PlanInputs& in) {
     std::vector<const netlink::Route*> kernel;
     for (const auto& route : in.kernel) kernel.push_back(&route);
     // Dump order is the kernel's business; the plan is read (and compared) by people.
-    std::sort(kernel.begin(), kernel.end(), [](const auto* a, const auto* b) { return a->destination < b->destination; });
+    std::sort(kernel.begin(), kernel.end(),
+              [](const auto* a, const auto* b) { return a->destination < b->destination; });
     for (const auto* route : kernel) plan.kernel.push_back(route_text(*route, in.links));
     for (const auto& change : diff.changes) {
         auto& list = change.kind == netlink::RouteChange::Kind::replace ? plan.replace : plan.remove;
@@ -55,11 +56,12 @@ void section(std::string& out, std::string_view title, const std::vector<std::st
 }  // namespace
 
 std::string render_plan_text(const Plan& plan) {
-    std::string out = fmt::format("node {}: table {}, protocol {}; {} records, {} eligible; readiness {}\n", plan.node,
-                                  plan.routes.table, plan.routes.protocol, plan.records, plan.eligible_records,
-                                  plan.readiness);
+    std::string out =
+        fmt::format("node {}: table {}, protocol {}; {} records, {} eligible; readiness {}\n", plan.node,
+                    plan.routes.table, plan.routes.protocol, plan.records, plan.eligible_records, plan.readiness);
     if (plan.kernel_unreadable) {
-        out += fmt::format("kernel routes not readable ({}): diffing against an empty table\n", *plan.kernel_unreadable);
+        out +=
+            fmt::format("kernel routes not readable ({}): diffing against an empty table\n", *plan.kernel_unreadable);
     }
     std::vector<std::string> desired;
     for (const auto& route : plan.desired) desired.push_back(route_text(route));
@@ -102,7 +104,8 @@ json::value plan_to_json(const Plan& plan) {
     json::array desired;
     for (const auto& route : plan.desired) {
         json::array hops;
-        for (const auto& hop : route.hops) hops.push_back(json::object{{"via", hop.via.to_string()}, {"dev", hop.iface}});
+        for (const auto& hop : route.hops)
+            hops.push_back(json::object{{"via", hop.via.to_string()}, {"dev", hop.iface}});
         desired.push_back(json::object{{"destination", route.destination.to_string()}, {"nexthops", std::move(hops)}});
     }
     out["desired"] = std::move(desired);

@@ -40,7 +40,7 @@ struct Plan {
     std::vector<std::string> kernel;  // route texts
     std::vector<std::string> replace;
     std::vector<std::string> remove;
-    std::vector<Skipped> skipped;     // resolve's, then diff's
+    std::vector<Skipped> skipped;  // resolve's, then diff's
     // The BIRD include it would write (bird.enabled), assuming every change succeeds.
     std::optional<std::string> bird_path;
     std::string bird_fragment;

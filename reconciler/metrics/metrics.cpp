@@ -14,9 +14,8 @@ Metrics::Metrics()
                                              {"family"})),
       routes_ipv4(routes_installed.with({"ipv4"})),
       routes_ipv6(routes_installed.with({"ipv6"})),
-      installed_nexthops(registry.gauge_family("flock_anycast_nexthops",
-                                               "Next hops over all installed anycast routes, by address family.",
-                                               {"family"})),
+      installed_nexthops(registry.gauge_family(
+          "flock_anycast_nexthops", "Next hops over all installed anycast routes, by address family.", {"family"})),
       nexthops_ipv4(installed_nexthops.with({"ipv4"})),
       nexthops_ipv6(installed_nexthops.with({"ipv6"})),
       netlink_errors(registry.counter("flock_anycast_netlink_errors_total",

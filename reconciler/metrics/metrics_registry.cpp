@@ -22,9 +22,9 @@ bool valid_name(std::string_view name, bool allow_colon) {
 
 std::string_view type_name(Type type) {
     switch (type) {
-    case Type::counter: return "counter";
-    case Type::gauge: return "gauge";
-    case Type::histogram: return "histogram";
+        case Type::counter: return "counter";
+        case Type::gauge: return "gauge";
+        case Type::histogram: return "histogram";
     }
     return "untyped";
 }
@@ -97,8 +97,8 @@ void FamilyBase::render(std::string& out) const {
 
 void FamilyBase::check_label_count(const std::vector<std::string>& values) const {
     if (values.size() != label_names_.size()) {
-        throw std::invalid_argument(fmt::format("metric {}: {} label values for {} label names", name_,
-                                                values.size(), label_names_.size()));
+        throw std::invalid_argument(
+            fmt::format("metric {}: {} label values for {} label names", name_, values.size(), label_names_.size()));
     }
 }
 
@@ -170,10 +170,9 @@ Family<Gauge>& Registry::gauge_family(std::string name, std::string help, std::v
     return add(std::move(name), std::move(help), Type::gauge, std::move(label_names), Gauge{});
 }
 
-Family<Histogram>& Registry::histogram_family(std::string name, std::string help,
-                                              std::vector<std::string> label_names, std::vector<double> bounds) {
-    return add(std::move(name), std::move(help), Type::histogram, std::move(label_names),
-               Histogram(std::move(bounds)));
+Family<Histogram>& Registry::histogram_family(std::string name, std::string help, std::vector<std::string> label_names,
+                                              std::vector<double> bounds) {
+    return add(std::move(name), std::move(help), Type::histogram, std::move(label_names), Histogram(std::move(bounds)));
 }
 
 Counter& Registry::counter(std::string name, std::string help) {

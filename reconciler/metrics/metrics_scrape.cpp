@@ -99,18 +99,17 @@ HttpAnswer http_get(const std::string& listen, const std::string& target, std::c
 
     // One deadline for the whole exchange; each step starts the next.
     stream.expires_after(timeout);
-    stream.async_connect(
-        asio::ip::tcp::endpoint(asio::ip::make_address(address->host.to_string()), address->port),
-        [&](beast::error_code ec) {
-            if (ec) return void(failure = ec);
-            step = "send a request to";
-            http::async_write(stream, request, [&](beast::error_code write_ec, std::size_t) {
-                if (write_ec) return void(failure = write_ec);
-                step = "read the answer of";
-                http::async_read(stream, buffer, response,
-                                 [&](beast::error_code read_ec, std::size_t) { failure = read_ec; });
-            });
-        });
+    stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address(address->host.to_string()), address->port),
+                         [&](beast::error_code ec) {
+                             if (ec) return void(failure = ec);
+                             step = "send a request to";
+                             http::async_write(stream, request, [&](beast::error_code write_ec, std::size_t) {
+                                 if (write_ec) return void(failure = write_ec);
+                                 step = "read the answer of";
+                                 http::async_read(stream, buffer, response,
+                                                  [&](beast::error_code read_ec, std::size_t) { failure = read_ec; });
+                             });
+                         });
     io.run();
     if (failure) throw std::runtime_error(fmt::format("scrape: {} {}: {}", step, where, failure.message()));
     return {response.result_int(), std::move(response.body())};

@@ -43,8 +43,12 @@ namespace detail {
 
 struct MetricsServerState : std::enable_shared_from_this<MetricsServerState> {
     MetricsServerState(asio::io_context& io_, const metrics::Registry& registry_, const Health& health_,
-         MetricsServerOptions options_)
-        : io(io_), registry(registry_), health(health_), options(std::move(options_)), acceptor(io_),
+                       MetricsServerOptions options_)
+        : io(io_),
+          registry(registry_),
+          health(health_),
+          options(std::move(options_)),
+          acceptor(io_),
           retry_timer(io_) {}
 
     void accept();
@@ -232,7 +236,8 @@ bool MetricsServer::start() {
     check("read the bound address of");
     impl_->running = true;
     impl_->accept();
-    flog::info("metrics endpoint listening", {flog::kv("address", impl_->options.listen), flog::kv("port", impl_->port)});
+    flog::info("metrics endpoint listening",
+               {flog::kv("address", impl_->options.listen), flog::kv("port", impl_->port)});
     return true;
 }
 

@@ -13,9 +13,9 @@ struct ServeCounters {
     std::uint64_t failed_passes = 0;  // a kernel read failed or a change was refused
     std::uint64_t route_changes = 0;  // replace/delete requests sent to the kernel
     std::uint64_t route_change_errors = 0;
-    std::uint64_t publishes = 0;      // RoutePublisher::publish calls
-    std::uint64_t resyncs = 0;        // periodic passes and monitor overruns
-    std::size_t records = 0;          // at the last pass
+    std::uint64_t publishes = 0;  // RoutePublisher::publish calls
+    std::uint64_t resyncs = 0;    // periodic passes and monitor overruns
+    std::size_t records = 0;      // at the last pass
     std::size_t eligible_records = 0;
     std::size_t routes_installed = 0;
     std::chrono::nanoseconds last_pass_duration{0};

@@ -5,9 +5,8 @@
 
 namespace anycast::reconciler {
 
-void observe_pass(Metrics& metrics, const ServeCounters& counters,
-                  const std::vector<common::netlink::Route>& installed, std::size_t netlink_errors,
-                  bool success) {
+void observe_pass(Metrics& metrics, const ServeCounters& counters, const std::vector<common::netlink::Route>& installed,
+                  std::size_t netlink_errors, bool success) {
     const common::netlink::RouteCounts counts = common::netlink::count_by_family(installed);
     metrics.routes_ipv4.set(static_cast<double>(counts.v4.routes));
     metrics.routes_ipv6.set(static_cast<double>(counts.v6.routes));
@@ -16,8 +15,7 @@ void observe_pass(Metrics& metrics, const ServeCounters& counters,
     metrics.records.set(static_cast<double>(counters.records));
     metrics.eligible_pods.set(static_cast<double>(counters.eligible_records));
     if (netlink_errors > 0) metrics.netlink_errors.inc(static_cast<double>(netlink_errors));
-    const double unix_now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double unix_now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     metrics.record_pass(std::chrono::duration<double>(counters.last_pass_duration).count(), success, unix_now);
 }
 

@@ -16,9 +16,8 @@ namespace anycast::reconciler {
 
 // `installed`: the routes of ours in the kernel after the pass; `netlink_errors`: requests of
 // this pass the kernel refused; `success`: no kernel read or write failed.
-void observe_pass(Metrics& metrics, const ServeCounters& counters,
-                  const std::vector<common::netlink::Route>& installed, std::size_t netlink_errors,
-                  bool success);
+void observe_pass(Metrics& metrics, const ServeCounters& counters, const std::vector<common::netlink::Route>& installed,
+                  std::size_t netlink_errors, bool success);
 
 // Copies the counts that the BIRD publisher and the readiness source keep themselves (BIRD
 // reloads by result, Kubernetes watch restarts and relists) into the metric counters. SIGHUP

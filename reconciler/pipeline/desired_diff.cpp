@@ -24,9 +24,9 @@ RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vect
             if (link == nullptr || !link->up) {
                 // IPv4 refuses a next hop on a down interface (ENETDOWN) and would fail the
                 // whole multipath route: leave the hop out; the link event brings it back.
-                out.skipped.push_back({want.destination.to_string(),
-                                       fmt::format("next hop {} dev {} left out: interface {}", hop.via,
-                                                   hop.iface, link == nullptr ? "not found" : "down")});
+                out.skipped.push_back(
+                    {want.destination.to_string(), fmt::format("next hop {} dev {} left out: interface {}", hop.via,
+                                                               hop.iface, link == nullptr ? "not found" : "down")});
                 continue;
             }
             route.hops.push_back(netlink::NextHop{hop.via, link->index});

@@ -70,8 +70,7 @@ std::pair<std::uint64_t, std::uint64_t> words(const common::IpAddress& ip) {
 // By destination, then hop (via, interface): the order of DesiredRoute and DesiredHop.
 bool route_hop_less(const RouteHop& a, const RouteHop& b) {
     const auto key = [](const RouteHop& h) {
-        return std::tuple(h.destination.family(), words(h.destination.address()), h.destination.length(),
-                          words(h.via));
+        return std::tuple(h.destination.family(), words(h.destination.address()), h.destination.length(), words(h.via));
     };
     const auto ka = key(a);
     const auto kb = key(b);

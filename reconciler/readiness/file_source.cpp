@@ -24,11 +24,11 @@ FileSource::FileSource(boost::asio::io_context& io, std::string path) : io_(io),
 
 void FileSource::start(ChangedHandler on_changed) {
     on_changed_ = std::move(on_changed);
-    watch_ = std::make_unique<common::InotifyWatch>(
-        io_, directory_, IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
-        [this](std::string_view name, std::uint32_t mask) {
-            if (name == base_name_ || (mask & IN_Q_OVERFLOW) != 0) reload();
-        });
+    watch_ = std::make_unique<common::InotifyWatch>(io_, directory_,
+                                                    IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
+                                                    [this](std::string_view name, std::uint32_t mask) {
+                                                        if (name == base_name_ || (mask & IN_Q_OVERFLOW) != 0) reload();
+                                                    });
     reload();
 }
 

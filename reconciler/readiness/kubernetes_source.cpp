@@ -14,7 +14,8 @@ KubernetesSource::KubernetesSource(boost::asio::io_context& io, kube::KubeConfig
 void KubernetesSource::start(ChangedHandler on_changed) {
     stop();
     watcher_ = std::make_unique<kube::PodWatcher>(
-        io_, config_, options_, [this, on_changed = std::move(on_changed)](const std::vector<kube::EligibilityChange>& changes) {
+        io_, config_, options_,
+        [this, on_changed = std::move(on_changed)](const std::vector<kube::EligibilityChange>& changes) {
             snapshot_.pods = watcher_->snapshot();
             for (const auto& change : changes) {
                 log::info("pod eligibility changed",

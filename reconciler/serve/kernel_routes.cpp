@@ -44,10 +44,10 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
             log::info("route already gone", {log::kv("route", text)});
         } else {
             ++outcome.errors;
-            log::error("route change refused",
-                       {log::kv("op", kind_name(change.kind)), log::kv("route", text),
-                        log::kv("table", change.route.table),
-                        log::kv("error", result == netlink::k_not_found ? "not found" : std::strerror(result))});
+            log::error(
+                "route change refused",
+                {log::kv("op", kind_name(change.kind)), log::kv("route", text), log::kv("table", change.route.table),
+                 log::kv("error", result == netlink::k_not_found ? "not found" : std::strerror(result))});
         }
     }
     return outcome;
@@ -74,8 +74,9 @@ bool for_each_family(const common::RouteSettings& settings, const char* what, Op
             op(family);
         } catch (const std::exception& e) {
             ok = false;
-            log::warn(what, {log::kv("family", common::family_number(family)), log::kv("priority", settings.rule_priority),
-                             log::kv("table", settings.table), log::kv("error", e.what())});
+            log::warn(what,
+                      {log::kv("family", common::family_number(family)), log::kv("priority", settings.rule_priority),
+                       log::kv("table", settings.table), log::kv("error", e.what())});
         }
     }
     return ok;

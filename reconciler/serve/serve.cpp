@@ -26,7 +26,6 @@ using log::kv;
 
 namespace {
 
-
 // The readiness source is made from its settings, the node's name and the Kubernetes access.
 bool same_readiness(const common::NodeConfig& a, const common::NodeConfig& b) {
     return a.readiness == b.readiness && a.node == b.node && a.kubeconfig == b.kubeconfig;
@@ -38,7 +37,6 @@ std::int64_t thread_cpu_us() {
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
 }
-
 
 }  // namespace
 
@@ -203,8 +201,8 @@ void Server::arm_resync() {
 
 void Server::schedule_retry() {
     // A refused change or unreadable kernel is retried soon, backing off to the resync period.
-    retry_timer_.expires_after(std::min<std::chrono::milliseconds>(retry_backoff_.next(),
-                                                                   std::chrono::seconds(config_.resync_seconds)));
+    retry_timer_.expires_after(
+        std::min<std::chrono::milliseconds>(retry_backoff_.next(), std::chrono::seconds(config_.resync_seconds)));
     retry_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         rescan_records_ = true;
@@ -237,7 +235,8 @@ void Server::log_skipped(const std::vector<Skipped>& skipped) {
 }
 
 void Server::pass(const std::set<std::string>& reasons) {
-    health_.set_readiness_synced(readiness_->synced(), "readiness source " + std::string(readiness_->name()) + " has not synced");
+    health_.set_readiness_synced(readiness_->synced(),
+                                 "readiness source " + std::string(readiness_->name()) + " has not synced");
     if (!readiness_->synced()) {
         if (!waiting_logged_) log::info("waiting for the readiness source", {kv("source", readiness_->name())});
         waiting_logged_ = true;
@@ -259,21 +258,23 @@ void Server::pass(const std::set<std::string>& reasons) {
         // Notifications already queued are taken in first, so the cached view is never
         // older than what the kernel has told us; a foreign change among them drops it.
         on_kernel_events();
-        const PassSummary summary = unchanged_since_clean_pass()
-                                        ? PassSummary{records_->size(), counters_.eligible_records, target_->size(), 0, 0}
-                                        : reconcile();
+        const PassSummary summary =
+            unchanged_since_clean_pass()
+                ? PassSummary{records_->size(), counters_.eligible_records, target_->size(), 0, 0}
+                : reconcile();
 
         counters_.records = summary.records;
         counters_.eligible_records = summary.eligible_records;
         counters_.routes_installed = summary.routes;
         counters_.last_pass_duration = std::chrono::steady_clock::now() - started;
         const auto level = summary.changes == 0 ? log::Level::debug : log::Level::info;
-        log::write(level, "pass",
-                   {kv("reasons", fmt::join(reasons, ",")), kv("records", summary.records),
-                    kv("eligible", summary.eligible_records), kv("routes", summary.routes),
-                    kv("changes", summary.changes), kv("errors", summary.errors),
-                    kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
-                    kv("cpuUs", thread_cpu_us() - started_cpu_us)});
+        log::write(
+            level, "pass",
+            {kv("reasons", fmt::join(reasons, ",")), kv("records", summary.records),
+             kv("eligible", summary.eligible_records), kv("routes", summary.routes), kv("changes", summary.changes),
+             kv("errors", summary.errors),
+             kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
+             kv("cpuUs", thread_cpu_us() - started_cpu_us)});
         if (summary.errors > 0) {
             ++counters_.failed_passes;
             schedule_retry();
@@ -310,8 +311,9 @@ bool Server::unchanged_since_clean_pass() const {
 }
 
 const netlink::Route* Server::find_target(const common::Prefix& destination) const {
-    const auto found = std::lower_bound(target_->begin(), target_->end(), destination,
-                                        [](const netlink::Route& route, const common::Prefix& d) { return route.destination < d; });
+    const auto found =
+        std::lower_bound(target_->begin(), target_->end(), destination,
+                         [](const netlink::Route& route, const common::Prefix& d) { return route.destination < d; });
     return found != target_->end() && found->destination == destination ? &*found : nullptr;
 }
 
@@ -395,9 +397,9 @@ void Server::publish(const std::vector<common::Prefix>& installed) {
 // same moment /readyz turns 200; then STATUS= whenever a pass changed something.
 void Server::notify_systemd(const PassSummary& summary) {
     if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
-    const std::string status = fmt::format("STATUS={} routes installed for {} eligible of {} records{}", summary.routes,
-                                           summary.eligible_records, summary.records,
-                                           summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
+    const std::string status = fmt::format(
+        "STATUS={} routes installed for {} eligible of {} records{}", summary.routes, summary.eligible_records,
+        summary.records, summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
     systemd_.notify(systemd_told_ready_ ? status : "READY=1\n" + status);
     systemd_told_ready_ = true;
 }

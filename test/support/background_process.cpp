@@ -47,8 +47,7 @@ void BackgroundProcess::stop(int signal) {
     if (pid_ <= 0) return;
     ::kill(pid_, signal);
     int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
     pid_ = -1;
 }
 

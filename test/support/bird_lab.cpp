@@ -60,7 +60,8 @@ int monitor_deletions(const std::string& log, const std::string& address) {
 RouteMonitorLog::RouteMonitorLog(const NamedNetns& ns, std::string log_path)
     : log_path_(std::move(log_path)), process_({"ip", "-n", ns.name(), "monitor", "route"}, log_path_) {
     ns.exec("ip route add 192.0.2.77/32 dev lo");
-    const bool subscribed = wait_until([&] { return read_text_file(log_path_).find("192.0.2.77") != std::string::npos; });
+    const bool subscribed =
+        wait_until([&] { return read_text_file(log_path_).find("192.0.2.77") != std::string::npos; });
     ns.exec("ip route del 192.0.2.77/32 dev lo");
     if (!subscribed) throw std::runtime_error("ip monitor in " + ns.name() + " never reported the marker route");
 }
@@ -92,9 +93,10 @@ BirdDaemon::~BirdDaemon() = default;
 
 void BirdDaemon::start() {
     if (running()) throw std::runtime_error("BIRD " + config_ + " already running");
-    process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{"ip", "netns", "exec", netns_, "bird", "-f", "-c", config_, "-s", socket_, "-P", pid_file_},
-        log_);
+    process_ =
+        std::make_unique<BackgroundProcess>(std::vector<std::string>{"ip", "netns", "exec", netns_, "bird", "-f", "-c",
+                                                                     config_, "-s", socket_, "-P", pid_file_},
+                                            log_);
     const bool up = wait_until([&] {
         int status = 0;
         if (::waitpid(process_->pid(), &status, WNOHANG) == process_->pid()) {
@@ -127,8 +129,9 @@ BirdLab::BirdLab() {
     router.exec("ip link set r-n up && ip addr add 10.0.0.1/24 dev r-n && ip addr add fd00:0:0:1::1/64 dev r-n nodad");
     // The node forwards to its pods and spreads flows by 5-tuple (issue 7 item 5), and
     // consults our table first (serve makes these rules in production).
-    node.exec("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
-              "net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1");
+    node.exec(
+        "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+        "net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1");
     node.exec("ip rule add pref 1000 lookup 241 && ip -6 rule add pref 1000 lookup 241");
 
     for (int i = 1; i <= 2; ++i) {
@@ -142,8 +145,9 @@ BirdLab::BirdLab() {
         node.exec("ip link set " + pod.node_iface + " up && ip addr add 10.1." + idx + ".1/24 dev " + pod.node_iface +
                   " && ip addr add fd00:1:" + idx + "::1/64 dev " + pod.node_iface + " nodad");
         pod.ns->exec("ip link set eth0 up && ip addr add " + pod.v4 + "/24 dev eth0 && ip addr add " + pod.v6 +
-                     "/64 dev eth0 nodad && ip route add default via 10.1." + idx + ".1 && ip -6 route add default via fd00:1:" +
-                     idx + "::1 && ip addr add " + anycast_v4 + "/32 dev lo && ip addr add " + anycast_v6 + "/128 dev lo");
+                     "/64 dev eth0 nodad && ip route add default via 10.1." + idx +
+                     ".1 && ip -6 route add default via fd00:1:" + idx + "::1 && ip addr add " + anycast_v4 +
+                     "/32 dev lo && ip addr add " + anycast_v6 + "/128 dev lo");
         pods.push_back(std::move(pod));
     }
 
@@ -177,7 +181,8 @@ bool BirdLab::sessions_established() const {
     int established = 0;
     std::istringstream lines(status.out);
     for (std::string line; std::getline(lines, line);) {
-        if ((line.rfind("node4 ", 0) == 0 || line.rfind("node6 ", 0) == 0) && line.find("Established") != std::string::npos) {
+        if ((line.rfind("node4 ", 0) == 0 || line.rfind("node6 ", 0) == 0) &&
+            line.find("Established") != std::string::npos) {
             ++established;
         }
     }
@@ -215,7 +220,8 @@ void BirdLab::set_node_route(const std::string& prefix, const std::vector<int>& 
 
 int BirdLab::node_bird_hops(const std::string& prefix) const {
     const std::string table_name = is_v6(prefix) ? "flock6" : "flock4";
-    const auto result = run_process({"birdc", "-s", node_bird->socket(), "show route table " + table_name + " for " + prefix + " all"});
+    const auto result =
+        run_process({"birdc", "-s", node_bird->socket(), "show route table " + table_name + " for " + prefix + " all"});
     if (result.exit_code != 0 || result.out.find(prefix) == std::string::npos) return 0;
     int hops = 0;
     std::istringstream lines(result.out);
@@ -256,8 +262,11 @@ void BirdLab::prepare_serve() {
 void BirdLab::set_readiness(const std::vector<LabPodState>& states) const {
     boost::json::array list;
     for (std::size_t i = 0; i < states.size(); ++i) {
-        list.push_back(boost::json::object{{"namespace", "dns"}, {"name", "pod-" + std::to_string(i + 1)}, {"uid", ""},
-                                           {"ready", states[i].ready}, {"deleting", states[i].deleting}});
+        list.push_back(boost::json::object{{"namespace", "dns"},
+                                           {"name", "pod-" + std::to_string(i + 1)},
+                                           {"uid", ""},
+                                           {"ready", states[i].ready},
+                                           {"deleting", states[i].deleting}});
     }
     // serve watches the file with inotify: it must never see a half-written one.
     const std::string path = dir.file("pods.json");

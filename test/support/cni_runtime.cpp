@@ -34,8 +34,7 @@ json::object json_out(const ProcessResult& result) {
     return value.as_object();
 }
 
-Chain::Chain(MainPlugin main, std::string version, std::string state_dir, std::string ipam_dir,
-             std::string bridge_name)
+Chain::Chain(MainPlugin main, std::string version, std::string state_dir, std::string ipam_dir, std::string bridge_name)
     : main_(main),
       version_(std::move(version)),
       state_dir_(std::move(state_dir)),

@@ -15,7 +15,7 @@ namespace anycast::test {
 inline constexpr const char* k_reference_plugins = "/usr/lib/cni";
 
 struct CniCall {
-    std::string command;         // ADD, DEL, CHECK, GC, STATUS, VERSION
+    std::string command;  // ADD, DEL, CHECK, GC, STATUS, VERSION
     std::string container_id;
     std::string netns;
     std::string ifname = "eth0";

@@ -15,7 +15,8 @@ namespace anycast::test {
 NotifySocket::NotifySocket(std::string address) : address_(std::move(address)) {
     sockaddr_un sa{};
     sa.sun_family = AF_UNIX;
-    if (address_.empty() || address_.size() >= sizeof sa.sun_path) throw std::invalid_argument("bad notify socket address");
+    if (address_.empty() || address_.size() >= sizeof sa.sun_path)
+        throw std::invalid_argument("bad notify socket address");
     std::memcpy(sa.sun_path, address_.data(), address_.size());
     const bool abstract = address_.front() == '@';
     if (abstract) sa.sun_path[0] = '\0';

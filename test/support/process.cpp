@@ -92,7 +92,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     bool timed_out = false;
     while (out.fds[0] >= 0 || err.fds[0] >= 0) {
         pollfd fds[3] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             ::kill(pid, SIGKILL);
@@ -100,7 +101,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         }
         if (::poll(fds, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
         if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
-            const ssize_t n = ::write(in.fds[1], options.stdin_text.data() + written, options.stdin_text.size() - written);
+            const ssize_t n =
+                ::write(in.fds[1], options.stdin_text.data() + written, options.stdin_text.size() - written);
             if (n > 0) written += static_cast<std::size_t>(n);
             if (n < 0 && errno != EAGAIN) written = options.stdin_text.size();
             if (written >= options.stdin_text.size()) in.close_write();
@@ -120,8 +122,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         }
     }
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
     if (timed_out) result.err += "\n[test harness: killed after timeout]";

@@ -17,16 +17,15 @@ namespace anycast::test {
 namespace json = boost::json;
 
 ServeLab::ServeLab(int resync_seconds) {
-    config = json::object{
-        {"node", "worker-1"},
-        {"stateDir", state_dir()},
-        {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16", "fd00:255::/48"}}}},
-        {"routes", json::object{{"protocol", 241}, {"table", 241}, {"rulePriority", 1000}}},
-        {"readiness", json::object{{"source", "file"}, {"file", dir.file("pods.json")}}},
-        {"bird", json::object{{"enabled", false}}},
-        {"metrics", json::object{{"listen", ""}}},
-        {"logLevel", "debug"},
-        {"resyncSeconds", resync_seconds}};
+    config = json::object{{"node", "worker-1"},
+                          {"stateDir", state_dir()},
+                          {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16", "fd00:255::/48"}}}},
+                          {"routes", json::object{{"protocol", 241}, {"table", 241}, {"rulePriority", 1000}}},
+                          {"readiness", json::object{{"source", "file"}, {"file", dir.file("pods.json")}}},
+                          {"bird", json::object{{"enabled", false}}},
+                          {"metrics", json::object{{"listen", ""}}},
+                          {"logLevel", "debug"},
+                          {"resyncSeconds", resync_seconds}};
     write_config();
     set_pods({});
 }
@@ -89,8 +88,11 @@ void ServeLab::remove_record(const ServePod& pod) {
 void ServeLab::set_pods(const std::vector<common::PodState>& states) const {
     json::array list;
     for (const auto& s : states) {
-        list.push_back(json::object{{"namespace", s.namespace_}, {"name", s.name}, {"uid", s.uid},
-                                    {"ready", s.ready}, {"deleting", s.deleting}});
+        list.push_back(json::object{{"namespace", s.namespace_},
+                                    {"name", s.name},
+                                    {"uid", s.uid},
+                                    {"ready", s.ready},
+                                    {"deleting", s.deleting}});
     }
     const std::string tmp = dir.file(".pods.json.tmp");
     std::ofstream(tmp) << json::serialize(list);

@@ -58,7 +58,7 @@ std::pair<std::string, std::map<std::string, std::string>> split_target(std::str
 }
 
 json::object status_object(unsigned code, const std::string& reason, const std::string& message) {
-    return json::object{{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", json::object{}},
+    return json::object{{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object{}},
                         {"status", "Failure"}, {"message", message}, {"reason", reason},
                         {"code", code}};
 }
@@ -121,16 +121,16 @@ TestPki TestPki::make(const std::vector<std::string>& sans) {
     TestPki pki;
     std::string san_list;
     for (const auto& san : sans) san_list += (san_list.empty() ? "" : ",") + san;
-    sh(fmt::format(
-        "cd '{0}' && "
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-        "  -subj /CN=flock-test-ca -keyout ca.key -out ca.crt 2>/dev/null && "
-        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-        "  -subj /CN=kube-apiserver -keyout server.key -out server.csr 2>/dev/null && "
-        "printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\n' '{1}' > server.ext && "
-        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
-        "  -extfile server.ext -out server.crt 2>/dev/null",
-        pki.dir.path(), san_list));
+    sh(
+        fmt::format("cd '{0}' && "
+                    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                    "  -subj /CN=flock-test-ca -keyout ca.key -out ca.crt 2>/dev/null && "
+                    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                    "  -subj /CN=kube-apiserver -keyout server.key -out server.csr 2>/dev/null && "
+                    "printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\n' '{1}' > server.ext && "
+                    "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
+                    "  -extfile server.ext -out server.crt 2>/dev/null",
+                    pki.dir.path(), san_list));
     pki.ca_path = pki.dir.file("ca.crt");
     pki.cert_path = pki.dir.file("server.crt");
     pki.key_path = pki.dir.file("server.key");
@@ -238,7 +238,8 @@ public:
                 requests_.emplace_back(request.target());
                 auto [path, params] = split_target(request.target());
                 if (request[http::field::authorization] != "Bearer " + options_.token) {
-                    co_await reply(*connection, http::status::unauthorized, status_object(401, "Unauthorized", "Unauthorized"));
+                    co_await reply(*connection, http::status::unauthorized,
+                                   status_object(401, "Unauthorized", "Unauthorized"));
                 } else if (path == "/api/v1/pods" && params["watch"] == "true") {
                     co_await watch(connection, params);
                     co_return;
@@ -249,13 +250,15 @@ public:
                     const auto key = rest.substr(0, rest.find('/')) + "/" + rest.substr(rest.rfind('/') + 1);
                     const auto found = pods_.find(key);
                     if (found == pods_.end()) {
-                        co_await reply(*connection, http::status::not_found,
-                                       status_object(404, "NotFound", "pods \"" + key.substr(key.find('/') + 1) + "\" not found"));
+                        co_await reply(
+                            *connection, http::status::not_found,
+                            status_object(404, "NotFound", "pods \"" + key.substr(key.find('/') + 1) + "\" not found"));
                     } else {
                         co_await reply(*connection, http::status::ok, found->second);
                     }
                 } else {
-                    co_await reply(*connection, http::status::not_found, status_object(404, "NotFound", "the server could not find the requested resource"));
+                    co_await reply(*connection, http::status::not_found,
+                                   status_object(404, "NotFound", "the server could not find the requested resource"));
                 }
                 if (!request.keep_alive()) co_return;
             }
@@ -310,11 +313,12 @@ public:
         http::response_serializer<http::empty_body> serializer{response};
         co_await http::async_write_header(connection->stream, serializer, use_awaitable);
 
-        const std::uint64_t from = params["resourceVersion"].empty() ? resource_version_
-                                                                     : std::stoull(params["resourceVersion"]);
+        const std::uint64_t from =
+            params["resourceVersion"].empty() ? resource_version_ : std::stoull(params["resourceVersion"]);
         if (from < compacted_) {
-            const auto line = event_line("ERROR", status_object(410, "Expired",
-                fmt::format("too old resource version: {} ({})", from, compacted_)));
+            const auto line = event_line(
+                "ERROR",
+                status_object(410, "Expired", fmt::format("too old resource version: {} ({})", from, compacted_)));
             co_await net::async_write(connection->stream, http::make_chunk(net::buffer(line)), use_awaitable);
             co_await net::async_write(connection->stream, http::make_chunk_last(), use_awaitable);
             co_return;
@@ -339,7 +343,8 @@ public:
                 state->queue.pop_front();
                 switch (item.kind) {
                     case WatchItem::line:
-                        co_await net::async_write(connection->stream, http::make_chunk(net::buffer(item.bytes)), use_awaitable);
+                        co_await net::async_write(connection->stream, http::make_chunk(net::buffer(item.bytes)),
+                                                  use_awaitable);
                         break;
                     case WatchItem::cut: {
                         co_await net::async_write(connection->stream, net::buffer(item.bytes), use_awaitable);

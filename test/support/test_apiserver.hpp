@@ -51,12 +51,12 @@ public:
     std::string write_kubeconfig(const std::string& path, std::optional<std::string> token = std::nullopt) const;
 
     // State changes, each one a new resourceVersion and an event to the matching watches.
-    void put_pod(boost::json::object pod);  // ADDED when new, else MODIFIED
+    void put_pod(boost::json::object pod);                                    // ADDED when new, else MODIFIED
     void delete_pod(const std::string& namespace_, const std::string& name);  // DELETED
     // Another node's pod changed: the resourceVersion moves, our node's watches see nothing.
     void change_elsewhere();
     // Stream scripting.
-    void send_bookmark();                    // BOOKMARK at the current resourceVersion
+    void send_bookmark();                     // BOOKMARK at the current resourceVersion
     void send_raw(const std::string& bytes);  // e.g. a malformed line
     // put_pod whose event line is cut in the middle of a chunk on every open watch, whose
     // connections then drop (the event is in the history: a resumed watch receives it).

@@ -10,8 +10,7 @@ namespace anycast::test {
 
 // Polls `done` every `interval` until it holds or `limit` passes; returns the last result
 // (`done` is asked once more at the limit).
-bool wait_until(const std::function<bool()>& done,
-                std::chrono::steady_clock::duration limit = std::chrono::seconds(30),
+bool wait_until(const std::function<bool()>& done, std::chrono::steady_clock::duration limit = std::chrono::seconds(30),
                 std::chrono::steady_clock::duration interval = std::chrono::milliseconds(20));
 
 }  // namespace anycast::test

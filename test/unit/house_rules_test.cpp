@@ -48,8 +48,8 @@ const std::map<std::string, std::set<std::string>>& allowed_includes() {
         {"reconciler/metrics", with({"reconciler/pipeline", "reconciler/readiness"})},
         {"reconciler/serve",
          with({"reconciler/pipeline", "reconciler/readiness", "reconciler/bird", "reconciler/metrics"})},
-        {"reconciler/cli", with({"reconciler/pipeline", "reconciler/readiness", "reconciler/bird",
-                                 "reconciler/metrics", "reconciler/serve"})},
+        {"reconciler/cli", with({"reconciler/pipeline", "reconciler/readiness", "reconciler/bird", "reconciler/metrics",
+                                 "reconciler/serve"})},
         {"main", with({"cni", "cni/spec", "reconciler/cli"})},
     };
     return allowed;

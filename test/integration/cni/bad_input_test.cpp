@@ -68,8 +68,12 @@ TEST_CASE("ADD refuses bad input with the right code and message and changes not
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
-    const CniCall base{.command = "ADD", .container_id = "ctr", .netns = pod.path(), .ifname = "eth0",
-                       .cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;K8S_POD_NAME=p", .extra_env = {}};
+    const CniCall base{.command = "ADD",
+                       .container_id = "ctr",
+                       .netns = pod.path(),
+                       .ifname = "eth0",
+                       .cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;K8S_POD_NAME=p",
+                       .extra_env = {}};
     const json::value prev = chain.add_main(base);
     const auto good = [&](const json::object& fields = ips_field({"10.255.53.53"})) {
         return chain.flock_config(fields, &prev);
@@ -99,7 +103,9 @@ TEST_CASE("ADD refuses bad input with the right code and message and changes not
              in = json::serialize(doc);
          }},
         {"unsupported cniVersion", 1, "cniVersion: unsupported version \"0.2.0\"", false,
-         [&](CniCall&, std::string& in) { in = good({{"cniVersion", "0.2.0"}}); }},
+         [&](CniCall&, std::string& in) {
+             in = good({{"cniVersion", "0.2.0"}});
+         }},
         {"missing CNI_CONTAINERID", 4, "CNI_CONTAINERID: missing", false,
          [](CniCall& c, std::string&) { c.container_id.clear(); }},
         {"missing CNI_NETNS", 4, "CNI_NETNS: missing", false, [](CniCall& c, std::string&) { c.netns.clear(); }},
@@ -112,11 +118,15 @@ TEST_CASE("ADD refuses bad input with the right code and message and changes not
         {"netns that does not exist", 4, "CNI_NETNS: " + nowhere_netns + ": No such file or directory", false,
          [&](CniCall& c, std::string&) { c.netns = nowhere_netns; }},
         {"unparseable IP", 7, "runtimeConfig.anycastIPs[1]: not an IP address: \"10.255.53.300\"", false,
-         [&](CniCall&, std::string& in) { in = good(ips_field({"10.255.53.53", "10.255.53.300"})); }},
+         [&](CniCall&, std::string& in) {
+             in = good(ips_field({"10.255.53.53", "10.255.53.300"}));
+         }},
         {"unparseable IP in CNI_ARGS", 7, "CNI_ARGS ANYCAST_IPS: not an IP address: \"fd00::zz\"", false,
          [](CniCall& c, std::string&) { c.cni_args += ";ANYCAST_IPS=fd00::zz"; }},
         {"IP outside the policy", 100, "policy refuses anycast IP 192.0.2.1: ", true,
-         [&](CniCall&, std::string& in) { in = good(ips_field({"10.255.53.53", "192.0.2.1"})); }},
+         [&](CniCall&, std::string& in) {
+             in = good(ips_field({"10.255.53.53", "192.0.2.1"}));
+         }},
         {"IP allowed globally but not for this namespace", 100, "policy refuses anycast IP 10.255.1.1: ", true,
          [&](CniCall&, std::string& in) { in = good(ips_field({"10.255.1.1"})); }},
         {"IPv6 requested for an IPv4-only pod", 101,
@@ -127,17 +137,19 @@ TEST_CASE("ADD refuses bad input with the right code and message and changes not
          }},
         {"no prevResult", 7, "prevResult: missing", false,
          [&](CniCall&, std::string& in) { in = chain.flock_config(ips_field({"10.255.53.53"})); }},
-        {"unwritable state dir", 103,
-         "create directory " + state.path() + "/plainfile: Not a directory", false,
-         [&](CniCall&, std::string& in) { in = good(with(ips_field({"10.255.53.53"}), {{"stateDir", state.path() + "/plainfile/s"}})); }},
+        {"unwritable state dir", 103, "create directory " + state.path() + "/plainfile: Not a directory", false,
+         [&](CniCall&, std::string& in) {
+             in = good(with(ips_field({"10.255.53.53"}), {{"stateDir", state.path() + "/plainfile/s"}}));
+         }},
         {"corrupt existing record for the same attachment", 103,
          "record " + state.path() + "/records/flocknet_corrupt_eth0.json is corrupt: ", true,
          [](CniCall& c, std::string&) { c.container_id = "corrupt"; }},
         {"1 000 requested IPs", 7, "too many anycast IPs: 1000 requested, at most 256 per attachment", false,
          [&](CniCall& c, std::string&) { c.cni_args += ";ANYCAST_IPS=" + many; }},
-        {"bad node-config field inline", 7,
-         "network config: routes.table: expected an integer, got a string", false,
-         [&](CniCall&, std::string& in) { in = good(with(ips_field({"10.255.53.53"}), {{"routes", json::object{{"table", "x"}}}})); }},
+        {"bad node-config field inline", 7, "network config: routes.table: expected an integer, got a string", false,
+         [&](CniCall&, std::string& in) {
+             in = good(with(ips_field({"10.255.53.53"}), {{"routes", json::object{{"table", "x"}}}}));
+         }},
     };
 
     // One setup for all cases (ptp's ADD waits for IPv6 to settle): each case must leave it as
@@ -172,8 +184,12 @@ TEST_CASE("ADD dedupes repeated IPs from all sources into one canonical set", "[
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
-    CniCall call{.command = "ADD", .container_id = "dup", .netns = pod.path(), .ifname = "eth0",
-                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255:0::53,10.255.53.53", .extra_env = {}};
+    CniCall call{.command = "ADD",
+                 .container_id = "dup",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255:0::53,10.255.53.53",
+                 .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock_binary(), call,
                              chain.flock_config(ips_field({"FD00:255::53", "10.255.53.53", "10.255.53.53"}), &prev));

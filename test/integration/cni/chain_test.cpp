@@ -15,7 +15,8 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object k_anycast_ips = {{"runtimeConfig", json::object{{"anycastIPs", json::array{"10.255.53.53", "fd00:255::53"}}}}};
+const json::object k_anycast_ips = {
+    {"runtimeConfig", json::object{{"anycastIPs", json::array{"10.255.53.53", "fd00:255::53"}}}}};
 
 std::string flock() { return flock_binary(); }
 
@@ -50,9 +51,13 @@ TEST_CASE("ADD after ptp puts the anycast IPs on the pod's lo, records next hops
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, version, state.path(), ipam.path());
-    CniCall call{.command = "ADD", .container_id = "ctr1", .netns = pod.path(), .ifname = "eth0",
-                 .cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;K8S_POD_NAME=coredns-0;K8S_POD_UID=u-1;"
-                             "K8S_POD_INFRA_CONTAINER_ID=ctr1;SOMETHING_ELSE=x",
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr1",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args =
+                     "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;K8S_POD_NAME=coredns-0;K8S_POD_UID=u-1;"
+                     "K8S_POD_INFRA_CONTAINER_ID=ctr1;SOMETHING_ELSE=x",
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev));
@@ -79,9 +84,9 @@ TEST_CASE("ADD after ptp puts the anycast IPs on the pod's lo, records next hops
     const std::string host_veth = str(prev.at("interfaces").at(0).at("name"));
     CHECK(sh("ip -o route get " + pod_ip(prev.as_object(), true)).find("dev " + host_veth) != std::string::npos);
     const auto record = read_json_file(record_path(chain, "ctr1"));
-    const json::value expected_hops = json::array{
-        json::object{{"family", 4}, {"via", pod_ip(prev.as_object(), true)}, {"hostIface", host_veth}},
-        json::object{{"family", 6}, {"via", pod_ip(prev.as_object(), false)}, {"hostIface", host_veth}}};
+    const json::value expected_hops =
+        json::array{json::object{{"family", 4}, {"via", pod_ip(prev.as_object(), true)}, {"hostIface", host_veth}},
+                    json::object{{"family", 6}, {"via", pod_ip(prev.as_object(), false)}, {"hostIface", host_veth}}};
     CHECK(record.at("nexthops") == expected_hops);
     CHECK(record.at("version") == 1);
     CHECK(record.at("network") == "flocknet");
@@ -100,8 +105,12 @@ TEST_CASE("ADD after bridge records the bridge as the host interface for both fa
     TempDir state("state"), ipam("ipam");
     const std::string bridge = unique_name("br");
     Chain chain(MainPlugin::bridge, "1.1.0", state.path(), ipam.path(), bridge);
-    CniCall call{.command = "ADD", .container_id = "ctr2", .netns = pod.path(), .ifname = "eth0",
-                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255::53", .extra_env = {}};
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr2",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255::53",
+                 .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock(), call, chain.flock_config({}, &prev));
     REQUIRE(out.exit_code == 0);
@@ -122,7 +131,11 @@ TEST_CASE("ADD without requested IPs passes prevResult through and writes nothin
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.0.0", state.path(), ipam.path());
-    CniCall call{.command = "ADD", .container_id = "ctr3", .netns = pod.path(), .ifname = "eth0", .cni_args = {},
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr3",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = {},
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock(), call, chain.flock_config({}, &prev));
@@ -137,7 +150,11 @@ TEST_CASE("DEL removes the IPs and the record, succeeds twice and after the netn
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
-    CniCall call{.command = "ADD", .container_id = "ctr4", .netns = pod.path(), .ifname = "eth0", .cni_args = {},
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr4",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = {},
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     REQUIRE(run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev)).exit_code == 0);
@@ -155,7 +172,11 @@ TEST_CASE("DEL removes the IPs and the record, succeeds twice and after the netn
 
     // A second attachment whose netns is deleted before DEL.
     NamedNetns gone("pod");
-    CniCall second{.command = "ADD", .container_id = "ctr5", .netns = gone.path(), .ifname = "eth0", .cni_args = {},
+    CniCall second{.command = "ADD",
+                   .container_id = "ctr5",
+                   .netns = gone.path(),
+                   .ifname = "eth0",
+                   .cni_args = {},
                    .extra_env = {}};
     const json::value prev2 = chain.add_main(second);
     REQUIRE(run_cni(flock(), second, chain.flock_config(k_anycast_ips, &prev2)).exit_code == 0);
@@ -174,7 +195,11 @@ TEST_CASE("CHECK passes after ADD and fails with code 3 when an IP or the record
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
-    CniCall call{.command = "ADD", .container_id = "ctr6", .netns = pod.path(), .ifname = "eth0", .cni_args = {},
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr6",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = {},
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto add = run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev));
@@ -205,7 +230,11 @@ TEST_CASE("GC keeps the listed attachments of this network and removes the rest"
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
     for (const auto& [id, pod] : {std::pair{"keep", &pod_a}, std::pair{"stale", &pod_b}}) {
-        CniCall call{.command = "ADD", .container_id = id, .netns = pod->path(), .ifname = "eth0", .cni_args = {},
+        CniCall call{.command = "ADD",
+                     .container_id = id,
+                     .netns = pod->path(),
+                     .ifname = "eth0",
+                     .cni_args = {},
                      .extra_env = {}};
         const json::value prev = chain.add_main(call);
         REQUIRE(run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev)).exit_code == 0);
@@ -221,10 +250,12 @@ TEST_CASE("GC keeps the listed attachments of this network and removes the rest"
         std::ofstream(other_record, std::ios::trunc) << json::serialize(doc);
     }
 
-    json::object gc_fields = {{"cni.dev/valid-attachments", json::array{json::object{{"containerID", "keep"}, {"ifname", "eth0"}}}}};
-    const auto gc = run_cni(flock(), CniCall{.command = "GC", .container_id = {}, .netns = {}, .ifname = {},
-                                             .cni_args = {}, .extra_env = {}},
-                            chain.flock_config(gc_fields));
+    json::object gc_fields = {
+        {"cni.dev/valid-attachments", json::array{json::object{{"containerID", "keep"}, {"ifname", "eth0"}}}}};
+    const auto gc = run_cni(
+        flock(),
+        CniCall{.command = "GC", .container_id = {}, .netns = {}, .ifname = {}, .cni_args = {}, .extra_env = {}},
+        chain.flock_config(gc_fields));
     CHECK(gc.exit_code == 0);
     CHECK(gc.out.empty());
     CHECK(list_dir(state.path() + "/records") == "flocknet_keep_eth0.json\nothernet_x_eth0.json\n");
@@ -235,8 +266,8 @@ TEST_CASE("GC keeps the listed attachments of this network and removes the rest"
 TEST_CASE("STATUS succeeds with a usable state dir and is code 50 otherwise; VERSION lists versions", "[cni]") {
     TempDir state("state");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path() + "/s", state.path());
-    const CniCall status{.command = "STATUS", .container_id = {}, .netns = {}, .ifname = {}, .cni_args = {},
-                         .extra_env = {}};
+    const CniCall status{
+        .command = "STATUS", .container_id = {}, .netns = {}, .ifname = {}, .cni_args = {}, .extra_env = {}};
     const auto ok = run_cni(flock(), status, chain.flock_config());
     CHECK(ok.exit_code == 0);
     CHECK(ok.out.empty());
@@ -250,9 +281,10 @@ TEST_CASE("STATUS succeeds with a usable state dir and is code 50 otherwise; VER
     CHECK(str(error.at("msg")) == "state directory " + state.path() + "/file/s is not usable: create directory " +
                                       state.path() + "/file: Not a directory");
 
-    const auto version = run_cni(flock(), CniCall{.command = "VERSION", .container_id = {}, .netns = {}, .ifname = {},
-                                                  .cni_args = {}, .extra_env = {}},
-                                 R"({"cniVersion":"1.1.0"})");
+    const auto version = run_cni(
+        flock(),
+        CniCall{.command = "VERSION", .container_id = {}, .netns = {}, .ifname = {}, .cni_args = {}, .extra_env = {}},
+        R"({"cniVersion":"1.1.0"})");
     CHECK(version.exit_code == 0);
     CHECK(json::value(json_out(version)) ==
           json::parse(R"({"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]})"));

@@ -26,7 +26,8 @@ struct VethPod {
         make_veth(host_end, peer, pod.name());
         sh("ip addr add 10.78.0.1/24 dev " + host_end);
         sh("ip addr add fd78::1/64 dev " + host_end + " nodad");
-        pod.exec("ip link set " + peer + " name eth0 && ip addr add 10.78.0.2/24 dev eth0 && "
+        pod.exec("ip link set " + peer +
+                 " name eth0 && ip addr add 10.78.0.2/24 dev eth0 && "
                  "ip addr add fd78::2/64 dev eth0 nodad");
         prev_result = json::object{
             {"cniVersion", "1.1.0"},
@@ -48,14 +49,17 @@ std::string config_for(const Chain& chain, const VethPod& pod, int i) {
 }
 
 CniCall call_for(const VethPod& pod, const std::string& command, int i) {
-    return CniCall{.command = command, .container_id = fmt::format("c{:02}", i), .netns = pod.netns, .ifname = "eth0",
-                   .cni_args = {}, .extra_env = {}};
+    return CniCall{.command = command,
+                   .container_id = fmt::format("c{:02}", i),
+                   .netns = pod.netns,
+                   .ifname = "eth0",
+                   .cni_args = {},
+                   .extra_env = {}};
 }
 
 }  // namespace
 
-TEST_CASE("64 ADD and DEL processes in parallel end with exactly the expected records and addresses",
-          "[netns][cni]") {
+TEST_CASE("64 ADD and DEL processes in parallel end with exactly the expected records and addresses", "[netns][cni]") {
     PrivateNetns node;
     NamedNetns netns("pod");
     VethPod pod(netns);
@@ -77,7 +81,8 @@ TEST_CASE("64 ADD and DEL processes in parallel end with exactly the expected re
     }
     for (auto& t : threads) t.join();
     for (int i = 0; i < 64; ++i) {
-        INFO("process " << i << ": " << results[static_cast<std::size_t>(i)].out << results[static_cast<std::size_t>(i)].err);
+        INFO("process " << i << ": " << results[static_cast<std::size_t>(i)].out
+                        << results[static_cast<std::size_t>(i)].err);
         CHECK(results[static_cast<std::size_t>(i)].exit_code == 0);
     }
 

@@ -35,17 +35,14 @@ struct CniPod {
     }
 
     ProcessResult add(const std::string& pod_name) const {
-        const json::object prev{
-            {"cniVersion", "1.0.0"},
-            {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.path()}}}},
-            {"ips", json::array{json::object{{"address", "10.0.0.12/24"}, {"interface", 0}}}}};
-        const json::object config{{"cniVersion", "1.0.0"},
-                                  {"name", "k8s-pod-network"},
-                                  {"type", "flock-anycast"},
-                                  {"stateDir", state_dir},
-                                  {"kubeconfig", kubeconfig},
-                                  {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16"}}}},
-                                  {"prevResult", prev}};
+        const json::object prev{{"cniVersion", "1.0.0"},
+                                {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.path()}}}},
+                                {"ips", json::array{json::object{{"address", "10.0.0.12/24"}, {"interface", 0}}}}};
+        const json::object config{
+            {"cniVersion", "1.0.0"},    {"name", "k8s-pod-network"},
+            {"type", "flock-anycast"},  {"stateDir", state_dir},
+            {"kubeconfig", kubeconfig}, {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16"}}}},
+            {"prevResult", prev}};
         return run_process({flock_binary()},
                            {.env = {{{"CNI_COMMAND", "ADD"},
                                      {"CNI_CONTAINERID", "c0ffee-" + pod_name},

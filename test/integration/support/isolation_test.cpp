@@ -45,7 +45,6 @@ TEST_CASE("named namespaces are removed when the fixture ends, also after a fail
         name = pod.name();
         CHECK(sh("ip netns list").find(name) != std::string::npos);
         throw std::runtime_error("simulated test failure");
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     CHECK(sh("ip netns list").find(name) == std::string::npos);
 }

@@ -7,8 +7,8 @@ using anycast::common::JsonReader;
 using anycast::common::parse_json;
 
 TEST_CASE("JSON errors name the field path", "[unit]") {
-    auto doc = parse_json(R"({"policy":{"allowedPrefixes":["10.0.0.0/8","fd00::/48","bogus"]},"n":"x","t":5})",
-                          "config");
+    auto doc =
+        parse_json(R"({"policy":{"allowedPrefixes":["10.0.0.0/8","fd00::/48","bogus"]},"n":"x","t":5})", "config");
     JsonReader root(doc);
     auto prefixes = root.required("policy").required("allowedPrefixes").elements();
     REQUIRE(prefixes.size() == 3);

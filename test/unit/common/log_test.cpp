@@ -14,8 +14,8 @@ namespace flog = anycast::common::log;
 
 TEST_CASE("log lines are key=value with quoting where needed", "[unit]") {
     const auto line = flog::format_line("2026-11-24T10:00:00.000000Z", flog::Level::warn, "route failed",
-                                       {flog::kv("prefix", "10.255.53.53/32"), flog::kv("errno", 101),
-                                        flog::kv("error", "Network is \"unreachable\"")});
+                                        {flog::kv("prefix", "10.255.53.53/32"), flog::kv("errno", 101),
+                                         flog::kv("error", "Network is \"unreachable\"")});
     CHECK(line ==
           "ts=2026-11-24T10:00:00.000000Z level=warn msg=\"route failed\" prefix=10.255.53.53/32 errno=101 "
           "error=\"Network is \\\"unreachable\\\"\"");

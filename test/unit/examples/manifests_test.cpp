@@ -115,8 +115,10 @@ public:
     Command install() const {
         const std::string d = dir_.string();
         return run("env HOST_ROOT=" + d + "/host SOURCE_DIR=" + d + "/source FLOCK_BINARY=" + d +
-                   "/flock-anycast CNI_TOKEN_DIR=" + d + "/token KUBERNETES_SERVICE_HOST=10.96.0.1 "
-                   "KUBERNETES_SERVICE_PORT=443 WAIT_SECONDS=0 sh " + d + "/source/install-cni.sh");
+                   "/flock-anycast CNI_TOKEN_DIR=" + d +
+                   "/token KUBERNETES_SERVICE_HOST=10.96.0.1 "
+                   "KUBERNETES_SERVICE_PORT=443 WAIT_SECONDS=0 sh " +
+                   d + "/source/install-cni.sh");
     }
 
     std::vector<std::string> net_d_files() const {
@@ -200,15 +202,16 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
     // Host paths: the mounts the plugin (on the host) and serve (here) must share, by path.
     std::map<std::string, std::string> host_paths;  // volume → host path
     for (const auto& volume : pod["volumes"]) {
-        if (volume["hostPath"]) host_paths[volume["name"].as<std::string>()] = volume["hostPath"]["path"].as<std::string>();
+        if (volume["hostPath"])
+            host_paths[volume["name"].as<std::string>()] = volume["hostPath"]["path"].as<std::string>();
     }
     std::map<std::string, std::string> agent_mounts;  // host path → mount path
     for (const auto& mount : agent["volumeMounts"]) {
         const auto it = host_paths.find(mount["name"].as<std::string>());
         if (it != host_paths.end()) agent_mounts[it->second] = mount["mountPath"].as<std::string>();
     }
-    for (const std::string& path : {config.state_dir, std::string("/run/bird"), std::string("/etc/bird"),
-                                   std::string("/etc/flock-anycast")}) {
+    for (const std::string& path :
+         {config.state_dir, std::string("/run/bird"), std::string("/etc/bird"), std::string("/etc/flock-anycast")}) {
         INFO(path);
         REQUIRE(agent_mounts.count(path) == 1);
         CHECK(agent_mounts.at(path) == path);
@@ -231,8 +234,7 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
           find_kind("cni-token.yaml", "Secret")["metadata"]["name"].as<std::string>());
 }
 
-TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods",
-          "[unit]") {
+TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods", "[unit]") {
     const auto pod = find_kind("daemonset.yaml", "DaemonSet")["spec"]["template"]["spec"];
     const auto account = find_kind("rbac.yaml", "ServiceAccount");
     CHECK(account["metadata"]["name"].as<std::string>() == "flock-anycast");
@@ -265,8 +267,7 @@ TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, 
               .as<std::string>() == "flock-anycast");
 }
 
-TEST_CASE("the ConfigMap's node config is examples/config/kubernetes.json and its plugin entry chains us",
-          "[unit]") {
+TEST_CASE("the ConfigMap's node config is examples/config/kubernetes.json and its plugin entry chains us", "[unit]") {
     const auto in_configmap = configmap_json("config.json");
     const auto example = anycast::common::parse_json(read_file(k_examples / "config/kubernetes.json"), "example");
     CHECK(in_configmap == example);
@@ -297,8 +298,7 @@ TEST_CASE("the example workload's anycast IPs are allowed for its namespace by t
     CHECK(deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]);
 }
 
-TEST_CASE("install-cni.sh chains flock-anycast in a conflist of its own and leaves the main one alone",
-          "[unit]") {
+TEST_CASE("install-cni.sh chains flock-anycast in a conflist of its own and leaves the main one alone", "[unit]") {
     REQUIRE(run("command -v jq").status == 0);  // test/install-deps.sh installs it
     FakeHost host;
     write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
@@ -320,12 +320,13 @@ TEST_CASE("install-cni.sh chains flock-anycast in a conflist of its own and leav
     CHECK(plugins[1] == main.at("plugins").as_array()[1]);
     CHECK(plugins[2] == configmap_json("cni-entry.json"));
 
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat((host.host() / "opt/cni/bin/flock-anycast").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0755);
     REQUIRE(::stat((host.host() / "etc/flock-anycast/cni-token").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    CHECK(read_file(host.host() / "etc/flock-anycast/config.json") == configmap()["data"]["config.json"].as<std::string>());
+    CHECK(read_file(host.host() / "etc/flock-anycast/config.json") ==
+          configmap()["data"]["config.json"].as<std::string>());
     const auto kubeconfig = YAML::LoadFile((host.host() / "etc/flock-anycast/cni-kubeconfig").string());
     CHECK(kubeconfig["clusters"][0]["cluster"]["server"].as<std::string>() == "https://10.96.0.1:443");
     CHECK(kubeconfig["users"][0]["user"]["tokenFile"].as<std::string>() == "/etc/flock-anycast/cni-token");
@@ -401,8 +402,7 @@ TEST_CASE("every example node config loads with the real loader", "[unit]") {
     CHECK(kube_config.readiness.source == anycast::common::ReadinessSourceKind::kubernetes);
 }
 
-TEST_CASE("the systemd unit runs serve with CAP_NET_ADMIN and the rt_protos entry names our protocol",
-          "[unit]") {
+TEST_CASE("the systemd unit runs serve with CAP_NET_ADMIN and the rt_protos entry names our protocol", "[unit]") {
     const std::string unit = read_file(k_examples / "systemd/flock-anycast.service");
     std::map<std::string, std::string> settings;
     std::istringstream lines(unit);

@@ -110,11 +110,13 @@ struct Watching {
     }
 
     void wait_synced_and_watching() {
-        run_until(io, [&] { return watcher->synced() && server.open_watches() == 1; }, "list + watch");
+        run_until(
+            io, [&] { return watcher->synced() && server.open_watches() == 1; }, "list + watch");
     }
     // Until the watcher has seen everything the server has sent (same resourceVersion).
     void wait_caught_up() {
-        run_until(io, [&] { return watcher->stats().resource_version == server.resource_version(); }, "catch up");
+        run_until(
+            io, [&] { return watcher->stats().resource_version == server.resource_version(); }, "catch up");
     }
     const common::kube::PodInfo* pod(const std::string& key) const { return watcher->cache().find(key); }
 };
@@ -210,7 +212,8 @@ TEST_CASE("a BOOKMARK moves the resume point without touching the cache", "[kube
 
     // The server ends the watch (timeoutSeconds): the client resumes at the bookmark.
     w.server.end_watches();
-    run_until(w.io, [&] { return w.watcher->stats().watches == 2 && w.server.open_watches() == 1; }, "re-watch");
+    run_until(
+        w.io, [&] { return w.watcher->stats().watches == 2 && w.server.open_watches() == 1; }, "re-watch");
     const auto watches = watch_requests(w.server);
     REQUIRE(watches.size() == 2);
     CHECK(param(watches[1], "resourceVersion") == bookmark_rv);
@@ -231,7 +234,8 @@ TEST_CASE("a 410 ERROR event makes the client relist, and pods that vanished mea
     w.server.compact();
     w.server.come_back();
 
-    run_until(w.io, [&] { return w.watcher->stats().lists == 2 && w.server.open_watches() == 1; }, "relist");
+    run_until(
+        w.io, [&] { return w.watcher->stats().lists == 2 && w.server.open_watches() == 1; }, "relist");
     CHECK(w.watcher->stats().gone == 1);
     CHECK(w.pod("dns/b") == nullptr);
     CHECK(w.pod("web/c")->ready);
@@ -251,14 +255,16 @@ TEST_CASE("while the apiserver is away the last known state stays; on return the
     const auto rv_before = w.server.resource_version();
 
     w.server.go_away();
-    run_until(w.io, [&] { return w.watcher->stats().failures >= 3; }, "reconnect attempts");
+    run_until(
+        w.io, [&] { return w.watcher->stats().failures >= 3; }, "reconnect attempts");
     CHECK(w.changes.empty());  // no mass withdraw
     CHECK(w.watcher->cache().size() == 3);
     CHECK(w.pod("dns/a")->ready);
 
     w.server.put_pod(make_pod("dns", "a", k_node, false, "10.255.53.53"));  // happens while away
     w.server.come_back();
-    run_until(w.io, [&] { return !w.pod("dns/a")->ready; }, "the missed event");
+    run_until(
+        w.io, [&] { return !w.pod("dns/a")->ready; }, "the missed event");
     REQUIRE(w.changes.size() == 1);
     CHECK(w.changes[0].key == "dns/a");
     CHECK(w.watcher->stats().lists == 1);  // resumed, not relisted
@@ -271,7 +277,8 @@ TEST_CASE("a stream cut mid-event resumes from the last resourceVersion and appl
     const auto rv_before = w.server.resource_version();
 
     w.server.put_pod_cut_mid_event(make_pod("dns", "a", k_node, false, "10.255.53.53"));
-    run_until(w.io, [&] { return !w.pod("dns/a")->ready; }, "the cut event, replayed");
+    run_until(
+        w.io, [&] { return !w.pod("dns/a")->ready; }, "the cut event, replayed");
     w.wait_caught_up();
     REQUIRE(w.changes.size() == 1);
     CHECK(w.changes[0].key == "dns/a");
@@ -302,7 +309,8 @@ TEST_CASE("malformed event lines are skipped with a log line and the stream goes
 TEST_CASE("a bad token gets 401: nothing is listed, the client keeps retrying", "[kube]") {
     Watching w;
     w.start(w.server.client_config("wrong-token"));
-    run_until(w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused attempts");
+    run_until(
+        w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused attempts");
     CHECK_FALSE(w.watcher->synced());
     CHECK(w.watcher->cache().size() == 0);
     CHECK(w.changes.empty());
@@ -317,7 +325,8 @@ TEST_CASE("a server certificate from another CA is refused before any request is
     auto config = w.server.client_config();
     config.ca_pem = other.ca_pem;
     w.start(config);
-    run_until(w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused handshakes");
+    run_until(
+        w.io, [&] { return w.watcher->stats().failures >= 2; }, "refused handshakes");
     CHECK(w.server.requests().empty());
     CHECK_FALSE(w.watcher->synced());
     check_lookup_error([&] { get_pod(config, "dns", "a"); }, k_final, {"certificate rejected"});

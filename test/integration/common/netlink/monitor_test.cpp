@@ -62,7 +62,9 @@ TEST_CASE("the monitor sees our route added and then deleted by someone else, IP
         DYNAMIC_SECTION("via " << gateway) {
             const auto gw = ip(gateway);
             const nl::Route route{anycast::common::Prefix::host(ip(gw.is_v4() ? "10.255.0.1" : "fd00:255::1")),
-                                  {nl::NextHop{gw, lab.index}}, 241, 241};
+                                  {nl::NextHop{gw, lab.index}},
+                                  241,
+                                  241};
             nl::replace_route(lab.socket, route);
             auto added = read_until(monitor, [&](const nl::Event& e) {
                 return as_route(e) && as_route(e)->kind == nl::RouteEvent::Kind::added && as_route(e)->route == route;
@@ -109,9 +111,8 @@ TEST_CASE("the monitor sees a veth deleted and re-created, and a rename", "[netn
 
     const std::string new_name = unique_name("vn");
     sh("ip link set " + name + " down && ip link set " + name + " name " + new_name);
-    auto renamed = read_until(monitor, [&](const nl::Event& e) {
-        return as_link(e) && as_link(e)->kind == nl::LinkEvent::Kind::renamed;
-    });
+    auto renamed = read_until(
+        monitor, [&](const nl::Event& e) { return as_link(e) && as_link(e)->kind == nl::LinkEvent::Kind::renamed; });
     REQUIRE(!renamed.empty());
     const auto* event = as_link(renamed.back());
     REQUIRE(event);

@@ -41,7 +41,8 @@ struct Lab {
         return nl::NextHop{ip(family == Family::v4 ? "10.99." + n + ".2" : "fd00:99:" + n + "::2"), links[i]};
     }
 
-    nl::Route route(const std::string& destination, std::vector<nl::NextHop> hops, std::uint32_t table = k_table) const {
+    nl::Route route(const std::string& destination, std::vector<nl::NextHop> hops,
+                    std::uint32_t table = k_table) const {
         std::sort(hops.begin(), hops.end());
         return nl::Route{prefix(destination), std::move(hops), k_protocol, table};
     }
@@ -172,7 +173,8 @@ TEST_CASE("a replace the kernel refuses throws naming the route and the kernel's
         FAIL("no error");
     } catch (const nl::NetlinkError& e) {
         CHECK(e.error_number() == ENODEV);
-        CHECK(e.request() == "RTM_NEWROUTE 10.255.0.80/32 table 241 via 10.123.0.1 dev " + std::to_string(k_missing_ifindex));
+        CHECK(e.request() ==
+              "RTM_NEWROUTE 10.255.0.80/32 table 241 via 10.123.0.1 dev " + std::to_string(k_missing_ifindex));
         CHECK_FALSE(e.kernel_message().empty());
     }
 }
@@ -193,10 +195,12 @@ TEST_CASE("a batch with one bad request reports that one and applies all the oth
     }
     // Next hops on an interface that does not exist: the kernel refuses these two, in the
     // middle of the batch.
-    changes.insert(changes.begin() + 31, {nl::RouteChange::Kind::replace,
-                                          lab.route("10.253.0.1/32", {nl::NextHop{ip("10.123.0.1"), k_missing_ifindex}})});
-    changes.insert(changes.begin() + 61, {nl::RouteChange::Kind::replace,
-                                          lab.route("fd00:253::1/128", {nl::NextHop{ip("fd00:123::1"), k_missing_ifindex}})});
+    changes.insert(changes.begin() + 31,
+                   {nl::RouteChange::Kind::replace,
+                    lab.route("10.253.0.1/32", {nl::NextHop{ip("10.123.0.1"), k_missing_ifindex}})});
+    changes.insert(changes.begin() + 61,
+                   {nl::RouteChange::Kind::replace,
+                    lab.route("fd00:253::1/128", {nl::NextHop{ip("fd00:123::1"), k_missing_ifindex}})});
     const auto results = nl::apply_route_changes(lab.socket, changes);
     REQUIRE(results.size() == changes.size());
     for (std::size_t i = 0; i < results.size(); ++i) {

@@ -23,9 +23,7 @@ using anycast::common::Prefix;
 
 namespace {
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::trunc) << text;
-}
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::trunc) << text; }
 
 // Runs the loop while polling `done` (BIRD answers in about a millisecond; restarts and
 // retries take longer).
@@ -64,11 +62,14 @@ TEST_CASE("configure against real BIRD: applied, rejected keeping the old config
     PrivateNetns netns;
     NamedNetns node("nd");
     TempDir dir;
-    node.exec("ip link add d0 type veth peer name d1 && ip link set d1 up && ip link set d0 up && ip addr add 10.1.1.1/24 dev d0 && "
-              "ip addr add fd00:1:1::1/64 dev d0 nodad");
-    node.exec("ip route add 10.255.53.53/32 via 10.1.1.2 dev d0 proto 241 table 241 && "
-              "ip -6 route add fd00:255::53/128 via fd00:1:1::2 dev d0 proto 241 table 241 && "
-              "ip route add 10.255.53.54/32 via 10.1.1.2 dev d0 proto 241 table 241");
+    node.exec(
+        "ip link add d0 type veth peer name d1 && ip link set d1 up && ip link set d0 up && ip addr add 10.1.1.1/24 "
+        "dev d0 && "
+        "ip addr add fd00:1:1::1/64 dev d0 nodad");
+    node.exec(
+        "ip route add 10.255.53.53/32 via 10.1.1.2 dev d0 proto 241 table 241 && "
+        "ip -6 route add fd00:255::53/128 via fd00:1:1::2 dev d0 proto 241 table 241 && "
+        "ip route add 10.255.53.54/32 via 10.1.1.2 dev d0 proto 241 table 241");
     const std::string fragment = dir.file("flock-anycast.conf");
     write_text(fragment, empty_bird_sets());
     write_text(dir.file("flock.conf"), example_bird_config("flock.conf", dir.path(), "flock.log"));
@@ -80,7 +81,8 @@ TEST_CASE("configure against real BIRD: applied, rejected keeping the old config
     BirdControlClient client(io, bird.socket(), 2s);
     auto command = [&](const std::string& text) {
         std::optional<std::pair<boost::system::error_code, BirdReply>> result;
-        client.async_command(text, [&](const boost::system::error_code& ec, BirdReply reply) { result.emplace(ec, reply); });
+        client.async_command(text,
+                             [&](const boost::system::error_code& ec, BirdReply reply) { result.emplace(ec, reply); });
         REQUIRE(pump_until(io, [&] { return result.has_value(); }));
         return *result;
     };

@@ -38,8 +38,8 @@ TEST_CASE("BIRD announces a prefix exactly while it is in our table and the rend
     BirdLab lab;
     asio::io_context io;
     // Sets shrink here while our routes stay (the set alone decides): written at once.
-    BirdPublisher publisher(io, BirdPublisherSettings{lab.fragment_path, lab.node_bird->socket(), 2s,
-                                                     BirdReloadOptions{20ms, 200ms}, 0ms});
+    BirdPublisher publisher(
+        io, BirdPublisherSettings{lab.fragment_path, lab.node_bird->socket(), 2s, BirdReloadOptions{20ms, 200ms}, 0ms});
     // Runs the publisher's loop while waiting for the router to see something.
     auto settle = [&](const std::function<bool()>& done) {
         return wait_until(

@@ -86,7 +86,8 @@ TEST_CASE("serve with BIRD: only ready pods get traffic, ECMP shrink never withd
     {
         RouteMonitorLog monitor(lab.router, lab.dir.file("router-monitor.log"));
         set_pods({{true, false}, {true, true}});
-        REQUIRE(wait_until([&] { return lab.node_bird_hops(a4 + "/32") == 1 && lab.node_bird_hops(a6 + "/128") == 1; }));
+        REQUIRE(
+            wait_until([&] { return lab.node_bird_hops(a4 + "/32") == 1 && lab.node_bird_hops(a6 + "/128") == 1; }));
         CHECK(ask(a4, 20) == "pod-1=20");
         CHECK(ask(a6, 20) == "pod-1=20");
         const std::string log = monitor.stop();
@@ -108,7 +109,8 @@ TEST_CASE("serve with BIRD: only ready pods get traffic, ECMP shrink never withd
     lab.node_bird->kill_hard();
     REQUIRE(wait_until([&] { return !lab.router_has(a4 + "/32"); }));
     set_pods({{true, false}, {false, false}});  // a change while BIRD is away
-    REQUIRE(wait_until([&] { return lab.node.exec("ip route show table 241 " + a4).find("nexthop") == std::string::npos; }));
+    REQUIRE(wait_until(
+        [&] { return lab.node.exec("ip route show table 241 " + a4).find("nexthop") == std::string::npos; }));
     CHECK(lab.node.exec("ip route show table 241 " + a4) != "");
     CHECK(lab.node.exec("ip -6 route show table 241 " + a6) != "");
     CHECK(serve->alive());

@@ -34,8 +34,10 @@ TEST_CASE("serve installs the route once the pod is marked ready in the readines
     CHECK(sh("ip -6 rule show priority 1000").find("lookup 241") != std::string::npos);
 }
 
-TEST_CASE("serve keeps one multipath route for ready pods, drops a deleting pod's hop, and removes the route when none is left",
-          "[netns][serve]") {
+TEST_CASE(
+    "serve keeps one multipath route for ready pods, drops a deleting pod's hop, and removes the route when none is "
+    "left",
+    "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
     auto serve = lab.start_serving(2);
@@ -118,7 +120,8 @@ TEST_CASE("serve leaves routes of other protocols on the same prefixes untouched
     lab.set_pods({ServeLab::ready(a)});
     auto serve = lab.start_serve();
     INFO(lab.log());
-    REQUIRE(wait_until([&] { return ServeLab::show("ip route show table 241 proto 241").find(a.v4) != std::string::npos; }));
+    REQUIRE(wait_until(
+        [&] { return ServeLab::show("ip route show table 241 proto 241").find(a.v4) != std::string::npos; }));
     lab.set_pods({ServeLab::not_ready(a)});
     REQUIRE(wait_until([&] { return ServeLab::show("ip route show table 241 proto 241").empty(); }));
 
@@ -245,7 +248,9 @@ TEST_CASE("SIGHUP with another table and rule priority moves the routes and the 
     lab.config["routes"] = boost::json::object{{"protocol", 241}, {"table", 242}, {"rulePriority", 1001}};
     lab.write_config();
     ::kill(serve->pid(), SIGHUP);
-    const auto in_242 = [](const char* family) { return sh(std::string("ip ") + family + " route show table 242 proto 241 2>/dev/null || true"); };
+    const auto in_242 = [](const char* family) {
+        return sh(std::string("ip ") + family + " route show table 242 proto 241 2>/dev/null || true");
+    };
     REQUIRE(wait_until([&] {
         return in_242("-4").find(std::string(ServeLab::anycast_v4) + " via " + a.v4) != std::string::npos &&
                in_242("-6").find(std::string(ServeLab::anycast_v6) + " via " + a.v6) != std::string::npos;

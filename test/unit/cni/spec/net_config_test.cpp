@@ -45,8 +45,8 @@ TEST_CASE("network config: the plugin entry is read with prevResult, runtimeConf
 
 TEST_CASE("network config: inline node-config fields win over the config file", "[unit]") {
     TempDir dir("cfg");
-    const std::string file =
-        dir.write("config.json", R"({"stateDir": "/from/file", "annotation": "a/b", "routes": {"table": 7, "protocol": 99}})");
+    const std::string file = dir.write(
+        "config.json", R"({"stateDir": "/from/file", "annotation": "a/b", "routes": {"table": 7, "protocol": 99}})");
     const auto config = parse_net_config(
         R"({"cniVersion": "1.0.0", "name": "n", "configFile": ")" + file + R"(", "routes": {"table": 9}})",
         k_no_default);
@@ -77,7 +77,8 @@ TEST_CASE("network config: bad input gives the spec's codes and names the field"
     CHECK(error_of(R"({"cniVersion": "1.1.0", "name": "n", "cni.dev/valid-attachments": [{"ifname": "eth0"}]})") ==
           std::pair{7, std::string("network config: cni.dev/valid-attachments[0].containerID: missing")});
     CHECK(error_of(R"({"cniVersion": "1.0.0", "name": "n", "policy": {"allowedPrefixes": ["x"]}})") ==
-          std::pair{7, std::string("network config: policy.allowedPrefixes[0]: not an IP prefix: \"x\": not an IP address")});
+          std::pair{
+              7, std::string("network config: policy.allowedPrefixes[0]: not an IP prefix: \"x\": not an IP address")});
     CHECK(error_of(R"({"cniVersion": "1.0.0", "name": "n", "configFile": "/nonexistent/c.json"})") ==
           std::pair{7, std::string("configFile: /nonexistent/c.json: cannot open: No such file or directory")});
     TempDir dir("cfg");

@@ -96,7 +96,8 @@ TEST_CASE("pod IP: the sandbox interface's IP of each family, preferring CNI_IFN
     CHECK(pod_ip(two, Family::v4, "net9") == ip("10.1.0.2"));
     CHECK_FALSE(pod_ip(two, Family::v6, "eth0"));
 
-    const auto host_only = object_of(R"({"interfaces":[{"name":"br0"}],"ips":[{"address":"10.0.0.1/24","interface":0}]})");
+    const auto host_only =
+        object_of(R"({"interfaces":[{"name":"br0"}],"ips":[{"address":"10.0.0.1/24","interface":0}]})");
     CHECK_FALSE(pod_ip(host_only, Family::v4, "eth0"));
     const auto no_index = object_of(R"({"ips":[{"address":"10.0.0.9/24"}]})");
     CHECK(pod_ip(no_index, Family::v4, "eth0") == ip("10.0.0.9"));

@@ -98,7 +98,8 @@ void compare_leaves(const T& a, const T& b, const std::string& path, std::set<st
             (compare_leaves(boost::pfr::get<I>(a), boost::pfr::get<I>(b), path + "/" + std::to_string(I), leaves,
                             differing),
              ...);
-        }(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+        }
+        (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
     } else {
         leaves.insert(path);
         if (!(a == b)) differing.insert(path);

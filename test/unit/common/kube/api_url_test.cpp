@@ -53,8 +53,7 @@ TEST_CASE("server URL: host, port, IPv6 literal and base path are taken apart", 
     CHECK(config.server() == c.server);
 }
 
-TEST_CASE("server URL: anything but https://host[:port][/path] with a port in 1-65535 is refused",
-          "[unit][kube]") {
+TEST_CASE("server URL: anything but https://host[:port][/path] with a port in 1-65535 is refused", "[unit][kube]") {
     struct Case {
         std::string url, problem;
     };
@@ -90,10 +89,10 @@ TEST_CASE("server URL: anything but https://host[:port][/path] with a port in 1-
 TEST_CASE("in-cluster: KUBERNETES_SERVICE_PORT must be a port in 1-65535", "[unit][kube]") {
     for (const std::string port : {"0", "65536", "https", "-1"}) {
         CAPTURE(port);
-        CHECK_THROWS_WITH(load_in_cluster({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", port}},
-                                          "/nonexistent"),
-                          Catch::Matchers::Contains("KUBERNETES_SERVICE_PORT \"" + port +
-                                                    "\" is not a number from 1 to 65535"));
+        CHECK_THROWS_WITH(
+            load_in_cluster({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", port}},
+                            "/nonexistent"),
+            Catch::Matchers::Contains("KUBERNETES_SERVICE_PORT \"" + port + "\" is not a number from 1 to 65535"));
     }
 }
 
@@ -122,8 +121,9 @@ TEST_CASE("request targets percent-encode names and query values", "[unit][kube]
     const std::string node = "node a+b&c=d";
     const std::string token = "eyJ2IjoxfQ+/=";
     const std::string list = node_pods_list_target(node, 2, token);
-    CHECK(list == "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode%20a%2Bb%26c%3Dd&limit=2"
-                  "&continue=eyJ2IjoxfQ%2B%2F%3D");
+    CHECK(list ==
+          "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode%20a%2Bb%26c%3Dd&limit=2"
+          "&continue=eyJ2IjoxfQ%2B%2F%3D");
     CHECK(query_of(list) == std::map<std::string, std::string>{
                                 {"fieldSelector", "spec.nodeName=" + node}, {"limit", "2"}, {"continue", token}});
     const auto watch = query_of(node_pods_watch_target(node, "1+2", 60));
@@ -152,17 +152,17 @@ TEST_CASE("base64: padded standard base64 decodes, line breaks and spaces skippe
 
 TEST_CASE("base64: anything else is not base64", "[unit][kube]") {
     const auto text = GENERATE(as<std::string>{},
-        "YQ",          // unpadded
-        "YQ=",         // short padding
-        "Y===",        // three pad characters
-        "====",
-        "YQ==YQ==",    // padding in the middle
-        "YQ=a",
-        "YWJj-",       // OpenSSL would stop at '-' (PEM's EOF) and say nothing
-        "YWJj----",
-        "YW@j",        // not in the alphabet
-        "YWJ\tj",
-        "YW-_");       // the URL-safe alphabet is not kubeconfig's
+                               "YQ",    // unpadded
+                               "YQ=",   // short padding
+                               "Y===",  // three pad characters
+                               "====",
+                               "YQ==YQ==",  // padding in the middle
+                               "YQ=a",
+                               "YWJj-",  // OpenSSL would stop at '-' (PEM's EOF) and say nothing
+                               "YWJj----",
+                               "YW@j",  // not in the alphabet
+                               "YWJ\tj",
+                               "YW-_");  // the URL-safe alphabet is not kubeconfig's
     CAPTURE(text);
     CHECK(base64_decode(text) == std::nullopt);
 }

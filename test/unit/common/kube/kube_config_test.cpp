@@ -25,23 +25,26 @@ std::string kubeconfig(const std::string& cluster_body, const std::string& user_
     return "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
            "clusters:\n"
            "- name: other\n  cluster:\n    server: https://other.example:6443\n"
-           "- name: main\n  cluster:\n" + cluster_body +
+           "- name: main\n  cluster:\n" +
+           cluster_body +
            "contexts:\n"
            "- name: dev\n  context:\n    cluster: other\n    user: other\n"
            "- name: prod\n  context:\n    cluster: main\n    user: agent\n"
            "users:\n"
            "- name: other\n  user:\n    token: not-this-one\n"
-           "- name: agent\n  user:\n" + user_body;
+           "- name: agent\n  user:\n" +
+           user_body;
 }
 
 }  // namespace
 
 TEST_CASE("kubeconfig: the current context's cluster and user, with inline base64 data", "[unit][kube]") {
     TempDir dir("kubecfg");
-    const auto path = dir.write("config", kubeconfig(
-        "    server: https://api.example:6443\n    certificate-authority-data: " + base64_encode(k_ca) + "\n",
-        "    client-certificate-data: " + base64_encode(k_cert) + "\n    client-key-data: " + base64_encode(k_key) +
-            "\n    token: s3cret\n"));
+    const auto path =
+        dir.write("config", kubeconfig("    server: https://api.example:6443\n    certificate-authority-data: " +
+                                           base64_encode(k_ca) + "\n",
+                                       "    client-certificate-data: " + base64_encode(k_cert) +
+                                           "\n    client-key-data: " + base64_encode(k_key) + "\n    token: s3cret\n"));
     auto config = load_kubeconfig(path);
     CHECK(config.host == "api.example");
     CHECK(config.port == "6443");
@@ -59,9 +62,11 @@ TEST_CASE("kubeconfig: file paths are relative to the kubeconfig's directory", "
     dir.write("pki/agent.crt", k_cert);
     dir.write("pki/agent.key", k_key);
     dir.write("pki/token", "file-token\n");
-    const auto path = dir.write("kube/config", kubeconfig(
-        "    server: https://[fd00::1]:8443/prefix/\n    certificate-authority: ../pki/ca.crt\n",
-        "    client-certificate: ../pki/agent.crt\n    client-key: ../pki/agent.key\n    tokenFile: ../pki/token\n"));
+    const auto path =
+        dir.write("kube/config",
+                  kubeconfig("    server: https://[fd00::1]:8443/prefix/\n    certificate-authority: ../pki/ca.crt\n",
+                             "    client-certificate: ../pki/agent.crt\n    client-key: ../pki/agent.key\n    "
+                             "tokenFile: ../pki/token\n"));
     auto config = load_kubeconfig(path);
     CHECK(config.host == "fd00::1");
     CHECK(config.port == "8443");
@@ -75,8 +80,8 @@ TEST_CASE("kubeconfig: file paths are relative to the kubeconfig's directory", "
 
 TEST_CASE("kubeconfig: insecure-skip-tls-verify is honoured", "[unit][kube]") {
     TempDir dir("kubecfg");
-    const auto path = dir.write("config", kubeconfig("    server: https://10.0.0.1\n    insecure-skip-tls-verify: true\n",
-                                                     "    token: t\n"));
+    const auto path = dir.write(
+        "config", kubeconfig("    server: https://10.0.0.1\n    insecure-skip-tls-verify: true\n", "    token: t\n"));
     auto config = load_kubeconfig(path);
     CHECK(config.insecure_skip_tls_verify);
     CHECK(config.port == "443");
@@ -88,36 +93,36 @@ TEST_CASE("kubeconfig: errors name the file and what is wrong", "[unit][kube]") 
     CHECK_THROWS_WITH(load_kubeconfig(dir.file("missing")), Contains("missing") && Contains("No such file"));
     CHECK_THROWS_WITH(load_kubeconfig(dir.write("c1", kubeconfig("    server: http://plain:80\n", "    token: t\n"))),
                       Contains("only https://"));
-    CHECK_THROWS_WITH(load_kubeconfig(dir.write("c2", kubeconfig("    server: https://a\n    certificate-authority: nope.crt\n",
-                                                                 "    token: t\n"))),
-                      Contains("certificate-authority") && Contains("nope.crt"));
-    CHECK_THROWS_WITH(load_kubeconfig(dir.write("c3", kubeconfig("    server: https://a\n",
-                                                                 "    client-certificate-data: " + base64_encode(k_cert) + "\n"))),
-                      Contains("client-key must be given together"));
+    CHECK_THROWS_WITH(
+        load_kubeconfig(dir.write(
+            "c2", kubeconfig("    server: https://a\n    certificate-authority: nope.crt\n", "    token: t\n"))),
+        Contains("certificate-authority") && Contains("nope.crt"));
+    CHECK_THROWS_WITH(
+        load_kubeconfig(dir.write("c3", kubeconfig("    server: https://a\n",
+                                                   "    client-certificate-data: " + base64_encode(k_cert) + "\n"))),
+        Contains("client-key must be given together"));
     CHECK_THROWS_WITH(load_kubeconfig(dir.write("c4", "current-context: nowhere\ncontexts: []\n")),
                       Contains("no entry named \"nowhere\""));
     CHECK_THROWS_WITH(load_kubeconfig(dir.write("c5", "a: [unclosed\n")), Contains("c5"));
 }
 
-TEST_CASE("in-cluster: service host and port from the environment, token and CA from the account dir",
-          "[unit][kube]") {
+TEST_CASE("in-cluster: service host and port from the environment, token and CA from the account dir", "[unit][kube]") {
     TempDir dir("kubecfg");
     dir.write("ca.crt", k_ca);
     dir.write("token", "sa-token\n");
-    auto config = load_in_cluster({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}},
-                                  dir.path());
+    auto config =
+        load_in_cluster({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}}, dir.path());
     CHECK(config.server() == "https://10.96.0.1:443");
     CHECK(config.ca_pem == k_ca);
     CHECK(config.token.value() == "sa-token");
 
-    auto v6 = load_in_cluster({{"KUBERNETES_SERVICE_HOST", "fd00:96::1"}, {"KUBERNETES_SERVICE_PORT", "6443"}},
-                              dir.path());
+    auto v6 =
+        load_in_cluster({{"KUBERNETES_SERVICE_HOST", "fd00:96::1"}, {"KUBERNETES_SERVICE_PORT", "6443"}}, dir.path());
     CHECK(v6.server() == "https://[fd00:96::1]:6443");
 
     CHECK_THROWS_WITH(load_in_cluster({}, dir.path()), Catch::Matchers::Contains("KUBERNETES_SERVICE_HOST"));
     fs::remove(dir.file("token"));
-    CHECK_THROWS_WITH(load_in_cluster({{"KUBERNETES_SERVICE_HOST", "h"}, {"KUBERNETES_SERVICE_PORT", "1"}},
-                                      dir.path()),
+    CHECK_THROWS_WITH(load_in_cluster({{"KUBERNETES_SERVICE_HOST", "h"}, {"KUBERNETES_SERVICE_PORT", "1"}}, dir.path()),
                       Catch::Matchers::Contains("token"));
 }
 

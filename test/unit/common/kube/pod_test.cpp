@@ -56,8 +56,11 @@ TEST_CASE("a full Pod object from the apiserver yields only the fields we keep",
     CHECK_FALSE(info.deleting);
     CHECK(info.annotations.size() == 2);
     CHECK(info.key() == "dns/resolver-7d9c8b6f5-x2x4k");
-    CHECK(info.state() == PodState{.namespace_ = "dns", .name = "resolver-7d9c8b6f5-x2x4k",
-                                   .uid = "3c1f6b7e-2d0a-4b8e-9a51-6f2f0e7d4c11", .ready = true, .deleting = false});
+    CHECK(info.state() == PodState{.namespace_ = "dns",
+                                   .name = "resolver-7d9c8b6f5-x2x4k",
+                                   .uid = "3c1f6b7e-2d0a-4b8e-9a51-6f2f0e7d4c11",
+                                   .ready = true,
+                                   .deleting = false});
 }
 
 TEST_CASE("a terminating pod is deleting and not ready", "[unit][kube]") {

@@ -176,10 +176,11 @@ TEST_CASE("the message builder refuses to overflow its buffer", "[unit]") {
     nl::MessageBuilder message(RTM_NEWROUTE, 0);
     message.family_header<rtmsg>();
     const std::vector<std::uint8_t> big(1000, 0);
-    CHECK_THROWS_AS([&] {
-        for (int i = 0; i < 10; ++i) message.put(RTA_DST, big.data(), big.size());
-    }(),
-                    std::length_error);
+    CHECK_THROWS_AS(
+        [&] {
+            for (int i = 0; i < 10; ++i) message.put(RTA_DST, big.data(), big.size());
+        }(),
+        std::length_error);
     CHECK(message.header().nlmsg_len <= nl::MessageBuilder::k_capacity);
 }
 
@@ -188,7 +189,7 @@ TEST_CASE("IPv6 multipath reported hop by hop merges into one route with all hop
         route("fd00:255::1/128", {{ip("fd00:99::2"), 3}}),
         route("10.255.0.1/32", {{ip("10.99.1.2"), 3}}),
         route("fd00:255::1/128", {{ip("fd00:98::2"), 7}}),
-        route("fd00:255::1/128", {{ip("fd00:99::2"), 3}}),  // repeated: counted once
+        route("fd00:255::1/128", {{ip("fd00:99::2"), 3}}),        // repeated: counted once
         route("fd00:255::1/128", {{ip("fd00:97::2"), 9}}, 1000),  // other table: kept apart
     };
     const auto merged = nl::merge_routes(parts);

@@ -150,8 +150,7 @@ TEST_CASE("record store: the lock is exclusive across processes and re-entrant w
 
 // Needs the fault hook (meson -Dtest_hooks=true; test/run.sh sets it).
 #ifdef FLOCK_TEST_HOOKS
-TEST_CASE("record store: a writer killed before its rename leaves no torn record; the next put cleans up",
-          "[unit]") {
+TEST_CASE("record store: a writer killed before its rename leaves no torn record; the next put cleans up", "[unit]") {
     TempDir dir("rs");
     RecordStore store(dir.path());
     store.put(make_record("net", "c1"));

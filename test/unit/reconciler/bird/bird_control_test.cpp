@@ -233,7 +233,8 @@ TEST_CASE("the reloader counts every configure reply shape as success or rejecti
         {"0004 Reconfiguration in progress\n", true},
         {"0005 Reconfiguration already in progress, queueing new config\n", true},
         {"0002-Reading configuration from /etc/bird/bird.conf\n0020 Configuration OK\n", true},
-        {"0002-Reading configuration from /x/node.conf\n8002 /x/flock-anycast.conf:1:55 Invalid prefix length 33\n", false},
+        {"0002-Reading configuration from /x/node.conf\n8002 /x/flock-anycast.conf:1:55 Invalid prefix length 33\n",
+         false},
         {"9001 syntax error, unexpected CF_SYM_UNDEFINED\n", false},
         {"0000 \n", false},  // not an answer to configure
     };
@@ -284,7 +285,8 @@ TEST_CASE("BIRD absent, then appearing: the reload is retried until it lands", "
     std::unique_ptr<ScriptedBird> bird;
     // BIRD "starts" after the third failed attempt.
     reloader.on_attempt_finished([&] {
-        if (reloader.stats().transport_failures == 3 && !bird) bird = std::make_unique<ScriptedBird>(io, dir.file("bird.ctl"));
+        if (reloader.stats().transport_failures == 3 && !bird)
+            bird = std::make_unique<ScriptedBird>(io, dir.file("bird.ctl"));
     });
     reloader.request();
     REQUIRE(run_until(io, [&] { return reloader.stats().succeeded == 1; }));

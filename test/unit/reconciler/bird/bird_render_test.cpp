@@ -16,10 +16,10 @@
 #include <sstream>
 
 using anycast::common::Prefix;
-using anycast::test::read_text_file;
-using anycast::test::TempDir;
 using anycast::reconciler::render_bird_sets;
 using anycast::reconciler::write_file_if_changed;
+using anycast::test::read_text_file;
+using anycast::test::TempDir;
 
 namespace {
 
@@ -56,8 +56,8 @@ TEST_CASE("prefixes render in canonical text, sorted, split by family", "[unit][
         {prefixes({"10.255.53.53", "10.255.53.53/32", "10.255.0.1"}), "[ 10.255.0.1/32, 10.255.53.53/32 ]", "[ ]"},
     };
     for (const auto& row : rows) {
-        CHECK(render_bird_sets(row.input) == k_header + "define FLOCK_ANYCAST_V4 = " + row.v4 +
-                                                 ";\ndefine FLOCK_ANYCAST_V6 = " + row.v6 + ";\n");
+        CHECK(render_bird_sets(row.input) ==
+              k_header + "define FLOCK_ANYCAST_V4 = " + row.v4 + ";\ndefine FLOCK_ANYCAST_V6 = " + row.v6 + ";\n");
     }
 }
 

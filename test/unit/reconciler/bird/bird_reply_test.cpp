@@ -39,8 +39,8 @@ TEST_CASE("DDDD- lines continue until the DDDD final line", "[unit][bird]") {
     CHECK(reply.lines[0].code == 2);
     CHECK(reply.text() == "Reading configuration from /etc/bird/bird.conf\nReconfigured");
 
-    const auto error = parse({"0002-Reading configuration from /x/node.conf",
-                              "8002 /x/flock-anycast.conf:1:55 Invalid prefix length 33"});
+    const auto error = parse(
+        {"0002-Reading configuration from /x/node.conf", "8002 /x/flock-anycast.conf:1:55 Invalid prefix length 33"});
     CHECK(error.code() == 8002);
     CHECK(error.lines.back().text == "/x/flock-anycast.conf:1:55 Invalid prefix length 33");
 }

@@ -39,7 +39,8 @@ std::vector<std::string> describe(const reconciler::RouteDiff& diff) {
     for (const auto& change : diff.changes) {
         std::string line = change.kind == RouteChange::Kind::replace ? "replace " : "delete ";
         line += change.route.destination.to_string();
-        for (const auto& hop : change.route.hops) line += " " + hop.gateway.to_string() + "@" + std::to_string(hop.ifindex);
+        for (const auto& hop : change.route.hops)
+            line += " " + hop.gateway.to_string() + "@" + std::to_string(hop.ifindex);
         out.push_back(line);
     }
     return out;
@@ -62,18 +63,32 @@ TEST_CASE("diff_desired maps interface names and changes only what differs", "[u
         {"nothing anywhere", {}, {}, {}, 0},
         {"missing route is created", {two}, {}, {"replace 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"}, 0},
         {"equal route is left alone", {two}, {two_installed}, {}, 0},
-        {"changed hop set is one whole replace", {two}, {kernel_route("10.255.53.53/32", {{ip("10.0.0.12"), 7}})},
-         {"replace 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"}, 0},
-        {"route no longer desired is deleted", {}, {two_installed}, {"delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"}, 0},
+        {"changed hop set is one whole replace",
+         {two},
+         {kernel_route("10.255.53.53/32", {{ip("10.0.0.12"), 7}})},
+         {"replace 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"},
+         0},
+        {"route no longer desired is deleted",
+         {},
+         {two_installed},
+         {"delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"},
+         0},
         {"families are separate routes", {two, v6}, {two_installed}, {"replace fd00:255::53/128 fd00::12@7"}, 0},
         {"unknown interface leaves the hop out",
          {DesiredRoute{prefix("10.255.53.53/32"), {{ip("10.0.0.12"), "veth-a"}, {ip("10.0.0.14"), "veth-gone"}}}},
-         {}, {"replace 10.255.53.53/32 10.0.0.12@7"}, 1},
+         {},
+         {"replace 10.255.53.53/32 10.0.0.12@7"},
+         1},
         {"down interface leaves the hop out; no hop left means delete",
-         {DesiredRoute{prefix("10.255.53.53/32"), {{ip("10.0.0.15"), "veth-down"}}}}, {two_installed},
-         {"delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"}, 1},
-        {"replaces come before deletes", {v6}, {two_installed},
-         {"replace fd00:255::53/128 fd00::12@7", "delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"}, 0},
+         {DesiredRoute{prefix("10.255.53.53/32"), {{ip("10.0.0.15"), "veth-down"}}}},
+         {two_installed},
+         {"delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"},
+         1},
+        {"replaces come before deletes",
+         {v6},
+         {two_installed},
+         {"replace fd00:255::53/128 fd00::12@7", "delete 10.255.53.53/32 10.0.0.12@7 10.0.0.13@8"},
+         0},
     };
     for (const auto& c : cases) {
         SECTION(c.name) {
@@ -118,12 +133,14 @@ TEST_CASE("plan renders desired routes, kernel routes, changes and skips as exac
     config.node = "worker-1";
     config.policy.allowed_prefixes = {prefix("10.255.0.0/16")};
     config.bird.fragment = "/etc/bird/flock-anycast.conf";
-    const std::vector<common::Record> records = {record("a", "10.0.0.12", "veth-a"), record("b", "10.0.0.13", "veth-b")};
+    const std::vector<common::Record> records = {record("a", "10.0.0.12", "veth-a"),
+                                                 record("b", "10.0.0.13", "veth-b")};
     const reconciler::ReadinessSnapshot pods{false, {{"dns", "a", "", true, false}, {"dns", "b", "", true, false}}};
     const std::vector<Route> kernel = {kernel_route("10.255.53.53/32", {{ip("10.0.0.12"), 7}}),
                                        kernel_route("10.255.60.1/32", {{ip("10.0.0.9"), 42}})};
     const LinkTable table = links();
-    const auto plan = reconciler::make_plan({config, records, pods, "file /run/pods.json", kernel, std::nullopt, table});
+    const auto plan =
+        reconciler::make_plan({config, records, pods, "file /run/pods.json", kernel, std::nullopt, table});
 
     CHECK(reconciler::render_plan_text(plan) ==
           "node worker-1: table 241, protocol 241; 2 records, 2 eligible; readiness file /run/pods.json\n"

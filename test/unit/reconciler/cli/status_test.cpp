@@ -62,7 +62,8 @@ TEST_CASE("serve's figures: no pass yet, readiness unknown, old passes and serie
     CHECK(text.find("  kube relists          n/a\n") != std::string::npos);
 
     samples["flock_anycast_last_successful_pass_timestamp_seconds"] = 5000 - 3725;
-    text = render_figures(figures_from_serve("http://x/metrics", samples, "not ready: first reconcile pass not done", 5000));
+    text = render_figures(
+        figures_from_serve("http://x/metrics", samples, "not ready: first reconcile pass not done", 5000));
     CHECK(text.find("  last successful pass  1 h 2 min ago\n") != std::string::npos);
     CHECK(text.find("  readiness             not ready: first reconcile pass not done\n") != std::string::npos);
     samples["flock_anycast_last_successful_pass_timestamp_seconds"] = 5000 - 125;

@@ -75,8 +75,7 @@ TEST_CASE("a histogram renders cumulative buckets with le, +Inf, _sum and _count
           "demo_size_bytes_count 0\n");
 }
 
-TEST_CASE("a family without children renders only HELP and TYPE; HELP escapes newline and backslash",
-          "[unit]") {
+TEST_CASE("a family without children renders only HELP and TYPE; HELP escapes newline and backslash", "[unit]") {
     Registry registry;
     registry.gauge_family("demo_empty", "Line one\nback\\slash", {"x"});
     CHECK(registry.render() == "# HELP demo_empty Line one\\nback\\\\slash\n# TYPE demo_empty gauge\n");

@@ -128,7 +128,8 @@ TEST_CASE("record index: a large start-up set is read on several threads, corrup
         const std::string id = fmt::format("c{:03}", i);
         auto record = make_record(id, fmt::format("10.255.{}.{}", i / 250, i % 250 + 1));
         // One larger than the readers' first 4 KiB read.
-        for (int k = 0; i == 300 && k < 400; ++k) record.ips.push_back(*common::IpAddress::parse(fmt::format("10.254.{}.{}", k / 250, k % 250 + 1)));
+        for (int k = 0; i == 300 && k < 400; ++k)
+            record.ips.push_back(*common::IpAddress::parse(fmt::format("10.254.{}.{}", k / 250, k % 250 + 1)));
         writer.put(record);
         if (i != 123 && i != 599) expected.push_back("net_" + id + "_eth0");
     }
@@ -139,7 +140,7 @@ TEST_CASE("record index: a large start-up set is read on several threads, corrup
     CHECK(index.rescan());
     CHECK(ids(index) == expected);
     CHECK(index.records().at(250)->ips.at(0).to_string() == "10.255.1.2");  // c251
-    REQUIRE(index.records().at(299)->ips.size() == 401);                        // c300
+    REQUIRE(index.records().at(299)->ips.size() == 401);                    // c300
     CHECK(index.records().at(299)->ips.back().to_string() == "10.254.1.150");
     CHECK(std::distance(fs::directory_iterator(writer.quarantine_dir()), fs::directory_iterator()) == 2);
     CHECK(index.files_read() == 602);  // each once, the two corrupt ones again to quarantine
@@ -182,7 +183,8 @@ TEST_CASE("record index: when no reader thread can start, the start-up read runs
     // A child as an unprivileged user whose process limit it already fills: clone(2) for a
     // thread fails with EAGAIN, as under a pids limit. The files become that user's to read.
     constexpr uid_t k_nobody = 65534;
-    for (const auto& entry : fs::recursive_directory_iterator(dir.path())) REQUIRE(::chown(entry.path().c_str(), k_nobody, k_nobody) == 0);
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path()))
+        REQUIRE(::chown(entry.path().c_str(), k_nobody, k_nobody) == 0);
     REQUIRE(::chown(dir.path().c_str(), k_nobody, k_nobody) == 0);
     const pid_t child = ::fork();
     REQUIRE(child >= 0);

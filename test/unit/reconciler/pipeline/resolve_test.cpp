@@ -67,34 +67,75 @@ TEST_CASE("resolve turns eligible records into sorted, deduped routes per family
     };
     const RecordSpec a{"dns", "a", "", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}};
     const RecordSpec b{"dns", "b", "", {"10.255.53.53"}, {{"10.0.0.13", "veth-b"}}};
-    const RecordSpec dual{"dns", "d", "", {"10.255.53.53", "fd00:255::53"}, {{"fd00::12", "veth-d"}, {"10.0.0.20", "veth-d"}}};
+    const RecordSpec dual{
+        "dns", "d", "", {"10.255.53.53", "fd00:255::53"}, {{"fd00::12", "veth-d"}, {"10.0.0.20", "veth-d"}}};
     const std::vector<Case> cases = {
         {"no records", {}, {}, false, "", 0},
         {"one ready pod", {a}, {pod("a")}, false, "10.255.53.53/32 10.0.0.12@veth-a;", 0},
         {"unknown pod", {a}, {pod("other")}, false, "", 0},
         {"not ready", {a}, {pod("a", false)}, false, "", 0},
         {"deleting", {a}, {pod("a", true, true)}, false, "", 0},
-        {"two ready pods give one multipath route, sorted", {b, a}, {pod("a"), pod("b")}, false,
-         "10.255.53.53/32 10.0.0.12@veth-a 10.0.0.13@veth-b;", 0},
-        {"one of two deleting leaves one hop", {a, b}, {pod("a"), pod("b", true, true)}, false,
-         "10.255.53.53/32 10.0.0.12@veth-a;", 0},
+        {"two ready pods give one multipath route, sorted",
+         {b, a},
+         {pod("a"), pod("b")},
+         false,
+         "10.255.53.53/32 10.0.0.12@veth-a 10.0.0.13@veth-b;",
+         0},
+        {"one of two deleting leaves one hop",
+         {a, b},
+         {pod("a"), pod("b", true, true)},
+         false,
+         "10.255.53.53/32 10.0.0.12@veth-a;",
+         0},
         {"duplicate records dedupe", {a, a}, {pod("a")}, false, "10.255.53.53/32 10.0.0.12@veth-a;", 0},
-        {"families kept apart", {dual}, {pod("d")}, false,
-         "10.255.53.53/32 10.0.0.20@veth-d;fd00:255::53/128 fd00::12@veth-d;", 0},
-        {"always source makes every record eligible", {a, b}, {}, true,
-         "10.255.53.53/32 10.0.0.12@veth-a 10.0.0.13@veth-b;", 0},
-        {"uid mismatch is not eligible", {RecordSpec{"dns", "a", "u1", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
-         {pod("a", true, false, "u2")}, false, "", 0},
-        {"uid match is eligible", {RecordSpec{"dns", "a", "u1", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
-         {pod("a", true, false, "u1")}, false, "10.255.53.53/32 10.0.0.12@veth-a;", 0},
-        {"record without uid matches any uid", {a}, {pod("a", true, false, "u9")}, false,
-         "10.255.53.53/32 10.0.0.12@veth-a;", 0},
-        {"IP outside policy skipped even when ready", {RecordSpec{"dns", "a", "", {"10.1.0.1", "10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
-         {pod("a")}, false, "10.255.53.53/32 10.0.0.12@veth-a;", 1},
-        {"IP without a next hop of its family skipped", {RecordSpec{"dns", "a", "", {"fd00:255::1"}, {{"10.0.0.12", "veth-a"}}}},
-         {pod("a")}, false, "", 1},
-        {"next hop without interface skipped", {RecordSpec{"dns", "a", "", {"10.255.53.53"}, {{"10.0.0.12", ""}}}},
-         {pod("a")}, false, "", 2},
+        {"families kept apart",
+         {dual},
+         {pod("d")},
+         false,
+         "10.255.53.53/32 10.0.0.20@veth-d;fd00:255::53/128 fd00::12@veth-d;",
+         0},
+        {"always source makes every record eligible",
+         {a, b},
+         {},
+         true,
+         "10.255.53.53/32 10.0.0.12@veth-a 10.0.0.13@veth-b;",
+         0},
+        {"uid mismatch is not eligible",
+         {RecordSpec{"dns", "a", "u1", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
+         {pod("a", true, false, "u2")},
+         false,
+         "",
+         0},
+        {"uid match is eligible",
+         {RecordSpec{"dns", "a", "u1", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
+         {pod("a", true, false, "u1")},
+         false,
+         "10.255.53.53/32 10.0.0.12@veth-a;",
+         0},
+        {"record without uid matches any uid",
+         {a},
+         {pod("a", true, false, "u9")},
+         false,
+         "10.255.53.53/32 10.0.0.12@veth-a;",
+         0},
+        {"IP outside policy skipped even when ready",
+         {RecordSpec{"dns", "a", "", {"10.1.0.1", "10.255.53.53"}, {{"10.0.0.12", "veth-a"}}}},
+         {pod("a")},
+         false,
+         "10.255.53.53/32 10.0.0.12@veth-a;",
+         1},
+        {"IP without a next hop of its family skipped",
+         {RecordSpec{"dns", "a", "", {"fd00:255::1"}, {{"10.0.0.12", "veth-a"}}}},
+         {pod("a")},
+         false,
+         "",
+         1},
+        {"next hop without interface skipped",
+         {RecordSpec{"dns", "a", "", {"10.255.53.53"}, {{"10.0.0.12", ""}}}},
+         {pod("a")},
+         false,
+         "",
+         2},
     };
     for (const auto& c : cases) {
         SECTION(c.name) {
@@ -107,7 +148,8 @@ TEST_CASE("resolve turns eligible records into sorted, deduped routes per family
     }
 }
 
-TEST_CASE("resolve applies namespace policy: a listed namespace may claim only its own prefixes", "[unit][reconciler]") {
+TEST_CASE("resolve applies namespace policy: a listed namespace may claim only its own prefixes",
+          "[unit][reconciler]") {
     common::Policy policy = open_policy();
     policy.namespaces["dns"] = {prefix("10.255.53.0/24")};
     const auto own = make_record({"dns", "a", "", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}});
@@ -142,8 +184,11 @@ TEST_CASE("resolve skips records of an unknown version and mismatched next-hop f
 }
 
 TEST_CASE("equal next-hop sets compare equal whatever the record order", "[unit][reconciler]") {
-    const auto a = make_record({"dns", "a", "", {"10.255.53.53", "fd00:255::53"}, {{"10.0.0.12", "veth-a"}, {"fd00::12", "veth-a"}}});
-    const auto b = make_record({"dns", "b", "", {"fd00:255::53", "10.255.53.53"}, {{"fd00::13", "veth-b"}, {"10.0.0.13", "veth-b"}}});
+    const auto a = make_record(
+        {"dns", "a", "", {"10.255.53.53", "fd00:255::53"}, {{"10.0.0.12", "veth-a"}, {"fd00::12", "veth-a"}}});
+    const auto b = make_record(
+        {"dns", "b", "", {"fd00:255::53", "10.255.53.53"}, {{"fd00::13", "veth-b"}, {"10.0.0.13", "veth-b"}}});
     const ReadinessSnapshot all{true, {}};
-    CHECK(reconciler::resolve({a, b}, all, open_policy()).routes == reconciler::resolve({b, a}, all, open_policy()).routes);
+    CHECK(reconciler::resolve({a, b}, all, open_policy()).routes ==
+          reconciler::resolve({b, a}, all, open_policy()).routes);
 }
