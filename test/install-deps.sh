@@ -9,8 +9,10 @@ packages=(
   libmnl-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libfmt-dev catch2 libyaml-cpp-dev
   # runtime and test tools (binutils: readelf, for the executable's NEEDED list)
   binutils iproute2 bird2 containernetworking-plugins openssl util-linux procps
-  # the Kubernetes example's CNI install script, checked by metrics_unit_tests
+  # the Kubernetes example's CNI install script, checked by tree_unit_tests
   jq
+  # the house layout (.clang-format), checked by the format test
+  clang-format
 )
 
 missing=()
