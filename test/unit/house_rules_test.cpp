@@ -123,3 +123,12 @@ TEST_CASE("code comments cite the project's docs, not files outside the reposito
         CHECK(text.find("DESIGN.md") == std::string::npos);
     }
 }
+
+TEST_CASE("docs/architecture.md names every module of the tree", "[unit]") {
+    const std::string map = read_file(k_source_dir / "docs" / "architecture.md");
+    for (const auto& file : project_sources()) {
+        const std::string stem = fs::path(file).stem().string();
+        INFO(file << ": module \"" << stem << "\" is not in docs/architecture.md's module map");
+        CHECK(std::regex_search(map, std::regex("\\b" + stem + "\\b")));
+    }
+}
