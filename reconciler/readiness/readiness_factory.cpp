@@ -1,6 +1,7 @@
 #include "reconciler/readiness/readiness_factory.hpp"
 
 #include "common/config/node_config_loader.hpp"
+#include "reconciler/readiness/always_source.hpp"
 #include "reconciler/readiness/file_source.hpp"
 #include "reconciler/readiness/kubernetes_source.hpp"
 

@@ -49,11 +49,8 @@ public:
     virtual std::optional<WatchCounts> watch_counts() const { return std::nullopt; }
 };
 
-// Construction: each source has a factory taking serve's io_context and the node config,
-// which serve's readiness_factory picks by `readiness.source`:
-//   std::unique_ptr<ReadinessSource> make_file_source(boost::asio::io_context&, const common::NodeConfig&);
-//   std::unique_ptr<ReadinessSource> make_always_source();
-//   std::unique_ptr<ReadinessSource> make_kubernetes_source(boost::asio::io_context&, const common::NodeConfig&);
-// (the last in reconciler/readiness/kubernetes_source.hpp).
+// The sources: KubernetesSource (kubernetes_source.hpp), FileSource (file_source.hpp) and
+// AlwaysSource (always_source.hpp); readiness_factory.hpp makes the one `readiness.source`
+// names.
 
 }  // namespace anycast::reconciler
