@@ -93,7 +93,7 @@ public:
     enum class Stamp { full, size_only };
     std::optional<ReadRecord> read_named_concurrently(const std::string& file_name, bool& corrupt,
                                                       Stamp stamp = Stamp::full);
-    // Whether `name` is a record file name (what scan() returns and inotify should count).
+    // Whether `name` is a record file name (what file_names() returns and inotify should count).
     static bool is_record_file_name(std::string_view name);
     // A record file's name is its stem ("<network>_<containerID>_<ifname>") plus this.
     static constexpr std::string_view k_file_suffix = ".json";
