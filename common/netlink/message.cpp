@@ -4,21 +4,24 @@
 
 #include <libmnl/libmnl.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
 namespace anycast::common::netlink {
 
-MessageBuilder::MessageBuilder(std::uint16_t type, std::uint16_t flags) {
+MessageBuilder::MessageBuilder(std::uint16_t type, std::uint16_t flags, std::size_t capacity)
+    : buffer_(std::max<std::size_t>(capacity, NLMSG_HDRLEN)) {
     nlmsghdr* header = mnl_nlmsg_put_header(buffer_.data());
     header->nlmsg_type = type;
     header->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
 }
 
 void MessageBuilder::ensure_room(std::size_t length) const {
-    if (header().nlmsg_len + MNL_ALIGN(length) > k_capacity) {
-        throw std::length_error("netlink request larger than " + std::to_string(k_capacity) + " bytes");
+    if (header().nlmsg_len + MNL_ALIGN(length) > capacity()) {
+        throw std::length_error("netlink request larger than " + std::to_string(capacity()) + " bytes");
     }
 }
 
@@ -28,7 +31,7 @@ void* MessageBuilder::put_extra_header(std::size_t length) {
 }
 
 void MessageBuilder::put(std::uint16_t type, const void* data, std::size_t length) {
-    if (!mnl_attr_put_check(&header(), k_capacity, type, length, data)) {
+    if (!mnl_attr_put_check(&header(), capacity(), type, length, data)) {
         throw std::length_error("netlink attribute " + std::to_string(type) + " does not fit the request");
     }
 }
@@ -48,12 +51,19 @@ void MessageBuilder::put_address(std::uint16_t type, const IpAddress& address) {
 }
 
 nlattr* MessageBuilder::begin_nest(std::uint16_t type) {
-    nlattr* nest = mnl_attr_nest_start_check(&header(), k_capacity, type);
+    nlattr* nest = mnl_attr_nest_start_check(&header(), capacity(), type);
     if (!nest) throw std::length_error("netlink nest " + std::to_string(type) + " does not fit the request");
     return nest;
 }
 
-void MessageBuilder::end_nest(nlattr* nest) { mnl_attr_nest_end(&header(), nest); }
+void MessageBuilder::end_nest(nlattr* nest) {
+    // nla_len is 16 bits: a longer nest would be sent with a wrapped, wrong length.
+    if (length_since(nest) > UINT16_MAX) {
+        throw std::length_error("netlink nest " + std::to_string(nest->nla_type) + " of " +
+                                std::to_string(length_since(nest)) + " bytes exceeds the 65535 an attribute can hold");
+    }
+    mnl_attr_nest_end(&header(), nest);
+}
 
 void* MessageBuilder::reserve(std::size_t length) {
     ensure_room(length);

@@ -4,10 +4,10 @@
 
 #include <linux/netlink.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace anycast::common {
 class IpAddress;
@@ -17,10 +17,12 @@ namespace anycast::common::netlink {
 
 class MessageBuilder {
 public:
-    // Room for one request; a route with a few dozen IPv6 next hops fits easily.
-    static constexpr std::size_t k_capacity = 4096;
+    // Room for one link, address, rule or lookup request. A route is sized to its next hops
+    // (route_message_capacity in route_message.hpp): a multipath route may hold hundreds.
+    static constexpr std::size_t k_default_capacity = 512;
 
-    MessageBuilder(std::uint16_t type, std::uint16_t flags);
+    // The capacity is fixed here: nests and reserved records are pointers into the buffer.
+    MessageBuilder(std::uint16_t type, std::uint16_t flags, std::size_t capacity = k_default_capacity);
     MessageBuilder(const MessageBuilder&) = delete;
     MessageBuilder& operator=(const MessageBuilder&) = delete;
 
@@ -45,6 +47,7 @@ public:
     // rtnexthop once its attributes are put.
     std::size_t length_since(const void* start) const;
 
+    std::size_t capacity() const { return buffer_.size(); }
     nlmsghdr& header() { return *reinterpret_cast<nlmsghdr*>(buffer_.data()); }
     const nlmsghdr& header() const { return *reinterpret_cast<const nlmsghdr*>(buffer_.data()); }
 
@@ -52,7 +55,7 @@ private:
     void* put_extra_header(std::size_t length);
     void ensure_room(std::size_t length) const;
 
-    alignas(NLMSG_ALIGNTO) std::array<std::uint8_t, k_capacity> buffer_{};
+    std::vector<std::uint8_t> buffer_;  // zeroed; operator new aligns it beyond NLMSG_ALIGNTO
 };
 
 }  // namespace anycast::common::netlink

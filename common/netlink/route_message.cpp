@@ -91,6 +91,17 @@ void build_route_message(MessageBuilder& message, const Route& route) {
     }
 }
 
+std::size_t route_message_capacity(const Route& route) {
+    // Sized for IPv6 addresses, the larger; one hop's RTA_GATEWAY and RTA_OIF or the
+    // RTA_MULTIPATH header, whichever the route uses, fit in the fixed part.
+    constexpr std::size_t address = MNL_ATTR_HDRLEN + MNL_ALIGN(16);
+    constexpr std::size_t u32 = MNL_ATTR_HDRLEN + MNL_ALIGN(4);
+    constexpr std::size_t fixed = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(rtmsg)) + address /* RTA_DST */ +
+                                  u32 /* RTA_TABLE */ + address /* RTA_GATEWAY */ + u32 /* RTA_OIF */;
+    constexpr std::size_t per_hop = RTNH_ALIGN(sizeof(rtnexthop)) + address;
+    return fixed + route.hops.size() * per_hop;
+}
+
 std::string describe_route_request(std::uint16_t type, const Route& route) {
     const char* name = type == RTM_NEWROUTE ? "RTM_NEWROUTE" : type == RTM_DELROUTE ? "RTM_DELROUTE" : "RTM_GETROUTE";
     std::string text =

@@ -11,8 +11,12 @@ namespace anycast::common::netlink {
 
 // RTM_NEWROUTE (NLM_F_CREATE|NLM_F_REPLACE) or RTM_DELROUTE for `route`: unicast, universe
 // scope, rtm_protocol = route.protocol, the table in rtm_table or RTA_TABLE when > 255,
-// one hop as RTA_GATEWAY + RTA_OIF, several as RTA_MULTIPATH.
+// one hop as RTA_GATEWAY + RTA_OIF, several as RTA_MULTIPATH. Throws std::length_error when
+// the hops do not fit one RTA_MULTIPATH (its length is 16 bits: about 2 300 IPv6 hops).
 void build_route_message(MessageBuilder& message, const Route& route);
+
+// The capacity a MessageBuilder needs for build_route_message(route): it grows with the hops.
+std::size_t route_message_capacity(const Route& route);
 
 // "RTM_NEWROUTE 10.9.0.1/32 table 241" for errors.
 std::string describe_route_request(std::uint16_t type, const Route& route);

@@ -8,6 +8,7 @@
 #include "test/support/process.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -236,6 +237,46 @@ TEST_CASE("a batch larger than one sendmsg is applied completely and attributed 
     CHECK(std::count(removed.begin(), removed.end(), 0) == 2999);
     CHECK(removed[1234] == nl::k_not_found);
     CHECK(nl::dump_routes(lab.socket, k_table, k_protocol).size() == 1);
+}
+
+TEST_CASE(
+    "1 000 next hops on one IPv4 and one IPv6 destination are installed and read back whole; "
+    "a route too large for one message fails alone",
+    "[netns]") {
+    PrivateNetns netns;
+    Lab lab;
+    // Hop i: its own gateway, onlink on veth i % 3 (a large maxPods node's pods).
+    const auto many_hops = [&](Family family, int count) {
+        std::vector<nl::NextHop> hops;
+        for (int i = 0; i < count; ++i) {
+            const std::string gateway = family == Family::v4
+                                            ? "10.98." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 2)
+                                            : "fd00:98::" + fmt::format("{:x}", i + 2);
+            hops.push_back({ip(gateway), lab.links[i % 3]});
+        }
+        return hops;
+    };
+    const auto v4 = lab.route("10.255.0.1/32", many_hops(Family::v4, 1000));
+    const auto v6 = lab.route("fd00:255::1/128", many_hops(Family::v6, 1000));
+    const auto plain = lab.route("10.255.0.2/32", {lab.hop(Family::v4, 0)});
+    // 3 000 IPv6 hops need more than the 65 535 bytes of one RTA_MULTIPATH.
+    const auto oversized = lab.route("fd00:255::2/128", many_hops(Family::v6, 3000));
+    const std::vector<nl::RouteChange> changes{{nl::RouteChange::Kind::replace, oversized},
+                                               {nl::RouteChange::Kind::replace, v4},
+                                               {nl::RouteChange::Kind::replace, v6},
+                                               {nl::RouteChange::Kind::replace, plain}};
+    const auto results = nl::apply_route_changes(lab.socket, changes);
+    CHECK(results == std::vector<int>{EMSGSIZE, 0, 0, 0});
+    const auto installed = nl::dump_routes(lab.socket, k_table, k_protocol);
+    CHECK(installed == std::vector<nl::Route>{v4, plain, v6});
+
+    // Shrinking and removing such a route work the same way.
+    const auto fewer = lab.route("fd00:255::1/128", many_hops(Family::v6, 999));
+    nl::replace_route(lab.socket, fewer);
+    CHECK(nl::dump_routes(lab.socket, k_table, k_protocol) == std::vector<nl::Route>{v4, plain, fewer});
+    CHECK(nl::delete_route(lab.socket, v4));
+    CHECK(nl::delete_route(lab.socket, fewer));
+    CHECK(nl::dump_routes(lab.socket, k_table, k_protocol) == std::vector<nl::Route>{plain});
 }
 
 TEST_CASE("rules are ensured and removed idempotently, IPv4 and IPv6", "[netns]") {

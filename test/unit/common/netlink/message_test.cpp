@@ -8,16 +8,19 @@
 #include "common/netlink/socket.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <utility>
 #include <stdexcept>
 
 namespace nl = anycast::common::netlink;
+using anycast::common::Family;
 using anycast::common::IpAddress;
 using anycast::common::Prefix;
 
@@ -181,7 +184,42 @@ TEST_CASE("the message builder refuses to overflow its buffer", "[unit]") {
             for (int i = 0; i < 10; ++i) message.put(RTA_DST, big.data(), big.size());
         }(),
         std::length_error);
-    CHECK(message.header().nlmsg_len <= nl::MessageBuilder::k_capacity);
+    CHECK(message.header().nlmsg_len <= message.capacity());
+}
+
+namespace {
+
+// `count` hops on interfaces 3, 4 and 5 in turn, each with its own gateway.
+std::vector<nl::NextHop> many_hops(Family family, int count) {
+    std::vector<nl::NextHop> hops;
+    for (int i = 0; i < count; ++i) {
+        const std::string gateway = family == Family::v4 ? fmt::format("10.98.{}.{}", i / 250, i % 250 + 2)
+                                                         : fmt::format("fd00:98::{:x}", i + 2);
+        hops.push_back({ip(gateway.c_str()), 3 + i % 3});
+    }
+    std::sort(hops.begin(), hops.end());
+    return hops;
+}
+
+}  // namespace
+
+TEST_CASE("a route with 1 000 next hops is sized to its content and round-trips, IPv4 and IPv6", "[unit]") {
+    for (const auto& [destination, family] :
+         {std::pair{"10.255.0.1/32", Family::v4}, std::pair{"fd00:255::1/128", Family::v6}}) {
+        const nl::Route original = route(destination, many_hops(family, 1000));
+        nl::MessageBuilder message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, nl::route_message_capacity(original));
+        nl::build_route_message(message, original);
+        CHECK(message.header().nlmsg_len <= message.capacity());
+        const auto parsed = nl::parse_route(message.header());
+        REQUIRE(parsed);
+        CHECK(parsed->route == original);
+    }
+}
+
+TEST_CASE("hops beyond what one RTA_MULTIPATH can carry are refused, never sent with a wrapped length", "[unit]") {
+    const nl::Route huge = route("fd00:255::1/128", many_hops(Family::v6, 3000));  // 3 000 x 28 bytes > 65 535
+    nl::MessageBuilder message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, nl::route_message_capacity(huge));
+    CHECK_THROWS_AS(nl::build_route_message(message, huge), std::length_error);
 }
 
 TEST_CASE("IPv6 multipath reported hop by hop merges into one route with all hops", "[unit]") {
