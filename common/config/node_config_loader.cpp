@@ -1,5 +1,6 @@
 #include "common/config/node_config_loader.hpp"
 
+#include "common/config/policy.hpp"
 #include "common/json_reader.hpp"
 #include "common/log.hpp"
 
@@ -31,6 +32,10 @@ Policy parse_policy(const JsonReader& reader) {
             // A listed namespace with null or [] may claim nothing: keep the (empty) entry.
             if (prefixes.is_null()) continue;
             for (const auto& element : prefixes.elements()) list.push_back(element.as_prefix());
+        }
+        // A listed namespace's prefixes are exclusive to it: two cannot share one.
+        if (auto overlap = overlapping_namespaces(policy)) {
+            namespaces->fail(*overlap + ": a listed namespace's prefixes are its alone");
         }
     }
     return policy;

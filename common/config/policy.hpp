@@ -14,9 +14,20 @@ namespace anycast::common {
 
 // nullopt when `ip` is allowed for `namespace_name`; otherwise why not, e.g.
 // "10.1.0.1 is outside the prefixes of namespace dns (10.255.53.0/24)".
-// An empty policy allows nothing; a namespace listed in `namespaces` may claim only its
-// own prefixes, every other namespace those in `allowed_prefixes`.
+// An empty policy allows nothing. A namespace listed in `namespaces` may claim only its own
+// prefixes, and they are its alone: every other namespace may claim what `allowed_prefixes`
+// holds outside every listed namespace's prefixes. Addresses that are never an anycast
+// service's (see unusable_anycast_ip) are refused whatever the policy says.
 std::optional<std::string> policy_refusal(const Policy& policy, std::string_view namespace_name, const IpAddress& ip);
+
+// Why `ip` can never be an anycast address, or nullopt: unspecified, loopback, multicast,
+// link-local or (IPv4) the limited broadcast address.
+std::optional<std::string> unusable_anycast_ip(const IpAddress& ip);
+
+// Two listed namespaces whose prefixes overlap (one contains the other), as "dns's
+// 10.255.53.0/24 overlaps web's 10.255.0.0/16"; nullopt when none do. The node config loader
+// refuses such a policy: exclusive prefixes cannot be shared.
+std::optional<std::string> overlapping_namespaces(const Policy& policy);
 
 inline bool policy_allows(const Policy& policy, std::string_view namespace_name, const IpAddress& ip) {
     return !policy_refusal(policy, namespace_name, ip).has_value();

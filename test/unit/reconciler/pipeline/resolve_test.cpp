@@ -165,6 +165,28 @@ TEST_CASE("resolve applies namespace policy: a listed namespace may claim only i
           "10.255.60.1 skipped: 10.255.60.1 is outside the prefixes of namespace dns (10.255.53.0/24)");
 }
 
+TEST_CASE(
+    "resolve re-checks reservations: another namespace's record for a listed prefix is skipped, "
+    "IPv4 and IPv6",
+    "[unit][reconciler]") {
+    common::Policy policy = open_policy();
+    policy.namespaces["dns"] = {prefix("10.255.53.0/24"), prefix("fd00:255:53::/64")};
+    const auto dns = make_record(
+        {"dns", "a", "", {"10.255.53.53", "fd00:255:53::53"}, {{"10.0.0.12", "veth-a"}, {"fd00::12", "veth-a"}}});
+    const auto web = make_record(
+        {"web", "w", "", {"10.255.53.53", "fd00:255:53::53"}, {{"10.0.0.30", "veth-w"}, {"fd00::30", "veth-w"}}});
+    const ReadinessSnapshot pods{false, {pod("a"), common::PodState{"web", "w", "", true, false}}};
+
+    const auto resolved = reconciler::resolve({dns, web}, pods, policy);
+    CHECK(render(resolved.routes) == "10.255.53.53/32 10.0.0.12@veth-a;fd00:255:53::53/128 fd00::12@veth-a;");
+    REQUIRE(resolved.skipped.size() == 2);
+    CHECK(resolved.skipped[0].problem ==
+          "10.255.53.53 skipped: 10.255.53.53 is reserved for namespace dns (10.255.53.0/24, fd00:255:53::/64)");
+    CHECK(resolved.skipped[1].problem ==
+          "fd00:255:53::53 skipped: fd00:255:53::53 is reserved for namespace dns (10.255.53.0/24, "
+          "fd00:255:53::/64)");
+}
+
 TEST_CASE("resolve with an empty policy allows nothing", "[unit][reconciler]") {
     const auto record = make_record({"dns", "a", "", {"10.255.53.53"}, {{"10.0.0.12", "veth-a"}}});
     const auto resolved = reconciler::resolve({record}, ReadinessSnapshot{true, {}}, common::Policy{});
