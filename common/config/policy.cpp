@@ -17,26 +17,30 @@ bool any_contains(const std::vector<Prefix>& prefixes, const IpAddress& ip) {
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const Prefix& p) { return p.contains(ip); });
 }
 
-Prefix prefix(const char* text) { return *Prefix::parse(text); }
+// What an address is when it is one of RFC 6890's special ranges that never name a service:
+// decided from its leading bytes, since serve asks for every record's IPs on every pass.
+const char* unusable_kind(const IpAddress& ip) {
+    const std::uint8_t* b = ip.data();
+    const bool rest_zero = std::all_of(b + 1, b + ip.size() - 1, [](std::uint8_t x) { return x == 0; });
+    if (ip.is_v4()) {
+        if (b[0] == 0 && rest_zero && b[3] == 0) return "the unspecified address";
+        if (b[0] == 127) return "a loopback address";
+        if (b[0] >= 224 && b[0] <= 239) return "a multicast address";
+        if (b[0] == 169 && b[1] == 254) return "a link-local address";
+        if (std::all_of(b, b + 4, [](std::uint8_t x) { return x == 255; })) return "the broadcast address";
+        return nullptr;
+    }
+    if (b[0] == 0 && rest_zero && b[15] == 0) return "the unspecified address";
+    if (b[0] == 0 && rest_zero && b[15] == 1) return "a loopback address";
+    if (b[0] == 0xff) return "a multicast address";                            // ff00::/8
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "a link-local address";  // fe80::/10
+    return nullptr;
+}
 
 }  // namespace
 
 std::optional<std::string> unusable_anycast_ip(const IpAddress& ip) {
-    // RFC 6890's special ranges that no router forwards to a service address.
-    static const std::vector<std::pair<Prefix, const char*>> k_unusable = {
-        {prefix("0.0.0.0/32"), "the unspecified address"},
-        {prefix("127.0.0.0/8"), "a loopback address"},
-        {prefix("224.0.0.0/4"), "a multicast address"},
-        {prefix("169.254.0.0/16"), "a link-local address"},
-        {prefix("255.255.255.255/32"), "the broadcast address"},
-        {prefix("::/128"), "the unspecified address"},
-        {prefix("::1/128"), "a loopback address"},
-        {prefix("ff00::/8"), "a multicast address"},
-        {prefix("fe80::/10"), "a link-local address"},
-    };
-    for (const auto& [range, what] : k_unusable) {
-        if (range.contains(ip)) return fmt::format("{} is {}, never an anycast address", ip, what);
-    }
+    if (const char* kind = unusable_kind(ip)) return fmt::format("{} is {}, never an anycast address", ip, kind);
     return std::nullopt;
 }
 
