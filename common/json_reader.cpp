@@ -125,14 +125,30 @@ bool JsonReader::as_bool() const {
     return value_->get_bool();
 }
 
+namespace {
+
+// A double that is a whole number int64 can hold. The range is checked before the cast:
+// casting an out-of-range double (1e300, NaN) to an integer is undefined behaviour.
+bool is_integral_in_int64(double value) {
+    // -2^63 is exact as a double; 2^63 is the first value past INT64_MAX. NaN fails both.
+    constexpr double k_min = -9223372036854775808.0;
+    constexpr double k_past_max = 9223372036854775808.0;
+    if (!(value >= k_min && value < k_past_max)) return false;
+    return static_cast<double>(static_cast<std::int64_t>(value)) == value;
+}
+
+}  // namespace
+
 std::int64_t JsonReader::as_int(std::int64_t min, std::int64_t max) const {
     std::int64_t result = 0;
     if (value_->is_int64()) {
         result = value_->get_int64();
-    } else if (value_->is_uint64() && value_->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    } else if (value_->is_uint64()) {
+        if (value_->get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) {
+            fail(fmt::format("{} is out of range [{}, {}]", value_->get_uint64(), min, max));
+        }
         result = static_cast<std::int64_t>(value_->get_uint64());
-    } else if (value_->is_double() &&
-               value_->get_double() == static_cast<double>(static_cast<std::int64_t>(value_->get_double()))) {
+    } else if (value_->is_double() && is_integral_in_int64(value_->get_double())) {
         result = static_cast<std::int64_t>(value_->get_double());
     } else {
         fail(fmt::format("expected an integer, got {}", kind_name(*value_)));

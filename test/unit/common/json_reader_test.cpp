@@ -45,3 +45,19 @@ TEST_CASE("null members count as absent", "[unit]") {
     CHECK_FALSE(root.member("a"));
     CHECK_FALSE(root.has("a"));
 }
+
+TEST_CASE("numbers outside int64 are refused as integers, never cast (UBSan checks the cast)", "[unit]") {
+    auto doc = parse_json(R"({"huge": 1e300, "tiny": -1e300, "edge": 9223372036854775808.0, "frac": 2.5,
+                              "whole": 30.0, "min": -9223372036854775808, "big": 18446744073709551615})",
+                          "x");
+    JsonReader root(doc);
+    const std::int64_t all_min = INT64_MIN;
+    const std::int64_t all_max = INT64_MAX;
+    CHECK_THROWS_WITH(root.required("huge").as_int(all_min, all_max), "huge: expected an integer, got a number");
+    CHECK_THROWS_WITH(root.required("tiny").as_int(all_min, all_max), "tiny: expected an integer, got a number");
+    CHECK_THROWS_WITH(root.required("edge").as_int(all_min, all_max), "edge: expected an integer, got a number");
+    CHECK_THROWS_WITH(root.required("frac").as_int(all_min, all_max), "frac: expected an integer, got a number");
+    CHECK_THROWS_WITH(root.required("big").as_int(0, 10), "big: 18446744073709551615 is out of range [0, 10]");
+    CHECK(root.required("whole").as_int(0, 60) == 30);
+    CHECK(root.required("min").as_int(all_min, all_max) == all_min);
+}
