@@ -5,6 +5,7 @@
 #include "common/config/node_config_loader.hpp"
 #include "common/store/record_store.hpp"
 #include "reconciler/readiness/file_source.hpp"
+#include "reconciler/serve/instance_lock.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/metrics/metrics_scrape.hpp"
 #include "reconciler/cli/plan.hpp"
@@ -234,6 +235,9 @@ int run_serve(const std::vector<std::string>& args) {
     options.withdraw_on_exit = flags.has("--withdraw-on-exit");
     common::NodeConfig config = load_config(flags);
     if (!config.log_file.empty()) log::log_to_file(config.log_file);
+    // Held until serve returns. --dry-run changes nothing, so it may run beside the real one.
+    std::optional<InstanceLock> instance;
+    if (!options.dry_run) instance.emplace(config.state_dir);
     Server server(std::move(options), std::move(config));
     return server.run();
 }

@@ -6,6 +6,7 @@
 #include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -175,6 +176,32 @@ TEST_CASE("SIGTERM leaves serve's routes in place; --withdraw-on-exit removes th
         CHECK(lab.routes().empty());
         CHECK(lab.log().find("routes withdrawn on exit") != std::string::npos);
     }
+}
+
+TEST_CASE("a second serve on the node refuses to start, naming the first one's pid; --dry-run may run beside it",
+          "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    auto first = lab.start_serving(1);
+    const std::string expected = fmt::format(
+        "another flock-anycast serve (pid {}) holds {}/serve.lock: one serve per node", first->pid(), lab.state_dir());
+    const auto second = run_process({flock_binary(), "serve", "--config", lab.config_path()});
+    INFO(second.err);
+    CHECK(second.exit_code == 1);
+    CHECK(second.err.find(expected) != std::string::npos);
+    CHECK(ServeLab::routed_via({&lab.pods[0]}));  // the first one's routes are untouched
+
+    ProcessOptions dry_run_options;
+    dry_run_options.timeout_seconds = 2;  // it would run on: killed then
+    const auto dry_run =
+        run_process({flock_binary(), "serve", "--dry-run", "--config", lab.config_path()}, dry_run_options);
+    CHECK(dry_run.err.find("one serve per node") == std::string::npos);
+    CHECK(dry_run.err.find("serve starting") != std::string::npos);
+
+    // The lock goes with its holder, however it ends.
+    first->stop(SIGKILL);
+    auto next = lab.start_serve();
+    CHECK(lab.wait_log("serve starting"));
 }
 
 TEST_CASE("cleanup removes every route of ours and the rules, and nothing else", "[netns][serve]") {
