@@ -16,12 +16,17 @@ BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings 
     : settings_(std::move(settings)),
       client_(io, settings_.socket_path, settings_.command_timeout),
       reloader_(io, client_, settings_.reload),
-      shrink_timer_(io) {}
+      shrink_timer_(io),
+      write_retry_timer_(io),
+      write_backoff_(settings_.write_retry_initial, settings_.write_retry_max) {}
 
 BirdPublisher::~BirdPublisher() {
-    if (!deferred_) return;
+    // The newest set not yet in the include: a shrink waiting for its delay, else one whose
+    // write failed.
+    const auto& last = deferred_ ? deferred_ : unwritten_;
+    if (!last) return;
     try {
-        write_file_if_changed(settings_.fragment_path, render_bird_sets(*deferred_));
+        write_file_if_changed(settings_.fragment_path, render_bird_sets(*last));
     } catch (const std::exception& e) {
         log::error("bird include not written at exit", {kv("error", e.what())});
     }
@@ -57,15 +62,19 @@ void BirdPublisher::drop_deferred() {
 }
 
 void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installed) {
+    unwritten_.reset();  // this set replaces any that waits for a retry
     const std::string text = render_bird_sets(installed);
     bool changed = false;
     try {
         changed = write_file_if_changed(settings_.fragment_path, text);
         last_write_ok_ = true;
+        write_backoff_.reset();
     } catch (const std::exception& e) {
-        // Reloading would only re-read the old sets; the next publish writes again.
+        // Reloading would only re-read the old sets: write again later, until it works.
         last_write_ok_ = false;
-        log::error("bird include not written, BIRD keeps its previous sets", {kv("error", e.what())});
+        ++write_failures_;
+        retry_write_later(installed);
+        log::error("bird include not written, BIRD keeps its previous sets; retrying", {kv("error", e.what())});
         return;
     }
     written_ = installed;
@@ -77,9 +86,21 @@ void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installe
     first_ = false;
 }
 
+void BirdPublisher::retry_write_later(const std::vector<common::Prefix>& installed) {
+    unwritten_ = installed;
+    write_retry_timer_.expires_after(write_backoff_.next());
+    // The set is read when the timer fires, not captured: a newer one may have replaced it
+    // (or been written) by then.
+    write_retry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !unwritten_) return;
+        const std::vector<common::Prefix> retry = std::move(*unwritten_);
+        write_and_reload(retry);
+    });
+}
+
 std::optional<ReloadCounts> BirdPublisher::reload_counts() const {
     const BirdReloadStats& stats = reloader_.stats();
-    return ReloadCounts{stats.succeeded, stats.rejected + stats.transport_failures};
+    return ReloadCounts{stats.succeeded, stats.rejected + stats.transport_failures, write_failures_};
 }
 
 }  // namespace anycast::reconciler

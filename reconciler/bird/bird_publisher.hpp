@@ -4,6 +4,7 @@
 // while our kernel route exists and this file lists it (docs/architecture.md section 7).
 #pragma once
 
+#include "common/backoff.hpp"
 #include "reconciler/bird/bird_control_client.hpp"
 #include "reconciler/bird/bird_reloader.hpp"
 #include "reconciler/pipeline/route_publisher.hpp"
@@ -25,6 +26,10 @@ struct BirdPublisherSettings {
     BirdReloadOptions reload;
     // A set that only shrank is written this much later (see publish()); 0 writes at once.
     std::chrono::milliseconds shrink_delay{200};
+    // A failed write of the include is retried after these delays (doubling, with jitter)
+    // until it succeeds or a newer set replaces it.
+    std::chrono::milliseconds write_retry_initial{200};
+    std::chrono::milliseconds write_retry_max{10000};
 };
 
 class BirdPublisher : public RoutePublisher {
@@ -43,27 +48,35 @@ public:
     // moment made BIRD re-read its config first (measured: ~7 ms before the withdrawal left).
     void publish(const std::vector<common::Prefix>& installed) override;
     // Every finished `configure`: BIRD's success codes count as succeeded; its refusals and
-    // attempts it never answered (absent, refused, hung) as failed.
+    // attempts it never answered (absent, refused, hung) as failed. And every failed write of
+    // the include.
     std::optional<ReloadCounts> reload_counts() const override;
 
     const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
     BirdReloader& reloader() { return reloader_; }
-    // False after a failed write of the include (logged); the next publish retries.
+    // False after a failed write of the include (logged); it is retried with backoff until it
+    // is written or a newer set replaces it.
     bool last_write_ok() const { return last_write_ok_; }
+    std::uint64_t write_failures() const { return write_failures_; }
 
 private:
     void write_and_reload(const std::vector<common::Prefix>& installed);
     // A shrink waiting for the timer is overtaken: neither it nor the timer stays.
     void drop_deferred();
+    void retry_write_later(const std::vector<common::Prefix>& installed);
 
     BirdPublisherSettings settings_;
     BirdControlClient client_;
     BirdReloader reloader_;
     boost::asio::steady_timer shrink_timer_;
-    std::optional<std::vector<common::Prefix>> written_;   // the set in the include now
-    std::optional<std::vector<common::Prefix>> deferred_;  // a shrunken set waiting for the timer
+    boost::asio::steady_timer write_retry_timer_;
+    common::Backoff write_backoff_;
+    std::optional<std::vector<common::Prefix>> written_;    // the set in the include now
+    std::optional<std::vector<common::Prefix>> deferred_;   // a shrunken set waiting for the timer
+    std::optional<std::vector<common::Prefix>> unwritten_;  // a set whose write failed, to retry
     bool first_ = true;
     bool last_write_ok_ = true;
+    std::uint64_t write_failures_ = 0;
 };
 
 }  // namespace anycast::reconciler

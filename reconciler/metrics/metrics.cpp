@@ -25,6 +25,9 @@ Metrics::Metrics()
                                            {"result"})),
       bird_reloads_success(bird_reloads.with({"success"})),
       bird_reloads_failure(bird_reloads.with({"failure"})),
+      bird_include_write_failures(registry.counter(
+          "flock_anycast_bird_include_write_failures_total",
+          "Writes of the BIRD include that failed (each is retried with backoff until one succeeds).")),
       kube_watch_restarts(registry.counter("flock_anycast_kube_watch_restarts_total",
                                            "Kubernetes pod watches restarted (stream ended or failed).")),
       kube_relists(registry.counter("flock_anycast_kube_relists_total",

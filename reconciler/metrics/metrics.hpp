@@ -48,6 +48,8 @@ struct Metrics {
     metrics::Family<metrics::Counter>& bird_reloads;
     metrics::Counter& bird_reloads_success;
     metrics::Counter& bird_reloads_failure;
+    // flock_anycast_bird_include_write_failures_total: the include could not be written.
+    metrics::Counter& bird_include_write_failures;
     // flock_anycast_kube_watch_restarts_total, flock_anycast_kube_relists_total.
     metrics::Counter& kube_watch_restarts;
     metrics::Counter& kube_relists;

@@ -36,6 +36,8 @@ void SourceCountsFeed::observe(const RoutePublisher* publisher, const ReadinessS
         if (const auto counts = publisher->reload_counts()) {
             grow(metrics_.bird_reloads_success, counts->succeeded, reloads_seen_.succeeded);
             grow(metrics_.bird_reloads_failure, counts->failed, reloads_seen_.failed);
+            grow(metrics_.bird_include_write_failures, counts->include_write_failures,
+                 reloads_seen_.include_write_failures);
         }
     }
     if (readiness != nullptr) {

@@ -12,8 +12,9 @@ namespace anycast::reconciler {
 
 // BIRD reloads since the publisher was made, by how BIRD answered `configure`.
 struct ReloadCounts {
-    std::uint64_t succeeded = 0;  // BIRD reconfigured (or had nothing to change)
-    std::uint64_t failed = 0;     // BIRD refused the config, or did not answer at all
+    std::uint64_t succeeded = 0;               // BIRD reconfigured (or had nothing to change)
+    std::uint64_t failed = 0;                  // BIRD refused the config, or did not answer at all
+    std::uint64_t include_write_failures = 0;  // the include could not be written (retried)
 };
 
 class RoutePublisher {

@@ -486,3 +486,33 @@ TEST_CASE("a failed write does not reload and the next publish writes again", "[
     REQUIRE(run_until(io, [&] { return publisher.reload_stats().succeeded == 1; }));
     CHECK(read_text_file(fragment) == render_bird_sets(one));
 }
+
+TEST_CASE("a failed write of the include is retried with backoff until it succeeds, the newest set first, and counted",
+          "[unit][bird]") {
+    asio::io_context io;
+    TempDir dir;
+    ScriptedBird bird(io, dir.file("bird.ctl"));
+    const std::string fragment = (std::filesystem::path(dir.path()) / "sub" / "flock-anycast.conf").string();
+    BirdPublisherSettings settings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry};
+    settings.write_retry_initial = 10ms;
+    settings.write_retry_max = 40ms;
+    BirdPublisher publisher(io, settings);
+    const std::vector<Prefix> one{*Prefix::parse("10.255.53.53/32")};
+    const std::vector<Prefix> two{*Prefix::parse("10.255.53.53/32"), *Prefix::parse("fd00:255::53/128")};
+    publisher.publish(one);
+    publisher.publish(two);  // replaces `one`, which never gets written
+    CHECK(publisher.write_failures() == 2);
+    // No further publish: the retries alone keep trying (and counting) while the directory is missing.
+    REQUIRE(run_until(io, [&] { return publisher.write_failures() >= 4; }));
+    CHECK_FALSE(publisher.last_write_ok());
+    CHECK(publisher.reload_stats().attempts == 0);
+    CHECK(publisher.reload_counts()->include_write_failures == publisher.write_failures());
+
+    std::filesystem::create_directory(std::filesystem::path(dir.path()) / "sub");
+    REQUIRE(run_until(io, [&] { return publisher.last_write_ok() && publisher.reload_stats().succeeded == 1; }));
+    CHECK(read_text_file(fragment) == render_bird_sets(two));
+    const auto failures = publisher.write_failures();
+    io.run_for(100ms);  // written: no retry is left armed
+    CHECK(publisher.write_failures() == failures);
+    CHECK(publisher.reload_stats().attempts == 1);
+}

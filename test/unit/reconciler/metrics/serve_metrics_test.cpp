@@ -62,6 +62,12 @@ TEST_CASE("source counts reach the counters once each, as they grow", "[unit][me
     watch.counts.relists = 2;
     feed.observe(&publisher, &watch);
     CHECK(counted(metrics) == Counted{5, 1, 2, 2});
+
+    CHECK(metrics.bird_include_write_failures.value() == 0);
+    publisher.counts.include_write_failures = 3;
+    feed.observe(&publisher, &watch);
+    feed.observe(&publisher, &watch);
+    CHECK(metrics.bird_include_write_failures.value() == 3);
 }
 
 TEST_CASE("a replaced publisher or source adds its last counts, and its successor counts on from there",
