@@ -105,10 +105,13 @@ void Server::start_records_watch() {
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
     store_->check_usable();
     records_watch_ = std::make_unique<common::InotifyWatch>(
-        io_, store_->records_dir(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM,
+        io_, store_->records_dir(),
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF,
         [this](std::string_view name, std::uint32_t mask) {
             // The store writes temp files elsewhere and renames them in; only *.json counts.
-            if ((mask & IN_Q_OVERFLOW) != 0) {
+            if ((mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
+                reopen_records_ = true;  // see state_dir_watch_ below
+            } else if ((mask & IN_Q_OVERFLOW) != 0) {
                 rescan_records_ = true;
             } else if (common::RecordStore::is_record_file_name(name)) {
                 changed_records_.emplace(name);
@@ -117,6 +120,18 @@ void Server::start_records_watch() {
             }
             trigger_.request("records");
         });
+    // records/ itself removed or renamed away (rm -rf, mv + mkdir): the watch above follows
+    // the dead directory, and says so only by IN_MOVE_SELF, or IN_DELETE_SELF once nothing
+    // holds the inode (the index keeps a descriptor of it). The state directory sees the name
+    // go and come back; the next pass then watches and reads the path anew.
+    state_dir_watch_ = std::make_unique<common::InotifyWatch>(io_, config_.state_dir,
+                                                              IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE,
+                                                              [this](std::string_view name, std::uint32_t mask) {
+                                                                  if (name != "records" && (mask & IN_Q_OVERFLOW) == 0)
+                                                                      return;
+                                                                  reopen_records_ = true;
+                                                                  trigger_.request("records");
+                                                              });
 }
 
 void Server::start_readiness() {
@@ -246,6 +261,12 @@ void Server::pass(const std::set<std::string>& reasons) {
     const std::int64_t started_cpu_us = thread_cpu_us();
     ++counters_.passes;
     try {
+        if (reopen_records_) {
+            log::warn("records directory removed or replaced; watching and reading it anew",
+                      {kv("dir", store_->records_dir())});
+            start_records_watch();  // recreates records/ when it is gone; rescans
+            reopen_records_ = false;
+        }
         if (rescan_records_) {
             rescan_records_ = false;
             changed_records_.clear();

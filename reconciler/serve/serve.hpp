@@ -97,6 +97,7 @@ private:
     std::unique_ptr<common::RecordStore> store_;
     std::unique_ptr<RecordIndex> records_;
     std::unique_ptr<common::InotifyWatch> records_watch_;
+    std::unique_ptr<common::InotifyWatch> state_dir_watch_;  // records/ itself replaced
     std::unique_ptr<ReadinessSource> readiness_;
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;
@@ -142,6 +143,7 @@ private:
     // stateDir changes.
     std::set<std::string> changed_records_;
     bool rescan_records_ = true;
+    bool reopen_records_ = false;  // records/ itself went away: watch its path anew
     bool waiting_logged_ = false;
     // From 250 ms up; each delay is also capped at the resync period (which SIGHUP may change).
     common::Backoff retry_backoff_{std::chrono::milliseconds(250), std::chrono::hours(1)};

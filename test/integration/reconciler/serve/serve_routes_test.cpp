@@ -204,6 +204,31 @@ TEST_CASE("a second serve on the node refuses to start, naming the first one's p
     CHECK(lab.wait_log("serve starting"));
 }
 
+TEST_CASE("serve follows a records directory that is removed or replaced while it runs", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    auto serve = lab.start_serving(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
+    const std::string records = lab.state_dir() + "/records";
+
+    SECTION("rm -rf") { sh("rm -rf " + records); }
+    SECTION("mv + mkdir") {
+        // Onto whatever is at the path by then: serve may already have made records/ again.
+        sh("mkdir -m 0700 " + records + ".new && mv " + records + " " + records + ".old && mv -T " + records + ".new " +
+           records);
+    }
+
+    // Its records are gone from where serve reads them: their routes go, and serve says why.
+    if (!wait_until([&] { return ServeLab::routes().empty(); })) FAIL("routes left:\n" << lab.log());
+    if (!lab.wait_log("records directory removed or replaced")) FAIL("not noticed:\n" << lab.log());
+    // A record written now, into the new directory, is seen.
+    lab.write_record(b);
+    CHECK(lab.wait_routed_via({&b}));
+    CHECK_FALSE(ServeLab::routed_via({&a, &b}));
+    INFO(lab.log());
+}
+
 TEST_CASE("cleanup removes every route of ours and the rules, and nothing else", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;
