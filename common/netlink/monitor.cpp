@@ -14,7 +14,10 @@
 namespace anycast::common::netlink {
 
 Monitor Monitor::open() {
-    Monitor monitor(Socket::open(RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE));
+    // IPv6 rules have no RTMGRP_ constant; the bit of group n is 1 << (n - 1).
+    constexpr unsigned k_ipv6_rules = 1u << (RTNLGRP_IPV6_RULE - 1);
+    Monitor monitor(
+        Socket::open(RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE | k_ipv6_rules));
     const int fd = monitor.socket_.fd();
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("set netlink monitor non-blocking");
@@ -72,6 +75,14 @@ void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
             if (parsed->cloned || parsed->type != RTN_UNICAST) return;
             const auto kind = message.nlmsg_type == RTM_NEWROUTE ? RouteEvent::Kind::added : RouteEvent::Kind::deleted;
             events.emplace_back(RouteEvent{kind, std::move(parsed->route)});
+            return;
+        }
+        case RTM_NEWRULE:
+        case RTM_DELRULE: {
+            auto rule = parse_rule(message);
+            if (!rule) return;  // not IPv4/IPv6 or malformed: nothing of ours
+            const auto kind = message.nlmsg_type == RTM_NEWRULE ? RuleEvent::Kind::added : RuleEvent::Kind::deleted;
+            events.emplace_back(RuleEvent{kind, *rule});
             return;
         }
         case RTM_NEWLINK:

@@ -3,6 +3,7 @@
 
 #include "common/netlink/link.hpp"
 #include "common/netlink/route.hpp"
+#include "common/netlink/rule.hpp"
 #include "common/netlink/socket.hpp"
 
 #include <map>
@@ -25,17 +26,23 @@ struct LinkEvent {
     std::string old_name;  // set for renamed
 };
 
+struct RuleEvent {
+    enum class Kind { added, deleted } kind;
+    Rule rule;
+};
+
 // The receive buffer overflowed and notifications were lost: dump and diff again.
 struct ResyncNeeded {
     friend bool operator==(const ResyncNeeded&, const ResyncNeeded&) = default;
 };
 
-using Event = std::variant<RouteEvent, LinkEvent, ResyncNeeded>;
+using Event = std::variant<RouteEvent, LinkEvent, RuleEvent, ResyncNeeded>;
 
 class Monitor {
 public:
-    // A non-blocking socket on RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE and RTNLGRP_LINK, in the
-    // calling thread's namespace; knows the current links so it can tell added from renamed.
+    // A non-blocking socket on RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK and the
+    // IPv4 and IPv6 rule groups, in the calling thread's namespace; knows the current links so it can tell added from
+    // renamed.
     static Monitor open();
 
     // Drive with boost::asio::posix::stream_descriptor::async_wait(wait_read).

@@ -1,6 +1,9 @@
 #include "common/netlink/rule.hpp"
 
+#include "common/netlink/attributes.hpp"
 #include "common/netlink/message.hpp"
+
+#include <libmnl/libmnl.h>
 
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -26,6 +29,19 @@ std::string describe(const char* what, Family family, std::uint32_t priority, st
 }
 
 }  // namespace
+
+std::optional<Rule> parse_rule(const nlmsghdr& message) {
+    if (message.nlmsg_type != RTM_NEWRULE && message.nlmsg_type != RTM_DELRULE) return std::nullopt;
+    if (message.nlmsg_len < NLMSG_LENGTH(sizeof(fib_rule_hdr))) return std::nullopt;
+    const auto* header = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(&message));
+    if (header->family != AF_INET && header->family != AF_INET6) return std::nullopt;
+    const auto attributes = Attributes::parse(message, sizeof(fib_rule_hdr), FRA_MAX,
+                                              {{FRA_PRIORITY, MNL_TYPE_U32, 0}, {FRA_TABLE, MNL_TYPE_U32, 0}});
+    if (!attributes) return std::nullopt;
+    Rule rule{header->family == AF_INET ? Family::v4 : Family::v6, attributes->u32(FRA_PRIORITY).value_or(0),
+              attributes->u32(FRA_TABLE).value_or(header->table)};
+    return rule;
+}
 
 void ensure_rule(Socket& socket, Family family, std::uint32_t priority, std::uint32_t table) {
     // With NLM_F_EXCL the kernel refuses an identical rule (EEXIST) instead of adding a

@@ -63,11 +63,13 @@ std::size_t withdraw_all(netlink::Socket& socket, const common::RouteSettings& s
     return removed;
 }
 
+bool needs_rule(const common::RouteSettings& settings) { return settings.table != k_main_table; }
+
 namespace {
 
 template <typename Op>
 bool for_each_family(const common::RouteSettings& settings, const char* what, Op op) {
-    if (settings.table == k_main_table) return true;
+    if (!needs_rule(settings)) return true;
     bool ok = true;
     for (const auto family : {common::Family::v4, common::Family::v6}) {
         try {

@@ -33,6 +33,9 @@ ApplyOutcome apply_changes(common::netlink::Socket& socket, const RouteDiff& dif
 // Deletes every route with our protocol in our table; returns how many were deleted.
 std::size_t withdraw_all(common::netlink::Socket& socket, const common::RouteSettings& settings);
 
+// Whether routes in `settings.table` need a rule: not in main (254), which the kernel
+// consults anyway.
+bool needs_rule(const common::RouteSettings& settings);
 // The rule "priority P lookup T" for IPv4 and IPv6, unless the table is main (254).
 // Failures (e.g. IPv6 disabled) are logged per family, not thrown; false if any failed.
 bool ensure_rules(common::netlink::Socket& socket, const common::RouteSettings& settings);

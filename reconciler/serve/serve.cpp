@@ -185,6 +185,17 @@ void Server::on_kernel_events() {
             if (added && ours != nullptr && ours->hops == route->route.hops) continue;
             if (!added && ours == nullptr) continue;
             kernel_changed(added ? "route-added" : "route-deleted");
+        } else if (const auto* rule = std::get_if<netlink::RuleEvent>(&event)) {
+            // Our rule deleted (by hand, by `cleanup`): routes in our table would stay
+            // announced but unused. Put it back at once, like a route.
+            if (rule->kind == netlink::RuleEvent::Kind::deleted && rule->rule.table == config_.routes.table &&
+                rule->rule.priority == config_.routes.rule_priority && needs_rule(config_.routes) &&
+                !options_.dry_run) {
+                log::warn("our ip rule was deleted; adding it again",
+                          {kv("family", common::family_number(rule->rule.family)), kv("priority", rule->rule.priority),
+                           kv("table", rule->rule.table)});
+                ensure_rules(socket_, config_.routes);
+            }
         } else if (const auto* link = std::get_if<netlink::LinkEvent>(&event)) {
             // Any link change makes the cached link table stale (a pod's new veth may be
             // named by a record that arrives next); only referenced ones need a pass now.

@@ -1,5 +1,6 @@
 // The netlink monitor against a real kernel: route and link events, overruns, asio driving.
 #include "common/netlink/monitor.hpp"
+#include "common/netlink/rule.hpp"
 #include "common/netlink/route.hpp"
 #include "test/support/netlink_fixture.hpp"
 #include "test/support/netns.hpp"
@@ -80,6 +81,30 @@ TEST_CASE("the monitor sees our route added and then deleted by someone else, IP
             REQUIRE(event);
             CHECK(event->kind == nl::RouteEvent::Kind::deleted);
             CHECK(event->route == route);  // with protocol, table, prefix and hops
+        }
+    }
+}
+
+TEST_CASE("the monitor sees our rule added and deleted by someone else, IPv4 and IPv6", "[netns]") {
+    PrivateNetns netns;
+    auto socket = nl::Socket::open();
+    auto monitor = nl::Monitor::open();
+    for (const auto family : {anycast::common::Family::v4, anycast::common::Family::v6}) {
+        DYNAMIC_SECTION("IPv" << anycast::common::family_number(family)) {
+            const nl::Rule ours{family, 1000, 100000};
+            const auto is_rule = [&](const nl::Event& e, nl::RuleEvent::Kind kind) {
+                const auto* rule = std::get_if<nl::RuleEvent>(&e);
+                return rule != nullptr && rule->kind == kind && rule->rule == ours;
+            };
+            nl::ensure_rule(socket, family, 1000, 100000);
+            const auto added =
+                read_until(monitor, [&](const nl::Event& e) { return is_rule(e, nl::RuleEvent::Kind::added); });
+            CHECK((!added.empty() && is_rule(added.back(), nl::RuleEvent::Kind::added)));
+            sh(std::string("ip ") + (family == anycast::common::Family::v4 ? "-4" : "-6") +
+               " rule del priority 1000 lookup 100000");
+            const auto deleted =
+                read_until(monitor, [&](const nl::Event& e) { return is_rule(e, nl::RuleEvent::Kind::deleted); });
+            CHECK((!deleted.empty() && is_rule(deleted.back(), nl::RuleEvent::Kind::deleted)));
         }
     }
 }

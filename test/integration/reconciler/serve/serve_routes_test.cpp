@@ -229,6 +229,29 @@ TEST_CASE("serve follows a records directory that is removed or replaced while i
     INFO(lab.log());
 }
 
+TEST_CASE("serve puts back its ip rules when they are deleted by hand or by cleanup while it runs", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    auto serve = lab.start_serving(1);
+    const auto& a = lab.pods[0];
+    const auto rules_back = [] {
+        return sh("ip -4 rule show priority 1000").find("lookup 241") != std::string::npos &&
+               sh("ip -6 rule show priority 1000").find("lookup 241") != std::string::npos;
+    };
+    REQUIRE(rules_back());
+
+    sh("ip -4 rule del priority 1000 lookup 241");
+    sh("ip -6 rule del priority 1000 lookup 241");
+    if (!wait_until(rules_back)) FAIL("rules not put back:\n" << lab.log());
+    CHECK(lab.wait_log("our ip rule was deleted; adding it again"));
+
+    // cleanup while serve runs: routes and rules both come back.
+    const auto cleanup = run_process({flock_binary(), "cleanup", "--config", lab.config_path()});
+    CHECK(cleanup.exit_code == 0);
+    if (!wait_until(rules_back)) FAIL("rules not put back after cleanup:\n" << lab.log());
+    CHECK(lab.wait_routed_via({&a}));
+}
+
 TEST_CASE("cleanup removes every route of ours and the rules, and nothing else", "[netns][serve]") {
     PrivateNetns netns;
     ServeLab lab;

@@ -5,10 +5,12 @@
 #include "common/netlink/message.hpp"
 #include "common/netlink/route_changes.hpp"
 #include "common/netlink/route_message.hpp"
+#include "common/netlink/rule.hpp"
 #include "common/netlink/socket.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <stdexcept>
 
@@ -307,4 +310,22 @@ TEST_CASE("a request batch keeps complete, aligned messages in order", "[unit]")
     CHECK(batch.size() == 2);
     batch.clear();
     CHECK(batch.empty());
+}
+
+TEST_CASE("rule notifications decode family, priority and table; other families are not ours", "[unit]") {
+    const auto rule_message = [](std::uint8_t family, std::uint32_t priority, std::uint32_t table) {
+        auto message = std::make_unique<nl::MessageBuilder>(RTM_DELRULE, 0);
+        auto& header = message->family_header<fib_rule_hdr>();
+        header.family = family;
+        header.action = FR_ACT_TO_TBL;
+        message->put_u32(FRA_PRIORITY, priority);
+        message->put_u32(FRA_TABLE, table);
+        return message;
+    };
+    CHECK(nl::parse_rule(rule_message(AF_INET, 1000, 241)->header()) == nl::Rule{Family::v4, 1000, 241});
+    CHECK(nl::parse_rule(rule_message(AF_INET6, 7, 100000)->header()) == nl::Rule{Family::v6, 7, 100000});
+    CHECK_FALSE(nl::parse_rule(rule_message(AF_UNSPEC, 1000, 241)->header()));
+    auto truncated = rule_message(AF_INET, 1000, 241);
+    truncated->header().nlmsg_len = NLMSG_LENGTH(2);  // shorter than fib_rule_hdr
+    CHECK_FALSE(nl::parse_rule(truncated->header()));
 }
