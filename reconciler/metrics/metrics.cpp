@@ -28,6 +28,12 @@ Metrics::Metrics()
       bird_include_write_failures(registry.counter(
           "flock_anycast_bird_include_write_failures_total",
           "Writes of the BIRD include that failed (each is retried with backoff until one succeeds).")),
+      config_reloads(registry.counter_family(
+          "flock_anycast_config_reloads_total",
+          "SIGHUP config reloads: applied whole (success), or not applied at all, the running config kept (failure).",
+          {"result"})),
+      config_reloads_success(config_reloads.with({"success"})),
+      config_reloads_failure(config_reloads.with({"failure"})),
       kube_watch_restarts(registry.counter("flock_anycast_kube_watch_restarts_total",
                                            "Kubernetes pod watches restarted (stream ended or failed).")),
       kube_relists(registry.counter("flock_anycast_kube_relists_total",

@@ -50,6 +50,10 @@ struct Metrics {
     metrics::Counter& bird_reloads_failure;
     // flock_anycast_bird_include_write_failures_total: the include could not be written.
     metrics::Counter& bird_include_write_failures;
+    // flock_anycast_config_reloads_total{result="success"|"failure"}: SIGHUPs applied or not.
+    metrics::Family<metrics::Counter>& config_reloads;
+    metrics::Counter& config_reloads_success;
+    metrics::Counter& config_reloads_failure;
     // flock_anycast_kube_watch_restarts_total, flock_anycast_kube_relists_total.
     metrics::Counter& kube_watch_restarts;
     metrics::Counter& kube_relists;

@@ -91,26 +91,24 @@ void Server::start_metrics() {
 }
 
 void Server::start_inputs() {
-    start_records_watch();
-    start_readiness();
+    use_records(open_records(config_.state_dir));
+    use_readiness(start_source(config_));
     arm_resync();
 }
 
-void Server::start_records_watch() {
-    store_ = std::make_unique<common::RecordStore>(config_.state_dir);
-    records_ = std::make_unique<RecordIndex>(*store_);
-    clean_inputs_.reset();  // the new index counts generations from zero again
-    rescan_records_ = true;
-    changed_records_.clear();
+Server::RecordsInput Server::open_records(const std::string& state_dir) {
+    RecordsInput in;
+    in.store = std::make_unique<common::RecordStore>(state_dir);
+    in.index = std::make_unique<RecordIndex>(*in.store);
     // Creates records/ (0700) if the CNI plugin has not yet, so there is something to watch.
-    store_->check_usable();
-    records_watch_ = std::make_unique<common::InotifyWatch>(
-        io_, store_->records_dir(),
+    in.store->check_usable();
+    in.records_watch = std::make_unique<common::InotifyWatch>(
+        io_, in.store->records_dir(),
         IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF,
         [this](std::string_view name, std::uint32_t mask) {
             // The store writes temp files elsewhere and renames them in; only *.json counts.
             if ((mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
-                reopen_records_ = true;  // see state_dir_watch_ below
+                reopen_records_ = true;  // see state_dir_watch below
             } else if ((mask & IN_Q_OVERFLOW) != 0) {
                 rescan_records_ = true;
             } else if (common::RecordStore::is_record_file_name(name)) {
@@ -124,24 +122,36 @@ void Server::start_records_watch() {
     // the dead directory, and says so only by IN_MOVE_SELF, or IN_DELETE_SELF once nothing
     // holds the inode (the index keeps a descriptor of it). The state directory sees the name
     // go and come back; the next pass then watches and reads the path anew.
-    state_dir_watch_ = std::make_unique<common::InotifyWatch>(io_, config_.state_dir,
-                                                              IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE,
-                                                              [this](std::string_view name, std::uint32_t mask) {
-                                                                  if (name != "records" && (mask & IN_Q_OVERFLOW) == 0)
-                                                                      return;
-                                                                  reopen_records_ = true;
-                                                                  trigger_.request("records");
-                                                              });
+    in.state_dir_watch =
+        std::make_unique<common::InotifyWatch>(io_, state_dir, IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE,
+                                               [this](std::string_view name, std::uint32_t mask) {
+                                                   if (name != "records" && (mask & IN_Q_OVERFLOW) == 0) return;
+                                                   reopen_records_ = true;
+                                                   trigger_.request("records");
+                                               });
+    return in;
 }
 
-void Server::start_readiness() {
+void Server::use_records(RecordsInput in) {
+    records_in_ = std::move(in);
+    clean_inputs_.reset();  // the new index counts generations from zero again
+    rescan_records_ = true;
+    changed_records_.clear();
+}
+
+std::unique_ptr<ReadinessSource> Server::start_source(const common::NodeConfig& config) {
+    auto source = make_readiness_source(io_, config);
+    source->start([this] { trigger_.request("readiness"); });
+    return source;
+}
+
+void Server::use_readiness(std::unique_ptr<ReadinessSource> source) {
     if (readiness_) {
         readiness_->stop();
         source_counts_.retire(*readiness_);
     }
-    readiness_ = make_readiness_source(io_, config_);
+    readiness_ = std::move(source);
     waiting_logged_ = false;
-    readiness_->start([this] { trigger_.request("readiness"); });
 }
 
 void Server::arm_monitor() {
@@ -274,25 +284,25 @@ void Server::pass(const std::set<std::string>& reasons) {
     try {
         if (reopen_records_) {
             log::warn("records directory removed or replaced; watching and reading it anew",
-                      {kv("dir", store_->records_dir())});
-            start_records_watch();  // recreates records/ when it is gone; rescans
+                      {kv("dir", records_in_.store->records_dir())});
+            use_records(open_records(config_.state_dir));  // makes records/ again when gone; rescans
             reopen_records_ = false;
         }
         if (rescan_records_) {
             rescan_records_ = false;
             changed_records_.clear();
-            records_->rescan();
+            records_in_.index->rescan();
         } else {
             // Cleared first: a read that throws leads to a retry, which rescans everything.
             const std::set<std::string> changed = std::exchange(changed_records_, {});
-            for (const auto& name : changed) records_->refresh(name);
+            for (const auto& name : changed) records_in_.index->refresh(name);
         }
         // Notifications already queued are taken in first, so the cached view is never
         // older than what the kernel has told us; a foreign change among them drops it.
         on_kernel_events();
         const PassSummary summary =
             unchanged_since_clean_pass()
-                ? PassSummary{records_->size(), counters_.eligible_records, target_->size(), 0, 0}
+                ? PassSummary{records_in_.index->size(), counters_.eligible_records, target_->size(), 0, 0}
                 : reconcile();
 
         counters_.records = summary.records;
@@ -337,7 +347,7 @@ bool Server::unchanged_since_clean_pass() const {
     // A new publisher (SIGHUP) has not been given the set yet.
     if (!clean_inputs_ || !kernel_ || !published_ || options_.dry_run) return false;
     const ReadinessSnapshot& pods = readiness_->snapshot();
-    return clean_inputs_->records_generation == records_->generation() &&
+    return clean_inputs_->records_generation == records_in_.index->generation() &&
            clean_inputs_->pods.all_ready == pods.all_ready && clean_inputs_->pods.pods == pods.pods &&
            clean_inputs_->policy == config_.policy;
 }
@@ -351,7 +361,7 @@ const netlink::Route* Server::find_target(const common::Prefix& destination) con
 
 // resolve → diff against the (cached) kernel view → one batched apply → publish.
 Server::PassSummary Server::reconcile() {
-    const std::vector<const RouteRecord*>& records = records_->records();
+    const std::vector<const RouteRecord*>& records = records_in_.index->records();
     RouteDiff diff;
     std::size_t eligible_records = 0;
     {
@@ -405,7 +415,7 @@ Server::PassSummary Server::reconcile() {
 
     if (outcome.errors == 0 && !options_.dry_run) {
         if (!clean_inputs_) clean_inputs_.emplace();
-        clean_inputs_->records_generation = records_->generation();
+        clean_inputs_->records_generation = records_in_.index->generation();
         const ReadinessSnapshot& pods = readiness_->snapshot();
         clean_inputs_->pods.all_ready = pods.all_ready;
         if (clean_inputs_->pods.pods != pods.pods) clean_inputs_->pods.pods = pods.pods;  // copied only when changed
@@ -436,36 +446,54 @@ void Server::notify_systemd(const PassSummary& summary) {
     systemd_told_ready_ = true;
 }
 
+// Our routes leave the old table (they would otherwise stay there, still routing) and its
+// rules go; the next pass installs them in the new one. Failures are logged: the kernel
+// cannot be prepared like the rest, and the pass repairs what it can.
+void Server::move_routes(const common::RouteSettings& old_settings) {
+    try {
+        const std::size_t removed = withdraw_all(socket_, old_settings);
+        remove_rules(socket_, old_settings);
+        ensure_rules(socket_, config_.routes);
+        log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
+        target_ = share({});
+    } catch (const std::exception& e) {
+        log::error("SIGHUP: moving the routes to the new table failed", {kv("error", e.what())});
+    }
+}
+
 void Server::reload_config() {
     common::NodeConfig next;
+    RecordsInput records;
+    std::unique_ptr<ReadinessSource> readiness;
+    std::unique_ptr<RoutePublisher> publisher;
     try {
         next = common::load_node_config(options_.config_path);
+        // All or nothing: what the new config needs is made and started before anything that
+        // runs is touched, so a config that fails here leaves the running one as it was.
+        if (next.state_dir != config_.state_dir) records = open_records(next.state_dir);
+        if (!same_readiness(next, config_)) readiness = start_source(next);
+        if (next.bird != config_.bird) publisher = make_publisher(io_, next, options_.dry_run);
     } catch (const std::exception& e) {
-        log::error("SIGHUP: config not reloaded; keeping the running one", {kv("error", e.what())});
+        if (readiness) readiness->stop();
+        metrics_.config_reloads_failure.inc();
+        log::error("SIGHUP: new config not applied; the running one stays, the next SIGHUP tries again",
+                   {kv("config", options_.config_path), kv("error", e.what())});
         return;
     }
-    log::info("SIGHUP: reloading config", {kv("config", options_.config_path)});
+    log::info("SIGHUP: applying the new config", {kv("config", options_.config_path)});
     const common::NodeConfig previous = std::exchange(config_, std::move(next));
-    if (previous.routes != config_.routes) kernel_.reset();  // another table, another view
-    try {
-        if (previous.routes != config_.routes && !options_.dry_run) {
-            // Our routes move: the old table's would otherwise be orphaned, still routing.
-            const std::size_t removed = withdraw_all(socket_, previous.routes);
-            remove_rules(socket_, previous.routes);
-            ensure_rules(socket_, config_.routes);
-            log::info("route settings changed; old routes withdrawn", {kv("removed", removed)});
-            target_ = share({});
-        }
-        if (previous.state_dir != config_.state_dir) start_records_watch();
-        if (!same_readiness(previous, config_)) start_readiness();
-        if (previous.bird != config_.bird) {
-            source_counts_.retire(*publisher_);
-            publisher_ = make_publisher(io_, config_, options_.dry_run);
-            published_.reset();
-        }
-    } catch (const std::exception& e) {
-        log::error("SIGHUP: reload incomplete", {kv("error", e.what())});
+    if (previous.routes != config_.routes) {
+        kernel_.reset();  // another table, another view
+        if (!options_.dry_run) move_routes(previous.routes);
     }
+    if (records.store) use_records(std::move(records));
+    if (readiness) use_readiness(std::move(readiness));
+    if (publisher) {
+        source_counts_.retire(*publisher_);
+        publisher_ = std::move(publisher);
+        published_.reset();
+    }
+    metrics_.config_reloads_success.inc();
     // The endpoint's socket and the log sink are set up once, at start.
     if (previous.metrics != config_.metrics || previous.log_file != config_.log_file ||
         previous.log_level != config_.log_level) {

@@ -59,8 +59,21 @@ public:
 private:
     void start_inputs();
     void start_metrics();
-    void start_records_watch();
-    void start_readiness();
+    // What serve reads the records through, for one state directory.
+    struct RecordsInput {
+        std::unique_ptr<common::RecordStore> store;
+        std::unique_ptr<RecordIndex> index;
+        std::unique_ptr<common::InotifyWatch> records_watch;
+        std::unique_ptr<common::InotifyWatch> state_dir_watch;  // records/ itself replaced
+    };
+    // Makes and watches records/ under `state_dir`; touches nothing that runs, so a failure
+    // (thrown) leaves the current input as it was. use_records() then swaps it in.
+    RecordsInput open_records(const std::string& state_dir);
+    void use_records(RecordsInput input);
+    // Likewise for the readiness source: made and started, then swapped in (the old one stopped).
+    std::unique_ptr<ReadinessSource> start_source(const common::NodeConfig& config);
+    void use_readiness(std::unique_ptr<ReadinessSource> source);
+    void move_routes(const common::RouteSettings& old_settings);
     void arm_monitor();
     void on_kernel_events();
     void kernel_changed(std::string_view reason);
@@ -94,10 +107,7 @@ private:
     boost::asio::steady_timer retry_timer_;
     boost::asio::signal_set signals_;
     PassTrigger trigger_;
-    std::unique_ptr<common::RecordStore> store_;
-    std::unique_ptr<RecordIndex> records_;
-    std::unique_ptr<common::InotifyWatch> records_watch_;
-    std::unique_ptr<common::InotifyWatch> state_dir_watch_;  // records/ itself replaced
+    RecordsInput records_in_;
     std::unique_ptr<ReadinessSource> readiness_;
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;

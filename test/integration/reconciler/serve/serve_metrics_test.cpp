@@ -163,3 +163,35 @@ TEST_CASE("status without a running serve says so and counts from the kernel and
     CHECK(disabled.out.find("serve's metrics endpoint is disabled (metrics.listen is empty); figures from the kernel "
                             "and the records:\n") != std::string::npos);
 }
+
+TEST_CASE("a SIGHUP whose config cannot start changes nothing, is counted, and the next SIGHUP applies a fixed one",
+          "[netns][serve][metrics]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.config["metrics"] = boost::json::object{{"listen", k_listen}};
+    lab.write_config();
+    auto serve = lab.start_serving(2);
+    const auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
+
+    // A readiness file in a directory that does not exist: the file source cannot start.
+    lab.config["readiness"] = boost::json::object{{"source", "file"}, {"file", lab.dir.file("missing-dir/pods.json")}};
+    lab.write_config();
+    ::kill(serve->pid(), SIGHUP);
+    if (!wait_scraped("flock_anycast_config_reloads_total{result=\"failure\"}", 1)) FAIL(lab.log());
+    CHECK(scraped("flock_anycast_config_reloads_total{result=\"success\"}") == 0);
+    CHECK(lab.wait_log("SIGHUP: new config not applied; the running one stays"));
+    // The old source still runs: a readiness change in the old file still takes effect.
+    lab.set_pods({ServeLab::ready(a), ServeLab::not_ready(b)});
+    CHECK(lab.wait_routed_via({&a}));
+
+    // The directory now exists with both pods ready: the same SIGHUP goes through.
+    std::filesystem::create_directories(lab.dir.file("missing-dir"));
+    std::ofstream(lab.dir.file("missing-dir/pods.json"), std::ios::trunc)
+        << R"([{"namespace":"dns","name":")" << a.name << R"(","ready":true},{"namespace":"dns","name":")" << b.name
+        << R"(","ready":true}])";
+    ::kill(serve->pid(), SIGHUP);
+    CHECK(wait_scraped("flock_anycast_config_reloads_total{result=\"success\"}", 1));
+    CHECK(lab.wait_routed_via({&a, &b}));
+    CHECK(scraped("flock_anycast_config_reloads_total{result=\"failure\"}") == 1);
+}
