@@ -40,12 +40,34 @@ void check_name_part(std::string_view what, std::string_view part) {
 }
 
 // mkdir with mode 0700; an existing directory is fine, anything else there is an error.
+// For the parents of the state directory, which may be symlinks (/var/lib on some systems).
 void make_dir(const std::string& path) {
     if (::mkdir(path.c_str(), 0700) == 0) return;
     if (errno != EEXIST) fail("create directory " + path);
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) fail("stat " + path);
     if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
+}
+
+// The state directory and its sub-directories: made 0700, or, when they exist, accepted only
+// as a real directory (not a symlink, which could point the store anywhere) of our own user
+// that no group or other user may write to (else they could plant or swap records).
+void make_private_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0700) == 0) return;
+    if (errno != EEXIST) fail("create directory " + path);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) fail("stat " + path);
+    if (S_ISLNK(st.st_mode))
+        throw StoreError(fmt::format("{}: is a symlink; the state directory must be a real one", path));
+    if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
+    if (st.st_uid != ::geteuid()) {
+        throw StoreError(fmt::format("{}: owned by uid {}, not by uid {} (this process); refusing it", path, st.st_uid,
+                                     ::geteuid()));
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw StoreError(fmt::format("{}: mode {:04o} lets its group or others write; refusing it (chmod go-w)", path,
+                                     st.st_mode & 07777));
+    }
 }
 
 // The store's callers handle StoreError (the CNI answers code 103).
@@ -187,15 +209,18 @@ std::string RecordStore::record_path(std::string_view network, std::string_view 
 void RecordStore::ensure_dirs() {
     if (dirs_ready_) return;
     if (state_dir_.empty()) throw StoreError("state directory: empty path");
+    if (state_dir_.front() != '/') {
+        throw StoreError(fmt::format("state directory \"{}\": not an absolute path", state_dir_));
+    }
     // Parents of the state dir first (like mkdir -p), then our own layout, all 0700.
     for (std::size_t slash = state_dir_.find('/', 1); slash != std::string::npos;
          slash = state_dir_.find('/', slash + 1)) {
         make_dir(state_dir_.substr(0, slash));
     }
-    make_dir(state_dir_);
-    make_dir(records_dir());
-    make_dir(quarantine_dir());
-    make_dir(tmp_dir());
+    make_private_dir(state_dir_);
+    make_private_dir(records_dir());
+    make_private_dir(quarantine_dir());
+    make_private_dir(tmp_dir());
     dirs_ready_ = true;
 }
 
@@ -206,7 +231,7 @@ void RecordStore::acquire() {
     }
     ensure_dirs();
     const std::string path = lock_path();
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) fail("open lock " + path);
     while (::flock(fd.get(), LOCK_EX) != 0) {
         if (errno != EINTR) fail("flock " + path);

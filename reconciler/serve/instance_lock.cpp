@@ -1,11 +1,11 @@
 #include "reconciler/serve/instance_lock.hpp"
 
 #include "common/error.hpp"
+#include "common/store/record_store.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,9 +28,8 @@ std::string holder_pid(int fd) {
 }  // namespace
 
 InstanceLock::InstanceLock(const std::string& state_dir) {
-    if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        common::throw_errno("create state directory {}", state_dir);
-    }
+    // Makes the state directory as the store lays it out, or vets the one that is there.
+    common::RecordStore(state_dir).check_usable();
     const std::string path = path_in(state_dir);
     fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd_) common::throw_errno("open {}", path);

@@ -18,9 +18,9 @@ public:
 
 class InstanceLock {
 public:
-    // Creates the state directory (0700) when missing. Throws InstanceLockError naming the
-    // lock file and the holder's pid when another process holds it, SystemError when the
-    // file cannot be opened or locked.
+    // Makes the state directory when missing, or refuses one the record store would not
+    // trust (StoreError). Throws InstanceLockError naming the lock file and the holder's pid
+    // when another process holds it, SystemError when the file cannot be opened or locked.
     explicit InstanceLock(const std::string& state_dir);
 
     static std::string path_in(const std::string& state_dir) { return state_dir + "/serve.lock"; }

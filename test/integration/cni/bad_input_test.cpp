@@ -5,6 +5,7 @@
 #include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -129,6 +130,25 @@ TEST_CASE("ADD refuses bad input with the right code and message and changes not
          }},
         {"IP allowed globally but not for this namespace", 100, "policy refuses anycast IP 10.255.1.1: ", true,
          [&](CniCall&, std::string& in) { in = good(ips_field({"10.255.1.1"})); }},
+        {"IP reserved for another namespace", 100,
+         "policy refuses anycast IP 10.255.53.53: 10.255.53.53 is reserved for namespace dns", true,
+         [&](CniCall& c, std::string& in) {
+             c.cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=web;K8S_POD_NAME=p";
+             in = good(ips_field({"10.255.53.53"}));
+         }},
+        {"loopback address, whatever the policy", 100,
+         "policy refuses anycast IP 127.0.0.53: 127.0.0.53 is a loopback address, never an anycast address", true,
+         [&](CniCall&, std::string& in) { in = good(ips_field({"127.0.0.53"})); }},
+        {"state directory writable by others", 103,
+         state.path() + "/open: mode 0777 lets its group or others write; refusing it (chmod go-w)", false,
+         [&](CniCall&, std::string& in) {
+             const std::string open_dir = state.path() + "/open";
+             std::filesystem::create_directories(open_dir);
+             ::chmod(open_dir.c_str(), 0777);
+             json::object fields = ips_field({"10.255.53.53"});
+             fields["stateDir"] = open_dir;
+             in = good(fields);
+         }},
         {"IPv6 requested for an IPv4-only pod", 101,
          "anycast IP fd00:255::53 is IPv6 but the pod has no IPv6 address in prevResult", false,
          [&](CniCall&, std::string& in) {
@@ -184,12 +204,13 @@ TEST_CASE("ADD dedupes repeated IPs from all sources into one canonical set", "[
     NamedNetns pod("pod");
     TempDir state("state"), ipam("ipam");
     Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
-    CniCall call{.command = "ADD",
-                 .container_id = "dup",
-                 .netns = pod.path(),
-                 .ifname = "eth0",
-                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255:0::53,10.255.53.53",
-                 .extra_env = {}};
+    CniCall call{
+        .command = "ADD",
+        .container_id = "dup",
+        .netns = pod.path(),
+        .ifname = "eth0",
+        .cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;ANYCAST_IPS=10.255.53.53,fd00:255:0::53,10.255.53.53",
+        .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock_binary(), call,
                              chain.flock_config(ips_field({"FD00:255::53", "10.255.53.53", "10.255.53.53"}), &prev));

@@ -18,6 +18,10 @@ namespace {
 const json::object k_anycast_ips = {
     {"runtimeConfig", json::object{{"anycastIPs", json::array{"10.255.53.53", "fd00:255::53"}}}}};
 
+// The chain's policy reserves 10.255.53.0/24 and fd00:255::/64 for namespace dns
+// (test/support/cni_runtime.cpp): pods claiming k_anycast_ips are in it.
+const std::string k_dns_pod = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns";
+
 std::string flock() { return flock_binary(); }
 
 std::string record_path(const Chain& chain, const std::string& id, const std::string& ifname = "eth0") {
@@ -109,10 +113,11 @@ TEST_CASE("ADD after bridge records the bridge as the host interface for both fa
                  .container_id = "ctr2",
                  .netns = pod.path(),
                  .ifname = "eth0",
-                 .cni_args = "IgnoreUnknown=1;ANYCAST_IPS=10.255.53.53,fd00:255::53",
+                 .cni_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;ANYCAST_IPS=10.255.53.53,fd00:255::53",
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto out = run_cni(flock(), call, chain.flock_config({}, &prev));
+    INFO(out.out << out.err);
     REQUIRE(out.exit_code == 0);
     CHECK(lo_addresses(pod.name()) == "10.255.53.53/32 fd00:255::53/128");
     const auto record = read_json_file(record_path(chain, "ctr2"));
@@ -122,8 +127,9 @@ TEST_CASE("ADD after bridge records the bridge as the host interface for both fa
     CHECK(hops[0].at("hostIface") == bridge.c_str());
     CHECK(hops[1].at("via") == pod_ip(prev.as_object(), false).c_str());
     CHECK(hops[1].at("hostIface") == bridge.c_str());
-    // No K8S_POD_NAMESPACE: the pod is unnamed and only allowedPrefixes apply.
-    CHECK(record.at("pod").at("namespace") == "");
+    // K8S_POD_NAMESPACE without K8S_POD_NAME: the namespace is recorded, the name left empty.
+    CHECK(record.at("pod").at("namespace") == "dns");
+    CHECK(record.at("pod").at("name") == "");
 }
 
 TEST_CASE("ADD without requested IPs passes prevResult through and writes nothing", "[netns][cni]") {
@@ -154,7 +160,7 @@ TEST_CASE("DEL removes the IPs and the record, succeeds twice and after the netn
                  .container_id = "ctr4",
                  .netns = pod.path(),
                  .ifname = "eth0",
-                 .cni_args = {},
+                 .cni_args = k_dns_pod,
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     REQUIRE(run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev)).exit_code == 0);
@@ -176,7 +182,7 @@ TEST_CASE("DEL removes the IPs and the record, succeeds twice and after the netn
                    .container_id = "ctr5",
                    .netns = gone.path(),
                    .ifname = "eth0",
-                   .cni_args = {},
+                   .cni_args = k_dns_pod,
                    .extra_env = {}};
     const json::value prev2 = chain.add_main(second);
     REQUIRE(run_cni(flock(), second, chain.flock_config(k_anycast_ips, &prev2)).exit_code == 0);
@@ -199,7 +205,7 @@ TEST_CASE("CHECK passes after ADD and fails with code 3 when an IP or the record
                  .container_id = "ctr6",
                  .netns = pod.path(),
                  .ifname = "eth0",
-                 .cni_args = {},
+                 .cni_args = k_dns_pod,
                  .extra_env = {}};
     const json::value prev = chain.add_main(call);
     const auto add = run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev));
@@ -234,7 +240,7 @@ TEST_CASE("GC keeps the listed attachments of this network and removes the rest"
                      .container_id = id,
                      .netns = pod->path(),
                      .ifname = "eth0",
-                     .cni_args = {},
+                     .cni_args = k_dns_pod,
                      .extra_env = {}};
         const json::value prev = chain.add_main(call);
         REQUIRE(run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev)).exit_code == 0);

@@ -185,6 +185,48 @@ TEST_CASE("record store: check_usable names the path that is not usable", "[unit
     CHECK_THROWS_AS(bad.put(make_record("net", "c1")), StoreError);
 }
 
+TEST_CASE("record store: a state directory it cannot trust is refused, naming why, and nothing is written", "[unit]") {
+    TempDir dir("rs");
+    const auto refused = [](const std::string& state_dir, const std::string& message) {
+        INFO(state_dir);
+        RecordStore store(state_dir);
+        CHECK_THROWS_WITH(store.check_usable(), message);
+        CHECK_THROWS_AS(store.put(make_record("net", "c1")), StoreError);
+    };
+    // A symlink to a real directory: it could point the store anywhere.
+    fs::create_directory(dir.file("real"));
+    fs::create_directory_symlink(dir.file("real"), dir.file("link"));
+    refused(dir.file("link"), dir.file("link") + ": is a symlink; the state directory must be a real one");
+    CHECK(count_files(dir.file("real")) == 0);
+    // Writable by its group, or by everyone.
+    for (const unsigned mode : {0770u, 0777u, 0702u}) {
+        const std::string state = dir.file(fmt::format("mode{:o}", mode));
+        fs::create_directory(state);
+        ::chmod(state.c_str(), mode);
+        refused(state,
+                fmt::format("{}: mode {:04o} lets its group or others write; refusing it (chmod go-w)", state, mode));
+        CHECK(count_files(state) == 0);
+    }
+    // records/ inside a good state directory, made writable by others.
+    const std::string good = dir.file("good");
+    RecordStore(good).check_usable();
+    ::chmod((good + "/records").c_str(), 0777);
+    refused(good, good + "/records: mode 0777 lets its group or others write; refusing it (chmod go-w)");
+    // Owned by another user: root can make one; anyone else is not the owner of /usr.
+    std::string foreign = "/usr";
+    if (::geteuid() == 0) {
+        foreign = dir.file("foreign");
+        fs::create_directory(foreign);
+        REQUIRE(::chown(foreign.c_str(), 65534, 65534) == 0);
+    }
+    struct stat st {};
+    REQUIRE(::stat(foreign.c_str(), &st) == 0);
+    refused(foreign, fmt::format("{}: owned by uid {}, not by uid {} (this process); refusing it", foreign, st.st_uid,
+                                 ::geteuid()));
+    // A relative path: where it lands depends on the caller's working directory.
+    refused("var/lib/flock-anycast", "state directory \"var/lib/flock-anycast\": not an absolute path");
+}
+
 TEST_CASE("record store: lists 10 000 records and sees changes on the next pass", "[unit]") {
     TempDir dir("rs");
     RecordStore store(dir.path());

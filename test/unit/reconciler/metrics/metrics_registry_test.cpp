@@ -152,6 +152,15 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "# TYPE flock_anycast_bird_reloads_total counter\n"
           "flock_anycast_bird_reloads_total{result=\"failure\"} 0\n"
           "flock_anycast_bird_reloads_total{result=\"success\"} 0\n"
+          "# HELP flock_anycast_bird_include_write_failures_total Writes of the BIRD include that failed (each "
+          "is retried with backoff until one succeeds).\n"
+          "# TYPE flock_anycast_bird_include_write_failures_total counter\n"
+          "flock_anycast_bird_include_write_failures_total 0\n"
+          "# HELP flock_anycast_config_reloads_total SIGHUP config reloads: applied whole (success), or not "
+          "applied at all, the running config kept (failure).\n"
+          "# TYPE flock_anycast_config_reloads_total counter\n"
+          "flock_anycast_config_reloads_total{result=\"failure\"} 0\n"
+          "flock_anycast_config_reloads_total{result=\"success\"} 0\n"
           "# HELP flock_anycast_kube_watch_restarts_total Kubernetes pod watches restarted (stream ended or "
           "failed).\n"
           "# TYPE flock_anycast_kube_watch_restarts_total counter\n"
@@ -244,7 +253,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
     CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
-    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 2 + 3);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3);
 
     Registry odd;
     odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);
