@@ -133,7 +133,8 @@ Server::RecordsInput Server::open_records(const std::string& state_dir) {
 }
 
 void Server::use_records(RecordsInput in) {
-    records_in_ = std::move(in);
+    // The old input goes whole, index before its store (member order), not member by member.
+    const RecordsInput old = std::exchange(records_in_, std::move(in));
     clean_inputs_.reset();  // the new index counts generations from zero again
     rescan_records_ = true;
     changed_records_.clear();
