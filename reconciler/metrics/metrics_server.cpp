@@ -52,6 +52,10 @@ struct MetricsServerState : std::enable_shared_from_this<MetricsServerState> {
           retry_timer(io_) {}
 
     void accept();
+    // Admits `socket` at the connection limit by closing the session that has waited longest
+    // for a request; false when every session is busy answering.
+    bool evict_longest_waiting();
+    void log_rejection();
     http::response<http::string_body> respond(const http::request<http::string_body>& request) const;
 
     asio::io_context& io;
@@ -62,6 +66,8 @@ struct MetricsServerState : std::enable_shared_from_this<MetricsServerState> {
     // Accept errors such as EMFILE repeat at once; waiting a little keeps the loop free.
     asio::steady_timer retry_timer;
     std::unordered_set<Session*> sessions;
+    std::uint64_t rejected_unlogged = 0;  // connections closed at the limit since the last log line
+    std::optional<std::chrono::steady_clock::time_point> last_rejection_log;
     bool running = false;
     std::uint16_t port = 0;
 };
@@ -76,7 +82,10 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(std::shared_ptr<MetricsServerState> server, tcp::socket socket)
-        : server_(std::move(server)), stream_(std::move(socket)), buffer_(server_->options.max_request_bytes) {
+        : server_(std::move(server)),
+          stream_(std::move(socket)),
+          buffer_(server_->options.max_request_bytes),
+          started_(std::chrono::steady_clock::now()) {
         server_->sessions.insert(this);
     }
     ~Session() { server_->sessions.erase(this); }
@@ -87,7 +96,8 @@ public:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_request_bytes));
         parser_->body_limit(server_->options.max_request_bytes);
-        stream_.expires_after(server_->options.io_timeout);
+        waiting_since_ = std::chrono::steady_clock::now();
+        stream_.expires_after(std::min(server_->options.io_timeout, server_->options.idle_timeout));
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
@@ -99,8 +109,12 @@ public:
         stream_.close();
     }
 
+    // When it started waiting for its current request; nullopt while it answers one.
+    const std::optional<std::chrono::steady_clock::time_point>& waiting_since() const { return waiting_since_; }
+
 private:
     void on_read(beast::error_code ec) {
+        waiting_since_.reset();
         // A request that completed just before stop() must not touch the registry any more.
         if (!server_->running) return close();
         if (ec) {
@@ -124,6 +138,10 @@ private:
     }
 
     void write() {
+        // Old enough: this is its last answer, so clients reconnect (and slots turn over).
+        if (std::chrono::steady_clock::now() - started_ >= server_->options.max_connection_age) {
+            response_.keep_alive(false);
+        }
         stream_.expires_after(server_->options.io_timeout);
         http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec || !self->response_.keep_alive()) return self->close();
@@ -141,6 +159,8 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
+    std::chrono::steady_clock::time_point started_;
+    std::optional<std::chrono::steady_clock::time_point> waiting_since_;
 };
 
 }  // namespace
@@ -156,9 +176,8 @@ void MetricsServerState::accept() {
             });
             return;
         }
-        if (self->sessions.size() >= self->options.max_connections) {
-            flog::warn("metrics endpoint: too many connections, closing a new one",
-                       {flog::kv("limit", self->options.max_connections)});
+        if (self->sessions.size() >= self->options.max_connections && !self->evict_longest_waiting()) {
+            self->log_rejection();
             beast::error_code ignored;
             socket.close(ignored);
         } else {
@@ -166,6 +185,29 @@ void MetricsServerState::accept() {
         }
         self->accept();
     });
+}
+
+bool MetricsServerState::evict_longest_waiting() {
+    Session* oldest = nullptr;
+    for (Session* session : sessions) {
+        const auto& since = session->waiting_since();
+        if (since && (oldest == nullptr || *since < *oldest->waiting_since())) oldest = session;
+    }
+    if (oldest == nullptr) return false;
+    // Its pending read completes with operation_aborted and releases it; the count drops then,
+    // so the new session may briefly make it one over the limit.
+    oldest->close();
+    return true;
+}
+
+void MetricsServerState::log_rejection() {
+    ++rejected_unlogged;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_rejection_log && now - *last_rejection_log < std::chrono::minutes(1)) return;
+    flog::warn("metrics endpoint: every connection busy answering; closed new ones",
+               {flog::kv("limit", options.max_connections), flog::kv("closed", rejected_unlogged)});
+    rejected_unlogged = 0;
+    last_rejection_log = now;
 }
 
 http::response<http::string_body> MetricsServerState::respond(const http::request<http::string_body>& request) const {

@@ -34,10 +34,17 @@ struct MetricsServerOptions {
     std::string listen = "127.0.0.1:9641";
     // Request line plus headers (and any body) beyond this get 431/413 and the connection closes.
     std::size_t max_request_bytes = 8192;
-    // Deadline for reading one whole request, or writing one response, or idling between
-    // keep-alive requests.
+    // Deadline for reading one whole request, or writing one response.
     std::chrono::milliseconds io_timeout{10000};
-    // Connections beyond this are accepted and closed at once.
+    // A connection waiting for its (next) request longer than this is closed (the read's
+    // deadline is the shorter of the two).
+    std::chrono::milliseconds idle_timeout{5000};
+    // A connection older than this gets `Connection: close` on its next answer.
+    std::chrono::milliseconds max_connection_age{60000};
+    // At this many open connections a new one takes the slot of the one that has waited
+    // longest for a request (idle keep-alive clients must not lock out the kubelet's probe);
+    // when none waits, the new one is closed at once. Rejections are logged at most once a
+    // minute, with their count.
     std::size_t max_connections = 64;
     // Called on the loop just before /metrics is rendered: figures that other objects keep
     // (BIRD reloads, watch restarts) are copied in then, so every scrape sees them current.

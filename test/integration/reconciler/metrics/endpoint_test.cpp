@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace anycast::reconciler;
 namespace asio = boost::asio;
@@ -277,17 +278,49 @@ TEST_CASE("an oversized request gets 431 and the connection is closed", "[netns]
     CHECK(next.get("/healthz").status == 200);
 }
 
-TEST_CASE("connections beyond the limit are closed at once", "[netns]") {
+TEST_CASE(
+    "at the connection limit a new client takes the slot of the one idle longest: idle keep-alive "
+    "clients never lock out the probe",
+    "[netns]") {
     auto options = options_for("127.0.0.1:0");
-    options.max_connections = 1;
+    options.max_connections = 3;
     Endpoint endpoint(options);
 
-    auto first = endpoint.client();
-    CHECK(first.get("/healthz").status == 200);
-    auto second = endpoint.client();
-    second.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    CHECK(second.read_until_closed().empty());
-    CHECK(first.get("/healthz").status == 200);
+    std::vector<Client> idle;
+    for (int i = 0; i < 3; ++i) {
+        idle.push_back(endpoint.client());
+        CHECK(idle.back().get("/healthz").status == 200);  // then idle, kept alive
+    }
+    // Every slot is held by an idle keep-alive client: the probe still gets its answer...
+    auto probe = endpoint.client();
+    CHECK(probe.get("/healthz").status == 200);
+    // ...and the client that waited longest was closed to make room; the others still work.
+    CHECK(idle[0].read_until_closed().empty());
+    CHECK(idle[1].get("/healthz").status == 200);
+    CHECK(idle[2].get("/healthz").status == 200);
+}
+
+TEST_CASE("an idle keep-alive connection is closed after idle_timeout, an old one after its next answer", "[netns]") {
+    SECTION("idle") {
+        auto options = options_for("127.0.0.1:0");
+        options.idle_timeout = std::chrono::milliseconds(200);
+        Endpoint endpoint(options);
+        auto client = endpoint.client();
+        CHECK(client.get("/healthz").status == 200);
+        CHECK(client.read_until_closed().empty());  // nothing more sent: closed at the deadline
+    }
+    SECTION("age") {
+        auto options = options_for("127.0.0.1:0");
+        options.max_connection_age = std::chrono::milliseconds(200);
+        Endpoint endpoint(options);
+        auto client = endpoint.client();
+        CHECK(client.get("/healthz").keep_alive);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const auto last = client.get("/healthz");
+        CHECK(last.status == 200);
+        CHECK_FALSE(last.keep_alive);  // Connection: close
+        CHECK(client.read_until_closed().empty());
+    }
 }
 
 TEST_CASE("stop closes the listener and open connections; an empty listen disables the endpoint", "[netns]") {
