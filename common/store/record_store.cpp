@@ -20,6 +20,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace anycast::common {
 
@@ -39,34 +40,39 @@ void check_name_part(std::string_view what, std::string_view part) {
     }
 }
 
-// mkdir with mode 0700; an existing directory is fine, anything else there is an error.
-// For the parents of the state directory, which may be symlinks (/var/lib on some systems).
-void make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) == 0) return;
+// mkdir with mode 0700: nullopt when it made the directory, else what is at `path` (lstat,
+// not following a symlink, unless `follow`).
+std::optional<struct stat> make_or_stat(const std::string& path, bool follow) {
+    if (::mkdir(path.c_str(), 0700) == 0) return std::nullopt;
     if (errno != EEXIST) fail("create directory " + path);
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) fail("stat " + path);
-    if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) fail("stat " + path);
+    return st;
+}
+
+// An existing directory is fine, anything else there is an error. For the parents of the
+// state directory, which may be symlinks (/var/lib on some systems).
+void make_dir(const std::string& path) {
+    const auto st = make_or_stat(path, true);
+    if (st && !S_ISDIR(st->st_mode)) fail("create directory " + path, ENOTDIR);
 }
 
 // The state directory and its sub-directories: made 0700, or, when they exist, accepted only
 // as a real directory (not a symlink, which could point the store anywhere) of our own user
 // that no group or other user may write to (else they could plant or swap records).
 void make_private_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0700) == 0) return;
-    if (errno != EEXIST) fail("create directory " + path);
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) fail("stat " + path);
-    if (S_ISLNK(st.st_mode))
+    const auto st = make_or_stat(path, false);
+    if (!st) return;
+    if (S_ISLNK(st->st_mode))
         throw StoreError(fmt::format("{}: is a symlink; the state directory must be a real one", path));
-    if (!S_ISDIR(st.st_mode)) fail("create directory " + path, ENOTDIR);
-    if (st.st_uid != ::geteuid()) {
-        throw StoreError(fmt::format("{}: owned by uid {}, not by uid {} (this process); refusing it", path, st.st_uid,
+    if (!S_ISDIR(st->st_mode)) fail("create directory " + path, ENOTDIR);
+    if (st->st_uid != ::geteuid()) {
+        throw StoreError(fmt::format("{}: owned by uid {}, not by uid {} (this process); refusing it", path, st->st_uid,
                                      ::geteuid()));
     }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         throw StoreError(fmt::format("{}: mode {:04o} lets its group or others write; refusing it (chmod go-w)", path,
-                                     st.st_mode & 07777));
+                                     st->st_mode & 07777));
     }
 }
 
