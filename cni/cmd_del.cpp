@@ -23,6 +23,11 @@ std::vector<IpAddress> del_ips(const Invocation& invocation, common::RecordStore
     } catch (const common::CorruptRecordError& e) {
         log::warn("DEL: the record is corrupt; moving it aside", {log::kv("error", e.what())});
         store.quarantine(invocation.config.name, env.container_id, env.ifname);
+    } catch (const common::RecordTooNewError& e) {
+        // Written by a newer build (a downgrade): the attachment goes, so its record goes too;
+        // its IPs are the config's, below.
+        log::warn("DEL: removing a record of a newer build", {log::kv("error", e.what())});
+        store.remove(invocation.config.name, env.container_id, env.ifname);
     }
     // Also what the config asks for: an ADD that died after adding IPs but before writing
     // the record left them on lo without a record. A bad IP in the config must not stop DEL.

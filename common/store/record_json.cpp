@@ -61,16 +61,10 @@ std::string required_string(const JsonReader& reader, std::string_view name) {
 
 }  // namespace
 
-Record record_from_json(const json::value& doc) {
-    const JsonReader root(doc);
-    root.as_object();
-    Record record;
-    const auto version = root.required("version");
-    record.version = static_cast<int>(version.as_int(0, 1'000'000));
-    if (record.version != k_record_version) {
-        version.fail(
-            fmt::format("unsupported record version {} (this build reads {})", record.version, k_record_version));
-    }
+namespace {
+
+// Every field but `version`.
+void read_fields(const JsonReader& root, Record& record) {
     record.network = required_string(root, "network");
     record.container_id = required_string(root, "containerID");
     record.ifname = required_string(root, "ifname");
@@ -85,6 +79,29 @@ Record record_from_json(const json::value& doc) {
         for (const auto& hop : hops->elements()) record.nexthops.push_back(read_nexthop(hop));
     }
     record.created = root.string_or("created", "");
+}
+
+}  // namespace
+
+NewerRecordError::NewerRecordError(int version, const JsonError& problem)
+    : JsonError(problem.path(), fmt::format("{} (a record of version {}, newer than this build's {}: left in place)",
+                                            problem.problem(), version, k_record_version)),
+      version_(version) {}
+
+Record record_from_json(const json::value& doc) {
+    const JsonReader root(doc);
+    root.as_object();
+    Record record;
+    record.version = static_cast<int>(root.required("version").as_int(1, 1'000'000));
+    if (record.version <= k_record_version) {
+        read_fields(root, record);
+        return record;
+    }
+    try {
+        read_fields(root, record);
+    } catch (const JsonError& e) {
+        throw NewerRecordError(record.version, e);
+    }
     return record;
 }
 

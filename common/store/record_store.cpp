@@ -32,11 +32,17 @@ namespace {
 
 constexpr std::string_view k_suffix = RecordStore::k_file_suffix;
 
-void check_name_part(std::string_view what, std::string_view part) {
-    if (part.empty()) throw StoreError(fmt::format("record name: {} is empty", what));
-    if (part == "." || part == ".." || part.find('/') != std::string_view::npos ||
-        part.find('\0') != std::string_view::npos) {
-        throw StoreError(fmt::format("record name: {} \"{}\" cannot be part of a file name", what, part));
+// One part of a record's file name, escaped so that the name is injective: '_' separates the
+// parts, so it is escaped inside them, and so are '%' (the escape), '/', control bytes and a
+// leading '.' (which would hide the file). Names of the usual kind ([A-Za-z0-9.-]) stay as they are.
+void append_name_part(std::string& name, std::string_view part) {
+    for (std::size_t i = 0; i < part.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(part[i]);
+        if (byte == '_' || byte == '%' || byte == '/' || byte < 0x20 || byte == 0x7f || (byte == '.' && i == 0)) {
+            fmt::format_to(std::back_inserter(name), "%{:02X}", byte);
+        } else {
+            name += part[i];
+        }
     }
 }
 
@@ -165,13 +171,18 @@ std::optional<FileText> read_regular_file(int dir_fd, const std::string& name, c
     return file;
 }
 
-bool parse_text(const std::string& text, const std::string& path, Record& out, std::string& problem) {
+enum class Parsed { ok, corrupt, too_new };
+
+Parsed parse_text(const std::string& text, const std::string& path, Record& out, std::string& problem) {
     try {
         out = parse_record(text, path);
-        return true;
+        return Parsed::ok;
+    } catch (const NewerRecordError& e) {
+        problem = e.what();
+        return Parsed::too_new;
     } catch (const JsonError& e) {
         problem = e.what();
-        return false;
+        return Parsed::corrupt;
     }
 }
 
@@ -179,6 +190,9 @@ bool parse_text(const std::string& text, const std::string& path, Record& out, s
 
 CorruptRecordError::CorruptRecordError(std::string path, const std::string& problem)
     : StoreError(fmt::format("record {} is corrupt: {}", path, problem)), path_(std::move(path)) {}
+
+RecordTooNewError::RecordTooNewError(std::string path, const std::string& problem)
+    : StoreError(fmt::format("record {} cannot be read by this build: {}", path, problem)), path_(std::move(path)) {}
 
 StoreLock::StoreLock(RecordStore& store) : store_(store) { store_.acquire(); }
 StoreLock::~StoreLock() { store_.release(); }
@@ -197,11 +211,24 @@ std::string RecordStore::quarantine_dir() const { return state_dir_ + "/quaranti
 std::string RecordStore::tmp_dir() const { return state_dir_ + "/tmp"; }
 std::string RecordStore::lock_path() const { return state_dir_ + "/lock"; }
 
+std::string RecordStore::stem(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    std::string name;
+    name.reserve(network.size() + container_id.size() + ifname.size() + 2);
+    append_name_part(name, network);
+    name += '_';
+    append_name_part(name, container_id);
+    name += '_';
+    append_name_part(name, ifname);
+    return name;
+}
+
 std::string RecordStore::file_name(std::string_view network, std::string_view container_id, std::string_view ifname) {
-    check_name_part("network", network);
-    check_name_part("containerID", container_id);
-    check_name_part("ifname", ifname);
-    std::string name = fmt::format("{}_{}_{}{}", network, container_id, ifname, k_suffix);
+    for (const auto& [what, part] :
+         {std::pair{"network", network}, {"containerID", container_id}, {"ifname", ifname}}) {
+        if (part.empty()) throw StoreError(fmt::format("record name: {} is empty", what));
+    }
+    std::string name = stem(network, container_id, ifname);
+    name += k_suffix;
     // NAME_MAX, minus room for the temp and quarantine suffixes.
     if (name.size() > 200) throw StoreError(fmt::format("record name: \"{}\" is too long for a file name", name));
     return name;
@@ -277,15 +304,56 @@ std::optional<Record> RecordStore::get(std::string_view network, std::string_vie
     const std::string name = file_name(network, container_id, ifname);
     const std::string path = records_dir() + "/" + name;
     auto file = read_regular_file(AT_FDCWD, path, path, Stamp::full);
-    if (!file) return std::nullopt;
+    if (!file) return read_legacy(network, container_id, ifname);
     Record record;
     std::string problem;
-    if (!parse_text(file->text, path, record, problem)) throw CorruptRecordError(path, problem);
+    switch (parse_text(file->text, path, record, problem)) {
+        case Parsed::ok: break;
+        case Parsed::corrupt: throw CorruptRecordError(path, problem);
+        case Parsed::too_new: throw RecordTooNewError(path, problem);
+    }
     if (record.network != network || record.container_id != container_id || record.ifname != ifname) {
         throw CorruptRecordError(
             path, fmt::format("it holds attachment {}/{}/{}", record.network, record.container_id, record.ifname));
     }
     return record;
+}
+
+std::optional<std::string> RecordStore::legacy_file_name(std::string_view network, std::string_view container_id,
+                                                         std::string_view ifname) {
+    std::string legacy = fmt::format("{}_{}_{}{}", network, container_id, ifname, k_suffix);
+    // Names that were refused then, or that the escaping leaves unchanged, have no legacy form.
+    if (legacy.find_first_of(std::string_view("/\0", 2)) != std::string::npos || legacy.size() > 200 ||
+        legacy == file_name(network, container_id, ifname)) {
+        return std::nullopt;
+    }
+    return legacy;
+}
+
+// A record under its unescaped name counts only when it holds this very attachment: under
+// that scheme another attachment may own the name, and its record is none of our business.
+std::optional<Record> RecordStore::read_legacy(std::string_view network, std::string_view container_id,
+                                               std::string_view ifname) {
+    const auto legacy = legacy_file_name(network, container_id, ifname);
+    if (!legacy) return std::nullopt;
+    const std::string path = records_dir() + "/" + *legacy;
+    const auto file = read_regular_file(AT_FDCWD, path, path, Stamp::full);
+    if (!file) return std::nullopt;
+    Record record;
+    std::string problem;
+    if (parse_text(file->text, path, record, problem) != Parsed::ok || record.network != network ||
+        record.container_id != container_id || record.ifname != ifname) {
+        return std::nullopt;
+    }
+    return record;
+}
+
+void RecordStore::remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    if (!read_legacy(network, container_id, ifname)) return;
+    const std::string path = records_dir() + "/" + *legacy_file_name(network, container_id, ifname);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove " + path);
+    fsync_dir(records_dir());  // else a crash could bring back the old copy beside the new one
+    log::info("removed a record under its pre-escaping name", {log::kv("record", path)});
 }
 
 void RecordStore::put(const Record& record) {
@@ -302,14 +370,18 @@ void RecordStore::put(const Record& record) {
     } catch (const SystemError& e) {
         throw StoreError(e.what());
     }
+    // The record now lives under its escaped name; a copy under the old one would be read twice.
+    remove_legacy(record.network, record.container_id, record.ifname);
 }
 
 bool RecordStore::remove(std::string_view network, std::string_view container_id, std::string_view ifname) {
     const std::string path = record_path(network, container_id, ifname);
     StoreLock lock(*this);
     if (::unlink(path.c_str()) != 0) {
-        if (errno == ENOENT) return false;
-        fail("remove " + path);
+        if (errno != ENOENT) fail("remove " + path);
+        if (!read_legacy(network, container_id, ifname)) return false;
+        remove_legacy(network, container_id, ifname);
+        return true;
     }
     fsync_dir(records_dir());
     return true;
@@ -388,7 +460,7 @@ std::optional<RecordStore::ReadRecord> RecordStore::read_named_concurrently(cons
     ReadRecord out;
     out.stamp = file->stamp;
     std::string problem;
-    if (parse_text(file->text, path, out.record, problem)) return out;
+    if (parse_text(file->text, path, out.record, problem) == Parsed::ok) return out;
     corrupt = true;
     return std::nullopt;
 }
@@ -407,8 +479,15 @@ std::optional<RecordStore::ReadRecord> RecordStore::read_named(const std::string
     auto file = read_regular_file(dir_fd, file_name, path, Stamp::full);
     if (!file) return std::nullopt;
     out.stamp = file->stamp;
-    if (parse_text(file->text, path, out.record, problem)) return out;
-    quarantine_file(file_name, problem);
+    switch (parse_text(file->text, path, out.record, problem)) {
+        case Parsed::ok: return out;
+        case Parsed::corrupt: quarantine_file(file_name, problem); break;
+        case Parsed::too_new:
+            // A downgrade: the newer build that wrote it can still read it after the upgrade back.
+            log::warn("skipping a record this build cannot read",
+                      {log::kv("record", path), log::kv("problem", problem)});
+            break;
+    }
     return std::nullopt;
 }
 

@@ -1,7 +1,8 @@
 // The record store (docs/architecture.md section 5): one JSON file per attachment under
 // <stateDir>/records/, written crash-safely (temp file in <stateDir>/tmp/, fsync, rename,
 // directory fsync). Every read-modify-write holds flock(LOCK_EX) on <stateDir>/lock.
-// Records that do not parse are moved to <stateDir>/quarantine/ with a log line.
+// Records that do not parse are moved to <stateDir>/quarantine/ with a log line; records of a
+// newer format version are read by the fields this build knows, else skipped with a warning.
 #pragma once
 
 #include "common/store/record.hpp"
@@ -27,6 +28,17 @@ public:
 class CorruptRecordError : public StoreError {
 public:
     CorruptRecordError(std::string path, const std::string& problem);
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// The record file of an attachment was written by a newer build in a form this one cannot
+// read. Left in place (never quarantined): the newer build reads it after an upgrade back.
+class RecordTooNewError : public StoreError {
+public:
+    RecordTooNewError(std::string path, const std::string& problem);
     const std::string& path() const { return path_; }
 
 private:
@@ -71,7 +83,8 @@ public:
         FileStamp stamp;  // of the file as it was read
     };
 
-    // Every parseable record, sorted by file name. Corrupt ones are quarantined and skipped.
+    // Every parseable record, sorted by file name. Corrupt ones are quarantined and skipped;
+    // unreadable ones of a newer version skipped with a warning.
     // Takes no lock (renames are atomic). Reads every file: for one-shot callers (GC, plan,
     // status); serve keeps its records current file by file (reconciler/pipeline/record_index.hpp).
     std::vector<Record> list();
@@ -82,11 +95,13 @@ public:
     std::optional<FileStamp> stamp_of(const std::string& file_name);
     // Reads one file of records/ by name; nullopt when it is gone or not a regular file. A
     // file that does not parse is quarantined (after a re-check under the lock, since a
-    // writer may have replaced it) and nullopt returned.
+    // writer may have replaced it) and nullopt returned; one of a newer version that does not
+    // read is left in place with a warning.
     std::optional<ReadRecord> read_named(const std::string& file_name);
     // read_named() without the quarantine: touches no shared state, so several threads may
     // call it at once once file_names() has run. A file that does not parse comes back as
-    // nullopt with `corrupt` set, for a later read_named() to re-check and quarantine.
+    // nullopt with `corrupt` set, for a later read_named() to re-check and quarantine (or,
+    // when it is of a newer version, to skip with a warning).
     // Stamp::size_only takes no fstat (a quarter of the syscalls of a read, for serve's
     // start): the stamp then holds only the size, and a non-regular file is only noticed if
     // reading it fails (file_names() already leaves out what the directory says is no file).
@@ -99,7 +114,8 @@ public:
     static constexpr std::string_view k_file_suffix = ".json";
 
     // The record of an attachment; nullopt when there is none. A file that does not parse
-    // throws CorruptRecordError (left in place: the caller decides, see quarantine()).
+    // throws CorruptRecordError (left in place: the caller decides, see quarantine()); one of
+    // a newer version that does not read, RecordTooNewError.
     std::optional<Record> get(std::string_view network, std::string_view container_id, std::string_view ifname);
 
     // Writes (or replaces) the record crash-safely under the lock; removes temp files left
@@ -121,8 +137,11 @@ public:
     std::string quarantine_dir() const;
     std::string tmp_dir() const;
     std::string lock_path() const;
-    // "<network>_<containerID>_<ifname>.json"; StoreError when a part is empty, contains
-    // '/' or NUL, is "." or "..", or the name would exceed 255 bytes.
+    // "<network>_<containerID>_<ifname>", each part escaped so that no two attachments share
+    // a name: '_', '%', '/', control bytes and a leading '.' become %XX (docs/architecture.md
+    // section 5). Never throws: also names records for humans (status, skipped lists).
+    static std::string stem(std::string_view network, std::string_view container_id, std::string_view ifname);
+    // stem() + ".json"; StoreError when a part is empty or the name would exceed 200 bytes.
     static std::string file_name(std::string_view network, std::string_view container_id, std::string_view ifname);
     std::string record_path(std::string_view network, std::string_view container_id, std::string_view ifname) const;
 
@@ -133,6 +152,12 @@ private:
     void ensure_dirs();
     void clean_temp_files();
     void quarantine_file(const std::string& name, const std::string& problem);
+    // Records written before names were escaped (docs/architecture.md section 5) are found,
+    // replaced and removed under their old name "<network>_<containerID>_<ifname>.json".
+    static std::optional<std::string> legacy_file_name(std::string_view network, std::string_view container_id,
+                                                       std::string_view ifname);
+    std::optional<Record> read_legacy(std::string_view network, std::string_view container_id, std::string_view ifname);
+    void remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname);
     int records_dir_fd();  // -1 (errno ENOENT) while records/ does not exist
 
     std::string state_dir_;

@@ -1,6 +1,7 @@
 #include "reconciler/pipeline/resolve.hpp"
 
 #include "common/config/policy.hpp"
+#include "common/store/record_store.hpp"
 
 #include <fmt/format.h>
 
@@ -102,7 +103,7 @@ void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
 }  // namespace
 
 std::string record_name(const common::Record& record) {
-    return fmt::format("{}_{}_{}", record.network, record.container_id, record.ifname);
+    return common::RecordStore::stem(record.network, record.container_id, record.ifname);
 }
 
 RouteRecord route_record(std::string name, common::Record record) {
@@ -166,22 +167,14 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
 
 Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,
                  const common::Policy& policy) {
-    std::vector<Skipped> unsupported;
     std::vector<RouteRecord> route_records;
     route_records.reserve(records.size());
-    for (const auto& record : records) {
-        if (record.version == common::k_record_version) {
-            route_records.push_back(route_record(record_name(record), record));
-        } else {
-            unsupported.push_back({record_name(record), fmt::format("unsupported record version {}", record.version)});
-        }
-    }
+    // Every parsed record, newer versions included: the parser read the fields this build knows.
+    for (const auto& record : records) route_records.push_back(route_record(record_name(record), record));
     std::vector<const RouteRecord*> pointers;
     pointers.reserve(route_records.size());
     for (const auto& record : route_records) pointers.push_back(&record);
-    Resolved out = resolve(pointers, pods, policy);
-    out.skipped.insert(out.skipped.begin(), unsupported.begin(), unsupported.end());
-    return out;
+    return resolve(pointers, pods, policy);
 }
 
 }  // namespace anycast::reconciler

@@ -31,7 +31,7 @@ struct RouteRecord {
     friend bool operator==(const RouteRecord&, const RouteRecord&) = default;
 };
 
-// "<network>_<containerID>_<ifname>", the record's file stem: how logs name a record.
+// The record's file stem (common::RecordStore::stem): how logs name a record.
 std::string record_name(const common::Record& record);
 // The parts of `record` resolve reads (moved out of it), under `name`.
 RouteRecord route_record(std::string name, common::Record record);

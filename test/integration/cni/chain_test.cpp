@@ -196,6 +196,31 @@ TEST_CASE("DEL removes the IPs and the record, succeeds twice and after the netn
     CHECK(run_cni(flock(), second, chain.flock_config()).exit_code == 0);
 }
 
+TEST_CASE("DEL after a downgrade removes a record the newer build wrote in a form this one cannot read",
+          "[netns][cni]") {
+    PrivateNetns node;
+    NamedNetns pod("pod");
+    TempDir state("state"), ipam("ipam");
+    Chain chain(MainPlugin::ptp, "1.1.0", state.path(), ipam.path());
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr6",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = k_dns_pod,
+                 .extra_env = {}};
+    const json::value prev = chain.add_main(call);
+    REQUIRE(run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev)).exit_code == 0);
+    std::ofstream(record_path(chain, "ctr6"), std::ios::trunc)
+        << R"({"version":2,"network":")" << chain.network() << R"(","containerID":"ctr6","ifname":"eth0","ips":{}})";
+
+    call.command = "DEL";
+    const auto del = run_cni(flock(), call, chain.flock_config(k_anycast_ips, &prev));
+    CHECK(del.exit_code == 0);
+    CHECK(lo_addresses(pod.name()).empty());
+    CHECK_FALSE(std::filesystem::exists(record_path(chain, "ctr6")));
+    CHECK(std::filesystem::is_empty(state.path() + "/quarantine"));
+}
+
 TEST_CASE("CHECK passes after ADD and fails with code 3 when an IP or the record is missing", "[netns][cni]") {
     PrivateNetns node;
     NamedNetns pod("pod");

@@ -48,7 +48,8 @@ TEST_CASE("record JSON errors name the field", "[unit]") {
         const char* message;
     };
     const Case cases[] = {
-        {R"({"version":2})", "version: unsupported record version 2"},
+        {R"({"version":0})", "version: 0 is out of range"},
+        {R"({"version":2,"ips":"x"})", "ips: expected an array"},
         {R"({"network":""})", "network: must not be empty"},
         {R"({"containerID":7})", "containerID: expected a string, got an integer"},
         {R"({"ips":["10.0.0.1","nope"]})", "ips[1]: not an IP address: \"nope\""},

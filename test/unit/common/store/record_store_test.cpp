@@ -88,14 +88,104 @@ TEST_CASE("record store: files are 0600 and directories 0700", "[unit]") {
     CHECK(mode_of(store.record_path("net", "c1", "eth0")) == 0600);
 }
 
-TEST_CASE("record store: names that could escape the records directory are refused", "[unit]") {
+TEST_CASE("record store: names are escaped so no part can leave records/ or hide the file", "[unit]") {
     TempDir dir("rs");
     RecordStore store(dir.path());
-    CHECK_THROWS_WITH(store.put(make_record("../x", "c1")), Catch::Contains("network \"../x\" cannot be part"));
-    CHECK_THROWS_WITH(store.get("net", "..", "eth0"), Catch::Contains("containerID \"..\" cannot be part"));
+    store.put(make_record("../x", "c1"));
+    CHECK(fs::exists(store.records_dir() + "/%2E.%2Fx_c1_eth0.json"));
+    REQUIRE(store.get("../x", "c1", "eth0"));
+    CHECK(store.list().size() == 1);
     CHECK_THROWS_WITH(store.remove("net", "c", ""), "record name: ifname is empty");
     CHECK_THROWS_WITH(store.get("net", std::string(300, 'a'), "eth0"), Catch::Contains("too long"));
-    CHECK(count_files(store.records_dir()) == 0);
+    CHECK(count_files(store.records_dir()) == 1);
+}
+
+TEST_CASE("record store: file names are injective", "[unit]") {
+    struct Case {
+        const char* network;
+        const char* container_id;
+        const char* ifname;
+        const char* stem;
+    };
+    const Case cases[] = {
+        {"k8s-pod-network", "0123abcd", "eth0", "k8s-pod-network_0123abcd_eth0"},  // the usual: unchanged
+        {"a_b", "c", "eth0", "a%5Fb_c_eth0"},
+        {"a", "b_c", "eth0", "a_b%5Fc_eth0"},
+        {"net", "x", "a%5Fb", "net_x_a%255Fb"},
+        {".hidden", "c.1", "eth0", "%2Ehidden_c.1_eth0"},
+        {"..", "c", "e/th\n", "%2E._c_e%2Fth%0A"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.stem);
+        CHECK(RecordStore::stem(c.network, c.container_id, c.ifname) == c.stem);
+    }
+    // The collision of the unescaped scheme: both were "a_b_c_eth0".
+    CHECK(RecordStore::file_name("a_b", "c", "eth0") != RecordStore::file_name("a", "b_c", "eth0"));
+}
+
+TEST_CASE("record store: attachments whose parts contain '_' keep one record each; DEL of one leaves the other",
+          "[unit]") {
+    TempDir dir("rs");
+    RecordStore store(dir.path());
+    store.put(make_record("a_b", "c", "10.255.0.1"));
+    store.put(make_record("a", "b_c", "10.255.0.2"));
+    CHECK(store.list().size() == 2);
+    REQUIRE(store.get("a_b", "c", "eth0"));
+    CHECK(store.get("a_b", "c", "eth0")->ips[0].to_string() == "10.255.0.1");
+    CHECK(store.get("a", "b_c", "eth0")->ips[0].to_string() == "10.255.0.2");
+    CHECK(store.remove("a", "b_c", "eth0"));
+    REQUIRE(store.get("a_b", "c", "eth0"));
+    CHECK(count_files(store.quarantine_dir()) == 0);
+    CHECK(store.list().size() == 1);
+}
+
+TEST_CASE("record store: a record under its pre-escaping name is found, replaced and removed, but only its own",
+          "[unit]") {
+    TempDir dir("rs");
+    RecordStore store(dir.path());
+    store.check_usable();
+    // What an older build wrote for network "my_net": the name without escaping.
+    const std::string legacy = store.records_dir() + "/my_net_c1_eth0.json";
+    std::ofstream(legacy) << serialize_record(make_record("my_net", "c1")) << "\n";
+    REQUIRE(store.get("my_net", "c1", "eth0"));
+    // The same old name, read as another attachment ("my", "net_c1"): not its record.
+    CHECK_FALSE(store.get("my", "net_c1", "eth0"));
+    CHECK_FALSE(store.remove("my", "net_c1", "eth0"));
+    CHECK(fs::exists(legacy));
+
+    SECTION("put moves it to the escaped name") {
+        store.put(make_record("my_net", "c1", "10.255.0.9"));
+        CHECK_FALSE(fs::exists(legacy));
+        CHECK(fs::exists(store.record_path("my_net", "c1", "eth0")));
+        CHECK(store.list().size() == 1);
+    }
+    SECTION("remove removes it") {
+        CHECK(store.remove("my_net", "c1", "eth0"));
+        CHECK(count_files(store.records_dir()) == 0);
+    }
+}
+
+TEST_CASE("record store: a record of a newer version is read by the fields it knows, else left in place", "[unit]") {
+    TempDir dir("rs");
+    RecordStore store(dir.path());
+    store.put(make_record("net", "newer"));
+    store.put(make_record("net", "unreadable"));
+    auto newer = record_to_json(make_record("net", "newer"));
+    newer.as_object()["version"] = 2;
+    newer.as_object()["flowLabel"] = 7;
+    std::ofstream(store.record_path("net", "newer", "eth0"), std::ios::trunc) << boost::json::serialize(newer);
+    // Version 2 changed what "ips" holds: this build cannot read it.
+    std::ofstream(store.record_path("net", "unreadable", "eth0"), std::ios::trunc)
+        << R"({"version":2,"network":"net","containerID":"unreadable","ifname":"eth0","ips":[{"address":"10.255.0.1"}]})";
+
+    const auto records = store.list();
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].container_id == "newer");
+    CHECK(records[0].version == 2);
+    CHECK(fs::exists(store.record_path("net", "unreadable", "eth0")));
+    CHECK(count_files(store.quarantine_dir()) == 0);
+    CHECK_THROWS_AS(store.get("net", "unreadable", "eth0"), RecordTooNewError);
+    CHECK_THROWS_WITH(store.get("net", "unreadable", "eth0"), Catch::Contains("newer than this build's 1"));
 }
 
 TEST_CASE("record store: a corrupt record is quarantined by list with a log line, never thrown", "[unit]") {
@@ -112,6 +202,12 @@ TEST_CASE("record store: a corrupt record is quarantined by list with a log line
     CHECK_FALSE(fs::exists(store.record_path("net", "bad", "eth0")));
     REQUIRE(count_files(store.quarantine_dir()) == 1);
     CHECK(fs::directory_iterator(store.quarantine_dir())->path().filename().string().starts_with("net_bad_eth0.json."));
+    // Version 0 was never written: corrupt, not "newer".
+    store.put(make_record("net", "v0"));
+    std::ofstream(store.record_path("net", "v0", "eth0"), std::ios::trunc)
+        << R"({"version":0,"network":"net","containerID":"v0","ifname":"eth0","ips":[]})";
+    CHECK(store.list().size() == 1);
+    CHECK(count_files(store.quarantine_dir()) == 2);
 }
 
 TEST_CASE("record store: list sees files changed and removed by another store object", "[unit]") {
