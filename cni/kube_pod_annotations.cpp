@@ -22,7 +22,7 @@ public:
         }
         common::kube::PodInfo found;
         try {
-            found = common::kube::get_pod(access, pod.namespace_, pod.name);
+            found = common::kube::get_pod(access, pod.namespace_, pod.name, key);
         } catch (const common::kube::PodLookupError& e) {
             // The client says whether asking again may help: code 11 (try again later) or 102.
             throw CniError(e.transient() ? cni_code::try_again_later : cni_code::kubernetes_lookup_failed, e.what());

@@ -90,19 +90,23 @@ http::request<http::empty_body> make_get(KubeConfig& config, const std::string& 
 }
 
 net::awaitable<ApiResponse> async_api_get(KubeConfig& config, ssl::context& tls, std::string target,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout, std::size_t body_limit) {
     auto executor = co_await net::this_coro::executor;
     TlsStream stream(executor, tls);
     beast::get_lowest_layer(stream).expires_after(timeout);
     co_await async_open(stream, config);
     const auto request = make_get(config, target);
     http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
+    parser.body_limit(body_limit);
     try {
         beast::flat_buffer buffer;
         co_await http::async_write(stream, request, use_awaitable);
         co_await http::async_read(stream, buffer, parser, use_awaitable);
     } catch (const boost::system::system_error& e) {
+        if (e.code() == http::error::body_limit) {
+            throw ApiBodyTooLargeError("GET " + target + " from " + config.server() + ": the answer is larger than " +
+                                       std::to_string(body_limit) + " bytes");
+        }
         throw ApiTransportError("GET " + target + " from " + config.server() + ": " + e.code().message(), false);
     }
     // No TLS close_notify exchange: the response is complete and a slow peer must not

@@ -3,12 +3,14 @@
 // stays in the .cpp.
 #pragma once
 
+#include "common/kube/api_limits.hpp"
 #include "common/kube/api_target.hpp"
 #include "common/kube/kube_config.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,6 +34,13 @@ private:
     bool certificate_rejected_;
 };
 
+// The answer's body is larger than the caller's limit (what it would take to hold it is the
+// caller's to decide: a list asks for smaller pages).
+class ApiBodyTooLargeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 struct ApiResponse {
     unsigned status = 0;
     std::string body;
@@ -42,9 +51,11 @@ struct ApiResponse {
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const KubeConfig& config);
 
 // GET `target` (path + query, without the config's base path); `timeout` bounds connect,
-// handshake, request and response together.
+// handshake, request and response together. A body over `body_limit` bytes throws
+// ApiBodyTooLargeError (before it is all read).
 boost::asio::awaitable<ApiResponse> async_api_get(KubeConfig& config, boost::asio::ssl::context& tls,
-                                                  std::string target, std::chrono::milliseconds timeout);
+                                                  std::string target, std::chrono::milliseconds timeout,
+                                                  std::size_t body_limit = k_default_body_limit);
 
 // The apiserver's own explanation of a failed request: the Status object's `message`, else
 // the start of the body, else the HTTP reason.

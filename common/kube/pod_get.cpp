@@ -14,7 +14,7 @@ namespace anycast::common::kube {
 namespace net = boost::asio;
 
 PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::string& name,
-                std::chrono::milliseconds timeout) {
+                std::string_view keep_annotation, std::chrono::milliseconds timeout) {
     const std::string what = "GET pod " + namespace_ + "/" + name + " from " + config.server();
     std::shared_ptr<net::ssl::context> tls;
     try {
@@ -52,7 +52,7 @@ PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::st
                              transient);
     }
     try {
-        return parse_pod(parse_json(response->body, "pod"));
+        return parse_pod(parse_json(response->body, "pod"), keep_annotation);
     } catch (const JsonError& e) {
         throw PodLookupError(what + ": unexpected answer: " + e.what(), false);
     }

@@ -28,8 +28,9 @@ private:
     bool transient_;
 };
 
-// Throws PodLookupError.
+// Throws PodLookupError. The pod keeps only the annotation `keep_annotation`.
 PodInfo get_pod(KubeConfig& config, const std::string& namespace_, const std::string& name,
+                std::string_view keep_annotation = k_ips_annotation,
                 std::chrono::milliseconds timeout = k_default_get_timeout);
 
 }  // namespace anycast::common::kube

@@ -10,7 +10,7 @@ PodState PodInfo::state() const {
     return PodState{.namespace_ = namespace_, .name = name, .uid = uid, .ready = ready, .deleting = deleting};
 }
 
-PodInfo parse_pod(const boost::json::value& pod) {
+PodInfo parse_pod(const boost::json::value& pod, std::string_view keep_annotation) {
     const JsonReader root(pod, "pod");
     const JsonReader metadata = root.required("metadata");
     PodInfo info;
@@ -20,7 +20,9 @@ PodInfo parse_pod(const boost::json::value& pod) {
     info.resource_version = metadata.string_or("resourceVersion", "");
     info.deleting = metadata.has("deletionTimestamp");
     if (auto annotations = metadata.member("annotations")) {
-        for (const auto& [key, value] : annotations->members()) info.annotations[key] = value.as_string();
+        annotations->as_object();
+        if (auto kept = annotations->member(keep_annotation))
+            info.annotations.emplace(keep_annotation, kept->as_string());
     }
     if (auto status = root.member("status")) {
         if (auto conditions = status->member("conditions")) {
@@ -32,6 +34,25 @@ PodInfo parse_pod(const boost::json::value& pod) {
         }
     }
     return info;
+}
+
+PodListPage parse_pod_list(std::string_view body, std::string_view keep_annotation) {
+    const auto doc = parse_json(body, "pod list");
+    const JsonReader root(doc, "podList");
+    const JsonReader metadata = root.required("metadata");
+    PodListPage page;
+    page.resource_version = metadata.string_or("resourceVersion", "");
+    page.continue_token = metadata.string_or("continue", "");
+    if (auto items = root.member("items")) {
+        for (const auto& item : items->elements()) {
+            try {
+                page.pods.push_back(parse_pod(item.value(), keep_annotation));
+            } catch (const JsonError& e) {
+                page.skipped.emplace_back(e.what());
+            }
+        }
+    }
+    return page;
 }
 
 std::vector<std::string> annotation_ips(const PodInfo& pod, std::string_view key) {

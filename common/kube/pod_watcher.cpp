@@ -17,7 +17,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <iterator>
+#include <set>
 #include <optional>
 #include <utility>
 
@@ -92,6 +95,7 @@ private:
     net::io_context& io_;
     KubeConfig config_;
     WatcherOptions options_;
+    unsigned page_size_ = std::max(1u, options_.page_size);  // shrinks while pages are too large
     OnChange on_change_;
     std::shared_ptr<net::ssl::context> tls_;
     Backoff backoff_;
@@ -131,35 +135,59 @@ net::awaitable<void> PodWatcher::Impl::run() {
     }
 }
 
+// Pages of at most page_size_ pods, each body at most page_bytes_limit: a page over it is
+// asked for again with half as many pods (the continue token stays valid), and the smaller
+// size is kept for later lists. The whole list is bounded in pages and bytes, and a continue
+// token seen twice is a loop: either fails this attempt (backoff, retry), never spins.
 net::awaitable<void> PodWatcher::Impl::list() {
     std::vector<PodInfo> pods;
     std::string continue_token;
     std::string resource_version;
+    std::set<std::string> tokens_seen;
+    std::size_t list_bytes = 0;
     unsigned pages = 0;
-    do {
-        const std::string target = node_pods_list_target(options_.node, options_.page_size, continue_token);
-        const ApiResponse response = co_await async_api_get(config_, *tls_, target, options_.request_timeout);
+    for (;;) {
+        if (pages >= options_.max_list_pages) {
+            throw std::runtime_error("list pods: still not complete after " + std::to_string(pages) +
+                                     " pages; giving up on this list");
+        }
+        const std::string target = node_pods_list_target(options_.node, page_size_, continue_token);
+        ApiResponse response;
+        try {
+            response =
+                co_await async_api_get(config_, *tls_, target, options_.request_timeout, options_.page_bytes_limit);
+        } catch (const ApiBodyTooLargeError& e) {
+            if (page_size_ <= 1)
+                throw std::runtime_error(std::string("list pods: one pod per page is too large: ") + e.what());
+            page_size_ = std::max(1u, page_size_ / 2);
+            log::warn("kubernetes pods: list page too large, asking for fewer pods per page",
+                      {log::kv("limitBytes", options_.page_bytes_limit), log::kv("pageSize", page_size_)});
+            continue;
+        }
         if (stopped_) co_return;
         if (response.status != 200) {
             throw std::runtime_error("list pods: HTTP " + std::to_string(response.status) + ": " +
                                      api_status_message(response));
         }
-        const auto doc = parse_json(response.body, "pod list");
-        const JsonReader root(doc, "podList");
-        const JsonReader metadata = root.required("metadata");
-        resource_version = metadata.string_or("resourceVersion", "");
-        continue_token = metadata.string_or("continue", "");
-        if (auto items = root.member("items")) {
-            for (const auto& item : items->elements()) {
-                try {
-                    pods.push_back(parse_pod(item.value()));
-                } catch (const JsonError& e) {
-                    log::warn("kubernetes pods: list item skipped", {log::kv("error", e.what())});
-                }
-            }
+        list_bytes += response.body.size();
+        if (list_bytes > options_.list_bytes_limit) {
+            throw std::runtime_error("list pods: the pages add up to more than " +
+                                     std::to_string(options_.list_bytes_limit) + " bytes; giving up on this list");
         }
+        PodListPage page = parse_pod_list(response.body, options_.annotation);
+        response.body = {};  // the page's text goes before the next one comes
+        for (const auto& error : page.skipped)
+            log::warn("kubernetes pods: list item skipped", {log::kv("error", error)});
+        pods.insert(pods.end(), std::make_move_iterator(page.pods.begin()), std::make_move_iterator(page.pods.end()));
+        resource_version = std::move(page.resource_version);
+        continue_token = std::move(page.continue_token);
         ++pages;
-    } while (!continue_token.empty());
+        if (continue_token.empty()) break;
+        if (!tokens_seen.insert(continue_token).second) {
+            throw std::runtime_error("list pods: the apiserver sent continue token \"" + excerpt(continue_token) +
+                                     "\" twice; giving up on this list");
+        }
+    }
     if (resource_version.empty()) throw std::runtime_error("list pods: no metadata.resourceVersion in the answer");
 
     const auto changes = cache_.replace(std::move(pods));
@@ -257,7 +285,7 @@ net::awaitable<WatchEnd> PodWatcher::Impl::watch() {
 std::optional<WatchEnd> PodWatcher::Impl::handle_line(const std::string& line) {
     WatchEvent event;
     try {
-        event = parse_watch_event(line);
+        event = parse_watch_event(line, options_.annotation);
     } catch (const std::exception& e) {
         ++stats_.malformed_lines;
         log::warn("kubernetes pods: malformed watch event skipped",

@@ -3,6 +3,7 @@
 // Runs on the caller's single-threaded io_context; reports eligibility changes only.
 #pragma once
 
+#include "common/kube/api_limits.hpp"
 #include "common/kube/kube_config.hpp"
 #include "common/kube/pod_cache.hpp"
 #include "common/pod_state.hpp"
@@ -20,10 +21,14 @@ class io_context;
 namespace anycast::common::kube {
 
 struct WatcherOptions {
-    std::string node;                                  // spec.nodeName to select
-    unsigned page_size = 500;                          // list `limit`
-    unsigned watch_timeout_seconds = 300;              // the watch's server-side `timeoutSeconds`
-    std::chrono::milliseconds request_timeout{10000};  // connect + TLS + one list page
+    std::string node;                                     // spec.nodeName to select
+    unsigned page_size = 500;                             // list `limit`, halved while a page is too large
+    std::size_t page_bytes_limit = k_default_body_limit;  // one list page's body
+    std::size_t list_bytes_limit = 256 << 20;             // all pages of one list together
+    unsigned max_list_pages = 10000;                      // an apiserver that never stops paging
+    std::string annotation{k_ips_annotation};             // the one annotation the cache keeps
+    unsigned watch_timeout_seconds = 300;                 // the watch's server-side `timeoutSeconds`
+    std::chrono::milliseconds request_timeout{10000};     // connect + TLS + one list page
     std::chrono::milliseconds backoff_initial{500};
     std::chrono::milliseconds backoff_max{30000};
 };

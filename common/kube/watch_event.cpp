@@ -8,7 +8,7 @@
 
 namespace anycast::common::kube {
 
-WatchEvent parse_watch_event(std::string_view line) {
+WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annotation) {
     const boost::json::value doc = parse_json(line, "watch event");
     const JsonReader root(doc, "event");
     const std::string type = root.required("type").as_string();
@@ -18,7 +18,7 @@ WatchEvent parse_watch_event(std::string_view line) {
         event.type = type == "ADDED"      ? WatchEventType::added
                      : type == "MODIFIED" ? WatchEventType::modified
                                           : WatchEventType::deleted;
-        event.pod = parse_pod(object.value());
+        event.pod = parse_pod(object.value(), keep_annotation);
         event.resource_version = event.pod.resource_version;
     } else if (type == "BOOKMARK") {
         // A bookmark carries an otherwise empty object whose only meaningful field is the

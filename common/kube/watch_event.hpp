@@ -21,8 +21,9 @@ struct WatchEvent {
     std::string error_message;     // error: the Status object's message
 };
 
-// Parses one event line; JsonError when it is not a well-formed event.
-WatchEvent parse_watch_event(std::string_view line);
+// Parses one event line; JsonError when it is not a well-formed event. The pod keeps only
+// the annotation `keep_annotation`.
+WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annotation = k_ips_annotation);
 
 // Reassembles lines from arbitrary byte pieces. A partial line left when a stream breaks is
 // dropped by starting a new splitter for the next stream, never glued to the next stream.

@@ -47,6 +47,7 @@ std::unique_ptr<ReadinessSource> make_kubernetes_source(boost::asio::io_context&
     }
     kube::WatcherOptions options;
     options.node = config.node;
+    options.annotation = config.annotation;
     return std::make_unique<KubernetesSource>(io, std::move(access), std::move(options));
 }
 

@@ -293,9 +293,11 @@ public:
         json::array items;
         for (std::size_t i = offset; i < matching.size() && i < offset + limit; ++i) items.push_back(*matching[i]);
         json::object metadata{{"resourceVersion", list_rv}};
-        if (offset + limit < matching.size()) {
+        if (continue_mode_ == ContinueMode::repeat) {
+            metadata["continue"] = list_rv + "/" + std::to_string(std::min(limit, matching.size()));
+        } else if (continue_mode_ == ContinueMode::endless || offset + limit < matching.size()) {
             metadata["continue"] = list_rv + "/" + std::to_string(offset + limit);
-            metadata["remainingItemCount"] = matching.size() - offset - limit;
+            if (offset + limit < matching.size()) metadata["remainingItemCount"] = matching.size() - offset - limit;
         }
         return json::object{{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", metadata}, {"items", items}};
     }
@@ -377,6 +379,7 @@ public:
     std::vector<HistoryEntry> history_;
     std::uint64_t resource_version_ = 1000;
     std::uint64_t compacted_ = 0;
+    ContinueMode continue_mode_ = ContinueMode::honest;
     std::vector<std::shared_ptr<WatchState>> watches_;
     std::vector<std::weak_ptr<Connection>> connections_;
     std::vector<std::string> requests_;
@@ -467,6 +470,10 @@ void TestApiserver::compact() {
         impl_->compacted_ = impl_->resource_version_;
         impl_->history_.clear();
     });
+}
+
+void TestApiserver::set_continue_mode(ContinueMode mode) {
+    impl_->call([&] { impl_->continue_mode_ = mode; });
 }
 
 void TestApiserver::go_away() {

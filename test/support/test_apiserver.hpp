@@ -30,6 +30,13 @@ struct TestPki {
     static TestPki make(const std::vector<std::string>& sans);
 };
 
+// How list pages carry their continue token: honestly, or as a broken server might.
+enum class ContinueMode {
+    honest,   // a token while items remain
+    repeat,   // every page answers with the first page's token again
+    endless,  // a new token on every page, past the end, forever
+};
+
 struct ApiserverOptions {
     std::string token = "test-token";  // the only bearer token accepted
     std::vector<std::string> sans = {"IP:127.0.0.1", "DNS:localhost"};
@@ -64,6 +71,7 @@ public:
     void end_watches();  // a clean end (terminal chunk), as when timeoutSeconds elapses
     // Forgets the history: watches from an older resourceVersion get ERROR 410 Gone.
     void compact();
+    void set_continue_mode(ContinueMode mode);
     // Refuses connections (closes the listener and every connection) / listens again.
     void go_away();
     void come_back();

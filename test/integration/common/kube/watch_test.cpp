@@ -10,9 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace anycast;
 using namespace anycast::test;
@@ -271,6 +274,58 @@ TEST_CASE("while the apiserver is away the last known state stays; on return the
     CHECK(param(watch_requests(w.server).back(), "resourceVersion") == rv_before);
 }
 
+TEST_CASE(
+    "500 pods with 256 KiB of annotations each: pages shrink until they fit, and only the anycast "
+    "annotation is kept",
+    "[kube]") {
+    Watching w;
+    const std::string blob(256 * 1024 - 64, 'x');  // the apiserver's limit for all of a pod's annotations
+    for (int i = 0; i < 500; ++i) {
+        auto pod = make_pod("big", fmt::format("p{:03}", i), k_node, true, "10.255.53.53");
+        pod["metadata"].as_object()["annotations"].as_object()["example.com/blob"] = blob;
+        w.server.put_pod(std::move(pod));
+    }
+    WatcherOptions options = fast_options();
+    options.page_size = 500;  // the default: 128 MiB in one page
+    w.start(w.server.client_config(), options);
+    w.wait_synced_and_watching();
+
+    CHECK(w.watcher->cache().size() == 503);
+    CHECK(w.watcher->stats().lists == 1);
+    CHECK(w.watcher->stats().failures == 0);
+    const auto* pod = w.pod("big/p499");
+    REQUIRE(pod != nullptr);
+    CHECK(pod->annotations == std::map<std::string, std::string>{{"anycast.flock.io/ips", "10.255.53.53"}});
+    // 500 → 250 → 125 → 62 pods per page: each page at most 16 MiB.
+    std::vector<std::string> limits;
+    for (const auto& target : w.server.requests()) {
+        if (target.find("watch=true") == std::string::npos) limits.push_back(param(target, "limit"));
+    }
+    REQUIRE(limits.size() >= 4);
+    CHECK(limits[0] == "500");
+    CHECK(limits[3] == "62");
+    CHECK(limits.back() == "62");
+}
+
+TEST_CASE("a list whose continue tokens never end fails that attempt and is retried, never spins", "[kube]") {
+    const auto mode = GENERATE(ContinueMode::repeat, ContinueMode::endless);
+    INFO("mode " << static_cast<int>(mode));
+    Watching w;
+    w.server.set_continue_mode(mode);
+    WatcherOptions options = fast_options();
+    options.max_list_pages = 20;
+    w.start(w.server.client_config(), options);
+    run_until(
+        w.io, [&] { return w.watcher->stats().failures >= 2; }, "two failed lists");
+    CHECK_FALSE(w.watcher->synced());
+    // Bounded: each attempt stops at a repeated token or at max_list_pages.
+    CHECK(w.server.requests().size() <= 2 * 20 + 20);
+
+    w.server.set_continue_mode(ContinueMode::honest);
+    w.wait_synced_and_watching();
+    CHECK(w.watcher->cache().size() == 3);
+}
+
 TEST_CASE("a stream cut mid-event resumes from the last resourceVersion and applies the event once", "[kube]") {
     Watching w;
     w.start_synced();
@@ -365,7 +420,7 @@ TEST_CASE("GET one pod from an apiserver that never answers times out, transient
     config.host = "127.0.0.1";
     config.port = std::to_string(silent.local_endpoint().port());
     config.ca_pem = pki.ca_pem;
-    check_lookup_error([&] { get_pod(config, "dns", "a", 300ms); }, k_transient, {});
+    check_lookup_error([&] { get_pod(config, "dns", "a", common::kube::k_ips_annotation, 300ms); }, k_transient, {});
 }
 
 TEST_CASE("a pod's annotation is read with a kubeconfig and with the in-cluster account", "[kube]") {

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <boost/json.hpp>
 
 #include <fstream>
@@ -54,8 +56,13 @@ TEST_CASE("a full Pod object from the apiserver yields only the fields we keep",
     CHECK(info.resource_version == "482913");
     CHECK(info.ready);
     CHECK_FALSE(info.deleting);
-    CHECK(info.annotations.size() == 2);
+    // Only the anycast annotation is kept, not restartedAt.
+    CHECK(info.annotations ==
+          std::map<std::string, std::string>{{"anycast.flock.io/ips", "10.255.53.53, fd00:255::53"}});
     CHECK(info.key() == "dns/resolver-7d9c8b6f5-x2x4k");
+    // Another key is kept when asked for.
+    CHECK(parse_pod(boost::json::parse(fixture("pod_ready.json")), "kubectl.kubernetes.io/restartedAt").annotations ==
+          std::map<std::string, std::string>{{"kubectl.kubernetes.io/restartedAt", "2026-11-20T08:00:00Z"}});
     CHECK(info.state() == PodState{.namespace_ = "dns",
                                    .name = "resolver-7d9c8b6f5-x2x4k",
                                    .uid = "3c1f6b7e-2d0a-4b8e-9a51-6f2f0e7d4c11",
@@ -86,7 +93,7 @@ TEST_CASE("a pod missing its identity is an error naming the field", "[unit][kub
 TEST_CASE("annotation_ips splits at commas and trims", "[unit][kube]") {
     const auto info = parse_pod(boost::json::parse(fixture("pod_ready.json")));
     CHECK(annotation_ips(info, "anycast.flock.io/ips") == std::vector<std::string>{"10.255.53.53", "fd00:255::53"});
-    CHECK(annotation_ips(info, "other/key").empty());
+    CHECK(annotation_ips(parse_pod(boost::json::parse(fixture("pod_ready.json")), "other/key"), "other/key").empty());
     PodInfo p = pod("x", true);
     p.annotations["k"] = " ,10.0.0.1,, 10.0.0.2 ,";
     CHECK(annotation_ips(p, "k") == std::vector<std::string>{"10.0.0.1", "10.0.0.2"});
