@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "common/json_reader.hpp"
 #include "common/log.hpp"
+#include "common/test_fault.hpp"
 #include "common/store/record_json.hpp"
 #include "common/unique_fd.hpp"
 #include "common/utc_time.hpp"
@@ -17,8 +18,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -89,15 +88,6 @@ void fsync_dir(const std::string& path) {
     } catch (const SystemError& e) {
         throw StoreError(e.what());
     }
-}
-
-// Crash tests kill the writer between the temp file's fsync and the rename
-// (FLOCK_TEST_FAULT=store-before-rename). Compiled only into test builds.
-void fault_point([[maybe_unused]] std::string_view name) {
-#ifdef FLOCK_TEST_HOOKS
-    const char* fault = std::getenv("FLOCK_TEST_FAULT");
-    if (fault && name == fault) ::raise(SIGKILL);
-#endif
 }
 
 std::int64_t nanoseconds(const struct timespec& ts) {
@@ -364,6 +354,7 @@ void RecordStore::put(const Record& record) {
     AtomicWriteOptions write;
     write.temp_path = fmt::format("{}/{}.{}", tmp_dir(), name, ::getpid());
     write.sync_directory = true;
+    // The crash tests kill the writer between the temp file's fsync and the rename.
     write.before_rename = [] { fault_point("store-before-rename"); };
     try {
         write_file_atomically(records_dir() + "/" + name, text, write);

@@ -10,7 +10,8 @@ namespace anycast::test {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-ProcessResult run_cni(const std::string& binary, const CniCall& call, const std::string& config) {
+ProcessResult run_cni(const std::string& binary, const CniCall& call, const std::string& config,
+                      double kill_after_seconds) {
     std::map<std::string, std::string> env = {
         {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
         {"CNI_PATH", k_reference_plugins},
@@ -21,7 +22,7 @@ ProcessResult run_cni(const std::string& binary, const CniCall& call, const std:
     if (!call.ifname.empty()) env["CNI_IFNAME"] = call.ifname;
     if (!call.cni_args.empty()) env["CNI_ARGS"] = call.cni_args;
     for (const auto& [k, v] : call.extra_env) env[k] = v;
-    return run_process({binary}, {.env = env, .stdin_text = config, .timeout_seconds = 60});
+    return run_process({binary}, {.env = env, .stdin_text = config, .timeout_seconds = kill_after_seconds});
 }
 
 json::object json_out(const ProcessResult& result) {

@@ -23,8 +23,10 @@ struct CniCall {
     std::map<std::string, std::string> extra_env;  // e.g. FLOCK_TEST_FAULT
 };
 
-// Runs `binary` with the call's environment (and PATH, CNI_PATH) and `config` on stdin.
-ProcessResult run_cni(const std::string& binary, const CniCall& call, const std::string& config);
+// Runs `binary` with the call's environment (and PATH, CNI_PATH) and `config` on stdin;
+// SIGKILLed (exit code 137) if still running after `kill_after_seconds`.
+ProcessResult run_cni(const std::string& binary, const CniCall& call, const std::string& config,
+                      double kill_after_seconds = 60);
 
 // The parsed stdout of a call; throws std::runtime_error with stdout/stderr when it is not JSON.
 boost::json::object json_out(const ProcessResult& result);

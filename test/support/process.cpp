@@ -93,13 +93,16 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     while (out.fds[0] >= 0 || err.fds[0] >= 0) {
         pollfd fds[3] = {{out.fds[0], POLLIN, 0}, {err.fds[0], POLLIN, 0}, {in.fds[1], POLLOUT, 0}};
         const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             ::kill(pid, SIGKILL);
             break;
         }
-        if (::poll(fds, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        // ppoll, not poll: the crash tests kill at sub-millisecond moments.
+        const timespec wait{static_cast<time_t>(left.count() / 1'000'000'000),
+                            static_cast<long>(left.count() % 1'000'000'000)};
+        if (::ppoll(fds, 3, &wait, nullptr) < 0 && errno != EINTR) break;
         if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
             const ssize_t n =
                 ::write(in.fds[1], options.stdin_text.data() + written, options.stdin_text.size() - written);

@@ -19,7 +19,7 @@ struct ProcessOptions {
     // Replaces the environment when set; otherwise the child inherits ours.
     std::optional<std::map<std::string, std::string>> env;
     std::string stdin_text;
-    double timeout_seconds = 60;
+    double timeout_seconds = 60;  // then SIGKILL (the crash tests use it to kill at a chosen moment)
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});

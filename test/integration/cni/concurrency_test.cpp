@@ -1,4 +1,5 @@
-// Many plugin processes at once against one state dir, and a plugin killed mid-write.
+// Many plugin processes at once against one state dir, and plugins killed mid-write.
+#include "common/store/record_json.hpp"
 #include "test/support/cni_runtime.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/temp_dir.hpp"
@@ -7,7 +8,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -144,3 +149,83 @@ TEST_CASE("an ADD killed between writing the temp file and the rename leaves no 
     CHECK(list_dir(state.path() + "/quarantine").empty());
 }
 #endif
+
+namespace {
+
+// The names of the files in records/ that do not parse as a whole record.
+std::vector<std::string> torn_records(const std::string& records_dir) {
+    std::vector<std::string> torn;
+    if (!fs::exists(records_dir)) return torn;
+    for (const auto& entry : fs::directory_iterator(records_dir)) {
+        std::ifstream in(entry.path());
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        try {
+            anycast::common::parse_record(text, entry.path().string());
+        } catch (const std::exception& e) {
+            torn.push_back(entry.path().filename().string() + ": " + e.what());
+        }
+    }
+    return torn;
+}
+
+}  // namespace
+
+TEST_CASE("200 ADD and DEL killed by SIGKILL at random moments leave only whole records and a usable store",
+          "[netns][cni][crash]") {
+    PrivateNetns node;
+    NamedNetns netns("pod");
+    VethPod pod(netns);
+    TempDir state("state");
+    Chain chain(MainPlugin::ptp, "1.1.0", state.path(), state.path() + "/unused");
+    const std::string records = state.path() + "/records";
+    constexpr int k_attachments = 20;
+
+    // How long a whole ADD takes here (spawn to exit): kills are spread over that span.
+    std::vector<double> seconds;
+    for (int i = 0; i < 5; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        REQUIRE(run_cni(flock_binary(), call_for(pod, "ADD", 0), config_for(chain, pod, 0)).exit_code == 0);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    const double span = seconds[2] * 1.2;
+
+    const char* seed_env = std::getenv("FLOCK_CRASH_SEED");
+    const unsigned seed = seed_env ? static_cast<unsigned>(std::stoul(seed_env)) : std::random_device{}();
+    INFO("seed " << seed << " (FLOCK_CRASH_SEED reproduces a run)");
+    std::mt19937 random(seed);
+    std::uniform_real_distribution<double> moment(0.0, span);
+    int killed = 0, completed = 0, left_temp_files = 0;
+    for (int round = 0; round < 200; ++round) {
+        const int i = static_cast<int>(random() % k_attachments);
+        const char* command = random() % 2 ? "ADD" : "DEL";
+        const auto result =
+            run_cni(flock_binary(), call_for(pod, command, i), config_for(chain, pod, i), moment(random));
+        INFO("round " << round << ": " << command << " c" << i << " exit " << result.exit_code << ": " << result.err);
+        REQUIRE((result.exit_code == 0 || result.exit_code == 128 + SIGKILL));
+        (result.exit_code == 0 ? completed : killed) += 1;
+        if (!list_dir(state.path() + "/tmp").empty()) ++left_temp_files;
+        REQUIRE(torn_records(records).empty());
+        REQUIRE(list_dir(state.path() + "/quarantine").empty());
+    }
+    std::cout << fmt::format(
+        "crash test: {} plugin runs killed, {} completed, {} rounds ended with a temp file in tmp/ "
+        "(kills spread over {:.2f} ms, seed {})\n",
+        killed, completed, left_temp_files, span * 1000, seed);
+    CHECK(killed >= 50);  // else the moments missed the runs and the test proved little
+
+    // The runtime retries: every DEL then succeeds and leaves nothing behind.
+    for (int i = 0; i < k_attachments; ++i) {
+        const auto del = run_cni(flock_binary(), call_for(pod, "DEL", i), config_for(chain, pod, i));
+        INFO("DEL c" << i << ": " << del.err);
+        CHECK(del.exit_code == 0);
+    }
+    CHECK(list_dir(records).empty());
+    CHECK(lo_addresses(netns.name()).empty());
+    // The store stays usable: the next writer sweeps temp files, STATUS is happy.
+    REQUIRE(run_cni(flock_binary(), call_for(pod, "ADD", 1), config_for(chain, pod, 1)).exit_code == 0);
+    CHECK(list_dir(state.path() + "/tmp").empty());
+    CHECK(list_dir(records) == "flocknet_c01_eth0.json\n");
+    CHECK(lo_addresses(netns.name()) == anycast_ip(1) + "/32");
+    CHECK(run_cni(flock_binary(), call_for(pod, "STATUS", 1), config_for(chain, pod, 1)).exit_code == 0);
+}
