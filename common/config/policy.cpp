@@ -61,6 +61,19 @@ std::optional<std::string> policy_refusal(const Policy& policy, std::string_view
     return fmt::format("{} is outside policy.allowedPrefixes ({})", ip, join_prefixes(policy.allowed_prefixes));
 }
 
+bool may_claim_anything(const Policy& policy, std::string_view namespace_name) {
+    if (const auto own = policy.namespaces.find(std::string(namespace_name)); own != policy.namespaces.end()) {
+        return !own->second.empty();
+    }
+    // Some allowed prefix that no listed namespace's prefix wholly covers leaves room.
+    return std::any_of(policy.allowed_prefixes.begin(), policy.allowed_prefixes.end(), [&](const Prefix& allowed) {
+        return std::none_of(policy.namespaces.begin(), policy.namespaces.end(), [&](const auto& listed) {
+            return std::any_of(listed.second.begin(), listed.second.end(),
+                               [&](const Prefix& reserved) { return reserved.contains(allowed); });
+        });
+    });
+}
+
 std::optional<std::string> overlapping_namespaces(const Policy& policy) {
     for (auto a = policy.namespaces.begin(); a != policy.namespaces.end(); ++a) {
         for (auto b = std::next(a); b != policy.namespaces.end(); ++b) {

@@ -20,6 +20,11 @@ namespace anycast::common {
 // service's (see unusable_anycast_ip) are refused whatever the policy says.
 std::optional<std::string> policy_refusal(const Policy& policy, std::string_view namespace_name, const IpAddress& ip);
 
+// Whether the policy lets `namespace_name` claim any address at all. When it does not, the
+// CNI plugin asks no one what the pod wants (no annotation lookup): anycast can never stand
+// in the way of pods that cannot use it.
+bool may_claim_anything(const Policy& policy, std::string_view namespace_name);
+
 // Why `ip` can never be an anycast address, or nullopt: unspecified, loopback, multicast,
 // link-local or (IPv4) the limited broadcast address.
 std::optional<std::string> unusable_anycast_ip(const IpAddress& ip);

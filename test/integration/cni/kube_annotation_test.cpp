@@ -34,15 +34,14 @@ struct CniPod {
         kubeconfig = server.write_kubeconfig(server.pki().dir.file("kubeconfig"));
     }
 
-    ProcessResult add(const std::string& pod_name) const {
+    ProcessResult add(const std::string& pod_name,
+                      const json::object& policy = {{"allowedPrefixes", json::array{"10.255.0.0/16"}}}) const {
         const json::object prev{{"cniVersion", "1.0.0"},
                                 {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.path()}}}},
                                 {"ips", json::array{json::object{{"address", "10.0.0.12/24"}, {"interface", 0}}}}};
-        const json::object config{
-            {"cniVersion", "1.0.0"},    {"name", "k8s-pod-network"},
-            {"type", "flock-anycast"},  {"stateDir", state_dir},
-            {"kubeconfig", kubeconfig}, {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16"}}}},
-            {"prevResult", prev}};
+        const json::object config{{"cniVersion", "1.0.0"}, {"name", "k8s-pod-network"}, {"type", "flock-anycast"},
+                                  {"stateDir", state_dir}, {"kubeconfig", kubeconfig},  {"policy", policy},
+                                  {"prevResult", prev}};
         return run_process({flock_binary()},
                            {.env = {{{"CNI_COMMAND", "ADD"},
                                      {"CNI_CONTAINERID", "c0ffee-" + pod_name},
@@ -97,4 +96,24 @@ TEST_CASE("CNI ADD with the apiserver down fails with code 11 (try again later)"
     CHECK(result.exit_code != 0);
     CHECK(error_code(result) == 11);
     CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.255.53.53") == std::string::npos);
+}
+
+TEST_CASE("a pod whose namespace may claim nothing starts with the apiserver down, and nothing is asked",
+          "[kube][cni]") {
+    CniPod p;
+    p.server.go_away();
+    // dns may claim nothing: no allowedPrefixes, or all of them reserved for web.
+    const json::object policy =
+        GENERATE(json::object{{"namespaces", json::object{{"web", json::array{"10.255.80.0/24"}}}}},
+                 json::object{{"allowedPrefixes", json::array{"10.255.80.0/24"}},
+                              {"namespaces", json::object{{"web", json::array{"10.255.80.0/24"}}}}});
+    INFO(json::serialize(policy));
+    const auto result = p.add("resolver", policy);
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    const auto out = json::parse(result.out).as_object();
+    CHECK(out.at("ips").as_array().size() == 1);  // prevResult's, passed through
+    CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.255.") == std::string::npos);
+    p.server.come_back();
+    CHECK(p.server.requests().empty());
 }

@@ -52,6 +52,26 @@ TEST_CASE("a listed namespace's prefixes are its alone, IPv4 and IPv6", "[unit]"
     }
 }
 
+TEST_CASE("may_claim_anything: whether a namespace's pods can ask for anything at all", "[unit]") {
+    CHECK(may_claim_anything(documented_policy(), "dns"));
+    CHECK(may_claim_anything(documented_policy(), "web"));
+    CHECK_FALSE(may_claim_anything(Policy{}, "web"));  // the empty policy allows nothing
+    Policy only_listed;
+    only_listed.namespaces["dns"] = {prefix("10.255.53.0/24")};
+    CHECK(may_claim_anything(only_listed, "dns"));
+    CHECK_FALSE(may_claim_anything(only_listed, "web"));
+    // Every allowed prefix reserved by listed namespaces: nothing left for the others.
+    Policy covered = only_listed;
+    covered.allowed_prefixes = {prefix("10.255.53.0/25"), prefix("10.255.53.128/25")};
+    CHECK_FALSE(may_claim_anything(covered, "web"));
+    covered.allowed_prefixes.push_back(prefix("fd00:255::/48"));
+    CHECK(may_claim_anything(covered, "web"));
+    Policy listed_empty;
+    listed_empty.allowed_prefixes = {prefix("10.255.0.0/16")};
+    listed_empty.namespaces["quarantined"] = {};
+    CHECK_FALSE(may_claim_anything(listed_empty, "quarantined"));
+}
+
 TEST_CASE("addresses that are never an anycast service's are refused whatever the policy", "[unit]") {
     Policy everything;
     everything.allowed_prefixes = {prefix("0.0.0.0/0"), prefix("::/0")};
