@@ -11,6 +11,7 @@ common::PodRef pod_ref(const CniEnvironment& env) {
 
 std::vector<common::IpAddress> attachment_ips(const Invocation& invocation, bool with_annotation) {
     IpRequest request;
+    request.static_ips = &invocation.config.static_ips;
     request.runtime_config = &invocation.config.runtime_config;
     request.cni_args = invocation.env.args.get("ANYCAST_IPS");
     request.annotation_name = invocation.config.node.annotation;

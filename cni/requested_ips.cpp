@@ -41,6 +41,7 @@ void add_list(std::string_view text, const std::string& where, std::vector<IpAdd
 
 std::vector<IpAddress> requested_ips(const IpRequest& request) {
     std::vector<IpAddress> ips;
+    if (request.static_ips) ips = *request.static_ips;
     if (request.runtime_config) {
         if (const auto* value = request.runtime_config->if_contains("anycastIPs"); value && !value->is_null()) {
             try {

@@ -1,5 +1,6 @@
-// The anycast IPs a pod asks for (docs/architecture.md section 4): the union of runtimeConfig.anycastIPs
-// (capability "anycastIPs"), CNI_ARGS ANYCAST_IPS=ip,ip and the pod annotation.
+// The anycast IPs a pod asks for (docs/architecture.md section 4): the union of the plugin entry's
+// anycastIPs, runtimeConfig.anycastIPs (capability "anycastIPs"), CNI_ARGS ANYCAST_IPS=ip,ip
+// and the pod annotation.
 #pragma once
 
 #include "common/ip_address.hpp"
@@ -19,10 +20,11 @@ namespace anycast::cni {
 inline constexpr std::size_t k_max_anycast_ips = 256;
 
 struct IpRequest {
-    const boost::json::object* runtime_config = nullptr;  // runtimeConfig (may hold anycastIPs)
-    std::optional<std::string> cni_args;                  // CNI_ARGS ANYCAST_IPS
-    std::optional<std::string> annotation;                // the pod annotation's value
-    std::string annotation_name;                          // for messages
+    const std::vector<common::IpAddress>* static_ips = nullptr;  // the plugin entry's anycastIPs
+    const boost::json::object* runtime_config = nullptr;         // runtimeConfig (may hold anycastIPs)
+    std::optional<std::string> cni_args;                         // CNI_ARGS ANYCAST_IPS
+    std::optional<std::string> annotation;                       // the pod annotation's value
+    std::string annotation_name;                                 // for messages
 };
 
 // Parses, dedupes and sorts (IPv4 first) the requested IPs. An unparseable IP or too many is

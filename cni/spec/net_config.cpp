@@ -88,6 +88,9 @@ NetConfig parse_fields(const JsonReader& root, const std::string& default_config
     if (config.name.empty()) root.required("name").fail("must not be empty");
     if (auto prev = root.member("prevResult")) config.prev_result = prev->as_object();
     if (auto runtime = root.member("runtimeConfig")) config.runtime_config = runtime->as_object();
+    if (auto ips = root.member("anycastIPs")) {
+        for (const auto& ip : ips->elements()) config.static_ips.push_back(ip.as_ip());
+    }
     if (auto attachments = root.member(k_valid_attachments)) config.valid_attachments = read_attachments(*attachments);
     config.node = read_node_config(root, default_config_path);
     return config;

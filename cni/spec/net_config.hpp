@@ -26,7 +26,10 @@ struct NetConfig {
     std::string name;                                // the network name
     std::optional<boost::json::object> prev_result;  // the previous plugin's result
     boost::json::object runtime_config;              // runtimeConfig (capabilities)
-    std::vector<Attachment> valid_attachments;       // cni.dev/valid-attachments (GC)
+    // `anycastIPs` of the plugin entry itself: every attachment of this network asks for them
+    // (runtimes without Kubernetes: containerd's `ctr run --cni`, nerdctl, podman's CNI backend).
+    std::vector<common::IpAddress> static_ips;
+    std::vector<Attachment> valid_attachments;  // cni.dev/valid-attachments (GC)
     common::NodeConfig node;
 };
 

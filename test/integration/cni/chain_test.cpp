@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 using namespace anycast::test;
 namespace json = boost::json;
@@ -130,6 +131,54 @@ TEST_CASE("ADD after bridge records the bridge as the host interface for both fa
     // K8S_POD_NAMESPACE without K8S_POD_NAME: the namespace is recorded, the name left empty.
     CHECK(record.at("pod").at("namespace") == "dns");
     CHECK(record.at("pod").at("name") == "");
+}
+
+TEST_CASE("the plugin entry's own anycastIPs go to every attachment of the network, without Kubernetes",
+          "[netns][cni]") {
+    PrivateNetns node;
+    TempDir state("state"), ipam("ipam");
+    Chain chain(MainPlugin::ptp, "1.0.0", state.path(), ipam.path());
+    // As `ctr run --cni` or podman call it: no CNI_ARGS naming a pod.
+    const json::object static_ips{{"anycastIPs", json::array{"10.255.7.7", "fd00:255:0:1::7"}}};
+    std::vector<std::unique_ptr<NamedNetns>> pods;
+    for (const char* id : {"ctr-a", "ctr-b"}) {
+        INFO(id);
+        pods.push_back(std::make_unique<NamedNetns>("pod"));
+        CniCall call{.command = "ADD",
+                     .container_id = id,
+                     .netns = pods.back()->path(),
+                     .ifname = "eth0",
+                     .cni_args = {},
+                     .extra_env = {}};
+        const json::value prev = chain.add_main(call);
+        const auto add = run_cni(flock(), call, chain.flock_config(static_ips, &prev));
+        INFO(add.err);
+        REQUIRE(add.exit_code == 0);
+        CHECK(lo_addresses(pods.back()->name()) == "10.255.7.7/32 fd00:255:0:1::7/128");
+        const auto record = read_json_file(record_path(chain, id));
+        CHECK(record.at("ips") == json::array{"10.255.7.7", "fd00:255:0:1::7"});
+        call.command = "CHECK";
+        CHECK(run_cni(flock(), call, chain.flock_config(static_ips, &prev)).exit_code == 0);
+        call.command = "DEL";
+        CHECK(run_cni(flock(), call, chain.flock_config(static_ips, &prev)).exit_code == 0);
+        CHECK(lo_addresses(pods.back()->name()).empty());
+    }
+    // The same policy applies: dns's reserved prefix is not for a pod of no namespace.
+    NamedNetns pod("pod");
+    CniCall call{.command = "ADD",
+                 .container_id = "ctr-c",
+                 .netns = pod.path(),
+                 .ifname = "eth0",
+                 .cni_args = {},
+                 .extra_env = {}};
+    const json::value prev = chain.add_main(call);
+    const auto refused =
+        run_cni(flock(), call, chain.flock_config({{"anycastIPs", json::array{"10.255.53.53"}}}, &prev));
+    CHECK(refused.exit_code != 0);
+    CHECK(json_out(refused).at("code") == 100);
+    const auto bad = run_cni(flock(), call, chain.flock_config({{"anycastIPs", json::array{"10.255.7.300"}}}, &prev));
+    CHECK(json_out(bad).at("code") == 7);
+    CHECK(json_out(bad).at("msg").as_string().find("anycastIPs[0]: not an IP address") != json::string::npos);
 }
 
 TEST_CASE("ADD without requested IPs passes prevResult through and writes nothing", "[netns][cni]") {
