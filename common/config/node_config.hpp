@@ -59,7 +59,8 @@ struct MetricsSettings {
 
 struct NodeConfig {
     std::string node;  // defaults to $NODE_NAME, then the hostname
-    std::string state_dir = "/var/lib/flock-anycast";
+    // tmpfs: records describe attachments whose namespaces die with the node (docs/cni.md).
+    std::string state_dir = "/run/flock-anycast";
     Policy policy;
     std::string annotation = "anycast.flock.io/ips";
     std::string kubeconfig;  // empty: in-cluster service account

@@ -378,6 +378,24 @@ bool RecordStore::remove(std::string_view network, std::string_view container_id
     return true;
 }
 
+bool RecordStore::remove_named_if(const std::string& file_name, const std::function<bool(const Record&)>& condition) {
+    const int dir_fd = records_dir_fd();
+    if (dir_fd < 0) return false;
+    StoreLock lock(*this);
+    const std::string path = records_dir() + "/" + file_name;
+    const auto file = read_regular_file(dir_fd, file_name, path, Stamp::full);
+    if (!file) return false;
+    Record record;
+    std::string problem;
+    if (parse_text(file->text, path, record, problem) != Parsed::ok || !condition(record)) return false;
+    if (::unlinkat(dir_fd, file_name.c_str(), 0) != 0) {
+        if (errno == ENOENT) return false;
+        fail("remove " + path);
+    }
+    fsync_dir(records_dir());
+    return true;
+}
+
 void RecordStore::quarantine_file(const std::string& name, const std::string& problem) {
     const std::string from = records_dir() + "/" + name;
     const std::string to = fmt::format("{}/{}.{}.{}", quarantine_dir(), name, utc_now(k_compact_utc), ::getpid());

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -124,6 +125,10 @@ public:
 
     // Removes an attachment's record under the lock; false when there was none.
     bool remove(std::string_view network, std::string_view container_id, std::string_view ifname);
+
+    // Removes the file `file_name` of records/ under the lock when it still parses and
+    // `condition` holds for what it holds now; false otherwise (gone, corrupt, replaced).
+    bool remove_named_if(const std::string& file_name, const std::function<bool(const Record&)>& condition);
 
     // Moves an attachment's record file to quarantine/ (with a log line); false when absent.
     bool quarantine(std::string_view network, std::string_view container_id, std::string_view ifname);

@@ -107,7 +107,8 @@ std::string record_name(const common::Record& record) {
 }
 
 RouteRecord route_record(std::string name, common::Record record) {
-    return {std::move(name), std::move(record.pod), std::move(record.ips), std::move(record.nexthops)};
+    return {std::move(name), std::move(record.pod), std::move(record.ips), std::move(record.nexthops),
+            std::move(record.netns)};
 }
 
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods) {

@@ -28,6 +28,7 @@ struct RouteRecord {
     common::PodRef pod;
     std::vector<common::IpAddress> ips;
     std::vector<common::NextHopRecord> nexthops;
+    std::string netns;  // the pod's network namespace: serve removes records whose netns is gone
     friend bool operator==(const RouteRecord&, const RouteRecord&) = default;
 };
 

@@ -4,6 +4,7 @@
 #include "common/config/node_config_loader.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/serve/publisher_factory.hpp"
+#include "reconciler/serve/stale_records.hpp"
 #include "reconciler/metrics/serve_metrics.hpp"
 #include "reconciler/readiness/readiness_factory.hpp"
 #include "reconciler/pipeline/resolve.hpp"
@@ -293,6 +294,11 @@ void Server::pass(const std::set<std::string>& reasons) {
             rescan_records_ = false;
             changed_records_.clear();
             records_in_.index->rescan();
+            // Whole-store reads also sweep records whose pod namespace is gone.
+            for (const auto& name :
+                 remove_stale_records(*records_in_.store, records_in_.index->records(), options_.dry_run)) {
+                records_in_.index->refresh(name);
+            }
         } else {
             // Cleared first: a read that throws leads to a retry, which rescans everything.
             const std::set<std::string> changed = std::exchange(changed_records_, {});

@@ -419,10 +419,11 @@ TEST_CASE("the systemd unit runs serve with CAP_NET_ADMIN and the rt_protos entr
     CHECK(settings["Type"] == "notify");
     CHECK_THAT(settings["RestrictAddressFamilies"], Catch::Contains("AF_UNIX"));
     CHECK(settings.count("PrivateNetwork") == 0);  // it must see the host's routes
-    CHECK(settings["StateDirectory"] == "flock-anycast");
-    // StateDirectory= is /var/lib/<name>: the default stateDir.
+    CHECK(settings["RuntimeDirectory"] == "flock-anycast");
+    CHECK(settings["RuntimeDirectoryPreserve"] == "yes");  // the CNI plugin writes there while serve is down
+    // RuntimeDirectory= is /run/<name>: the default stateDir.
     const auto defaults = std::make_unique<anycast::common::NodeConfig>();
-    CHECK(defaults->state_dir == "/var/lib/flock-anycast");
+    CHECK(defaults->state_dir == "/run/flock-anycast");
 
     const std::string protos = read_file(k_examples / "iproute2/rt_protos.d/flock-anycast.conf");
     std::istringstream proto_lines(protos);

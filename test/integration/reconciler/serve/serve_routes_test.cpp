@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 
 using namespace anycast;
 using namespace anycast::test;
@@ -102,6 +103,24 @@ TEST_CASE("serve puts the route back when a pod's veth is deleted and re-created
 
     lab.make_link(a);
     REQUIRE(lab.wait_routed_via({&a, &b}));
+}
+
+TEST_CASE("serve removes a record whose pod network namespace is gone, and its hop", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab(1);  // a resync every second
+    auto serve = lab.start_serving(2);
+    auto& a = lab.pods[0];
+    const auto& b = lab.pods[1];
+    const auto record_of = [&](const ServePod& pod) {
+        return lab.state_dir() + "/records/k8s_c-" + pod.name + "_eth0.json";
+    };
+    // The runtime lost the sandbox without a DEL: the netns (and with it the veth) is gone.
+    a.ns->remove();
+    INFO(lab.log());
+    REQUIRE(wait_until([&] { return !std::filesystem::exists(record_of(a)); }));
+    CHECK(lab.wait_log("removed a record whose network namespace is gone"));
+    CHECK(lab.wait_routed_via({&b}));
+    CHECK(std::filesystem::exists(record_of(b)));
 }
 
 TEST_CASE("serve leaves routes of other protocols on the same prefixes untouched", "[netns][serve]") {

@@ -46,7 +46,7 @@ TEST_CASE("node config: an empty object gives the documented defaults", "[unit]"
     ScopedEnv env("NODE_NAME", "worker-9");
     const NodeConfig config = parse("{}");
     CHECK(config.node == "worker-9");
-    CHECK(config.state_dir == "/var/lib/flock-anycast");
+    CHECK(config.state_dir == "/run/flock-anycast");
     CHECK(config.policy.allowed_prefixes.empty());
     CHECK(config.policy.namespaces.empty());
     CHECK(config.annotation == "anycast.flock.io/ips");

@@ -1,0 +1,26 @@
+// Records whose pod network namespace is gone: the attachment died without a DEL (the runtime
+// crashed or was reset, the sandbox was torn down by hand). CNI GC would remove them only when
+// the runtime runs it; serve removes them whenever it reads the whole store (start, resync,
+// inotify overflow), so they never linger as routes nor as files.
+#pragma once
+
+#include "common/store/record_store.hpp"
+#include "reconciler/pipeline/resolve.hpp"
+
+#include <string>
+#include <vector>
+
+namespace anycast::reconciler {
+
+// A namespace path is gone only when its directory is there and it is not: a serve that
+// cannot see the runtime's netns directory (not mounted into its pod) judges nothing, and
+// neither does it for /proc/<pid>/ns/net paths whose process is gone with its directory.
+bool netns_gone(const std::string& path);
+
+// Removes each record of `records` whose netns is gone, re-checked under the store's lock
+// against the file itself (a new ADD may have replaced it). Returns the removed records' file
+// names, each logged; with `dry_run`, logs what it would remove and removes nothing.
+std::vector<std::string> remove_stale_records(common::RecordStore& store,
+                                              const std::vector<const RouteRecord*>& records, bool dry_run);
+
+}  // namespace anycast::reconciler
