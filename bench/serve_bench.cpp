@@ -87,7 +87,7 @@ void write_config(const std::string& path, const std::string& state, const std::
 
 common::Record record(int ip_index, int k, const std::string& pod) {
     return RecordBuilder("k8s", "c" + std::to_string(ip_index) + "x" + std::to_string(k))
-        .netns("/run/netns/none")
+        .netns("/proc/1/ns/net")  // exists: serve's resync sweeps records whose netns is gone
         .pod("bench", pod)
         .ip(anycast_ip(ip_index))
         .nexthop(via(k, ip_index), veth(k))

@@ -231,6 +231,7 @@ void Server::arm_resync() {
         if (ec) return;  // cancelled by a reload re-arming it
         ++counters_.resyncs;
         rescan_records_ = true;
+        sweep_stale_records_ = true;
         kernel_.reset();
         trigger_.request("resync");
         arm_resync();
@@ -294,7 +295,10 @@ void Server::pass(const std::set<std::string>& reasons) {
             rescan_records_ = false;
             changed_records_.clear();
             records_in_.index->rescan();
-            // Whole-store reads also sweep records whose pod namespace is gone.
+        }
+        // The resync also sweeps records whose pod namespace is gone (not the start: it would
+        // add a stat per record to the cold pass, and after a reboot tmpfs holds none).
+        if (std::exchange(sweep_stale_records_, false)) {
             for (const auto& name :
                  remove_stale_records(*records_in_.store, records_in_.index->records(), options_.dry_run)) {
                 records_in_.index->refresh(name);

@@ -153,7 +153,8 @@ private:
     // stateDir changes.
     std::set<std::string> changed_records_;
     bool rescan_records_ = true;
-    bool reopen_records_ = false;  // records/ itself went away: watch its path anew
+    bool sweep_stale_records_ = false;  // at the next pass: remove records whose netns is gone
+    bool reopen_records_ = false;       // records/ itself went away: watch its path anew
     bool waiting_logged_ = false;
     // From 250 ms up; each delay is also capped at the resync period (which SIGHUP may change).
     common::Backoff retry_backoff_{std::chrono::milliseconds(250), std::chrono::hours(1)};

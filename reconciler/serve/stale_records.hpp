@@ -1,7 +1,7 @@
 // Records whose pod network namespace is gone: the attachment died without a DEL (the runtime
 // crashed or was reset, the sandbox was torn down by hand). CNI GC would remove them only when
-// the runtime runs it; serve removes them whenever it reads the whole store (start, resync,
-// inotify overflow), so they never linger as routes nor as files.
+// the runtime runs it; serve removes them at every resync, so they never linger as routes nor
+// as files.
 #pragma once
 
 #include "common/store/record_store.hpp"
