@@ -75,7 +75,19 @@ std::string cmd_add(const Invocation& invocation) {
     } catch (const common::CorruptRecordError& e) {
         throw CniError(code::state_store_failure, e.what(), "run DEL for this attachment to clear it");
     }
-    const auto added = add_to_pod_loopback(env.netns, ips);
+    std::vector<common::IpAddress> added;
+    try {
+        added = add_to_pod_loopback(env.netns, ips);
+    } catch (const std::exception& e) {
+        // The netns passed check_netns but is gone now (the sandbox torn down during ADD):
+        // the same fault as a CNI_NETNS that does not open, so the same code 4, not the
+        // I/O failure (5) it would be by the timing alone (test/reliability/faults_cni_test.cpp).
+        if (!netns_exists(env.netns)) {
+            throw CniError(code::invalid_environment,
+                           fmt::format("CNI_NETNS: {}: vanished during ADD: {}", env.netns, e.what()));
+        }
+        throw;
+    }
     try {
         store.put(record);
     } catch (...) {
@@ -86,7 +98,9 @@ std::string cmd_add(const Invocation& invocation) {
         }
         throw;
     }
-    add_loopback_ips(result, env.netns, ips, config.cni_version);
+    // The result is the main plugin's, not listing the anycast IPs: libcni hands the chain's
+    // final result to every plugin's CHECK, and ptp's and bridge's insist that each of its IPs
+    // is on their interface (docs/cni.md, "CHECK through a runtime").
     log::info("anycast IPs added", {log::kv("ips", ips.size()), log::kv("netns", env.netns)});
     return boost::json::serialize(result);
 }

@@ -13,6 +13,8 @@ packages=(
   jq
   # the house layout (.clang-format), checked by the format test
   clang-format
+  # the CHECK-through-libcni test's driver: Go and libcni (1.1.x) sources
+  golang-go golang-github-appc-cni-dev
 )
 
 missing=()

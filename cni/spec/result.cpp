@@ -62,34 +62,4 @@ json::object convert_result(json::object result, std::string_view version) {
     return result;
 }
 
-void add_loopback_ips(json::object& result, const std::string& netns, const std::vector<IpAddress>& ips,
-                      std::string_view version) {
-    if (!result.contains("interfaces") || !result["interfaces"].is_array()) result["interfaces"] = json::array{};
-    auto& interfaces = result["interfaces"].get_array();
-    std::size_t lo_index = interfaces.size();
-    for (std::size_t i = 0; i < interfaces.size(); ++i) {
-        const auto* entry = interfaces[i].if_object();
-        if (!entry) continue;
-        const auto* name = entry->if_contains("name");
-        const auto* sandbox = entry->if_contains("sandbox");
-        if (name && name->is_string() && name->get_string() == "lo" && sandbox && sandbox->is_string() &&
-            sandbox->get_string() == netns) {
-            lo_index = i;
-            break;
-        }
-    }
-    if (lo_index == interfaces.size()) interfaces.emplace_back(json::object{{"name", "lo"}, {"sandbox", netns}});
-
-    if (!result.contains("ips") || !result["ips"].is_array()) result["ips"] = json::array{};
-    auto& result_ips = result["ips"].get_array();
-    const bool versioned_ips = has_ip_version_field(version);
-    for (const auto& ip : ips) {
-        json::object entry;
-        if (versioned_ips) entry["version"] = ip.is_v4() ? "4" : "6";
-        entry["address"] = fmt::format("{}/{}", ip, ip.max_prefix_len());
-        entry["interface"] = lo_index;
-        result_ips.emplace_back(std::move(entry));
-    }
-}
-
 }  // namespace anycast::cni

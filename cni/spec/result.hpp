@@ -19,9 +19,4 @@ namespace anycast::cni {
 // answer is always in the config's version.
 boost::json::object convert_result(boost::json::object result, std::string_view version);
 
-// Adds interface `lo` (sandbox = netns; reused when prevResult already lists it) and each
-// anycast IP on it as a host prefix (/32, /128), in `version`'s layout.
-void add_loopback_ips(boost::json::object& result, const std::string& netns, const std::vector<common::IpAddress>& ips,
-                      std::string_view version);
-
 }  // namespace anycast::cni

@@ -216,7 +216,7 @@ TEST_CASE("ADD dedupes repeated IPs from all sources into one canonical set", "[
                              chain.flock_config(ips_field({"FD00:255::53", "10.255.53.53", "10.255.53.53"}), &prev));
     REQUIRE(out.exit_code == 0);
     CHECK(lo_addresses(pod.name()) == "10.255.53.53/32 fd00:255::53/128");
-    CHECK(json_out(out).at("ips").as_array().size() == 4);  // 2 from ptp + 2 anycast
+    CHECK(json_out(out).at("ips").as_array().size() == 2);  // ptp's: the result lists no anycast IP
 }
 
 TEST_CASE("a stdin that cannot be read is refused with code 6 naming stdin", "[cni]") {

@@ -71,18 +71,15 @@ TEST_CASE("ADD after ptp puts the anycast IPs on the pod's lo, records next hops
 
     CHECK(lo_addresses(pod.name()) == "10.255.53.53/32 fd00:255::53/128");
 
+    // The result is the main plugin's, in the config's version, without the anycast IPs: the
+    // main plugin's CHECK gets it back from libcni and insists every IP is on its interface.
     const auto result = json_out(out);
     CHECK(result.at("cniVersion") == version.c_str());
-    const auto& interfaces = result.at("interfaces").as_array();
-    REQUIRE(interfaces.size() == prev.at("interfaces").as_array().size() + 1);
-    CHECK(interfaces.back() == json::value(json::object{{"name", "lo"}, {"sandbox", pod.path()}}));
-    const auto& ips = result.at("ips").as_array();
-    REQUIRE(ips.size() == 4);
-    for (const auto& ip : ips) CHECK(ip.as_object().contains("version") == (version == "0.4.0"));
-    CHECK(ips[2].at("address") == "10.255.53.53/32");
-    CHECK(ips[3].at("address") == "fd00:255::53/128");
-    CHECK(ips[3].at("interface") == interfaces.size() - 1);
-    if (version == "0.4.0") CHECK(ips[3].at("version") == "6");
+    CHECK(result.at("interfaces") == prev.at("interfaces"));
+    CHECK(result.at("ips") == prev.at("ips"));
+    for (const auto& ip : result.at("ips").as_array()) {
+        CHECK(ip.as_object().contains("version") == (version == "0.4.0"));
+    }
 
     // The record: next hop = the pod's IP; hostIface = the host end of ptp's veth, which is
     // what the kernel uses to reach the pod.

@@ -61,28 +61,6 @@ TEST_CASE("results: fields only 1.1.0 defines are dropped for older versions", "
     CHECK(convert_result(newer, "1.1.0").at("interfaces").at(0).as_object().contains("mtu"));
 }
 
-TEST_CASE("results: lo and the anycast IPs are appended in the requested layout", "[unit]") {
-    for (const char* version : {"0.3.1", "0.4.0", "1.0.0", "1.1.0"}) {
-        INFO(version);
-        auto result = convert_result(object_of(k_ptp_result), version);
-        add_loopback_ips(result, "/run/netns/pod", {ip("10.255.53.53"), ip("fd00:255::53")}, version);
-        const auto& interfaces = result.at("interfaces").as_array();
-        REQUIRE(interfaces.size() == 3);
-        CHECK(boost::json::serialize(interfaces[2]) == R"({"name":"lo","sandbox":"/run/netns/pod"})");
-        const auto& ips = result.at("ips").as_array();
-        REQUIRE(ips.size() == 4);
-        CHECK(ips[2].at("address") == "10.255.53.53/32");
-        CHECK(ips[2].at("interface") == 2);
-        CHECK(ips[3].at("address") == "fd00:255::53/128");
-        CHECK(ips[3].as_object().contains("version") == !version_at_least(version, "1.0.0"));
-    }
-    // An lo already listed for the same sandbox is reused.
-    auto result = object_of(R"({"interfaces":[{"name":"lo","sandbox":"/n"}],"ips":[]})");
-    add_loopback_ips(result, "/n", {ip("10.255.0.1")}, "1.1.0");
-    CHECK(result.at("interfaces").as_array().size() == 1);
-    CHECK(result.at("ips").at(0).at("interface") == 0);
-}
-
 TEST_CASE("pod IP: the sandbox interface's IP of each family, preferring CNI_IFNAME", "[unit]") {
     const auto ptp = object_of(k_ptp_result);
     CHECK(pod_ip(ptp, Family::v4, "eth0") == ip("10.0.0.5"));
