@@ -15,9 +15,11 @@ int address_family(Family family) { return family == Family::v4 ? AF_INET : AF_I
 int family_number(Family family) { return static_cast<int>(family); }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-    // inet_pton needs a NUL-terminated string; longer input cannot be an address.
+    // inet_pton needs a NUL-terminated string; longer input cannot be an address. An embedded
+    // NUL would end the string early: "10.0.0.1\0junk" (a JSON "\u0000") read as 10.0.0.1
+    // (found while writing the fuzz targets; test/fuzz/regressions/record/).
     char buf[INET6_ADDRSTRLEN + 1];
-    if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+    if (text.empty() || text.size() >= sizeof(buf) || text.find('\0') != std::string_view::npos) return std::nullopt;
     std::memcpy(buf, text.data(), text.size());
     buf[text.size()] = '\0';
 

@@ -131,10 +131,12 @@ void set_server(KubeConfig& config, const std::string& url, const std::string& s
     config.base_path = std::move(base_path);
 }
 
-KubeConfig load_kubeconfig(const std::string& path) {
+KubeConfig load_kubeconfig(const std::string& path) { return parse_kubeconfig(read_file(path, "kubeconfig"), path); }
+
+KubeConfig parse_kubeconfig(const std::string& text, const std::string& path) {
     YAML::Node root;
     try {
-        root = YAML::Load(read_file(path, "kubeconfig"));
+        root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
         throw KubeConfigError("kubeconfig " + path + ": " + e.what());
     }

@@ -38,6 +38,10 @@ struct KubeConfig {
 // Reads a kubeconfig (YAML): the current context's cluster and user. Relative file paths are
 // relative to the kubeconfig's directory, as kubectl resolves them.
 KubeConfig load_kubeconfig(const std::string& path);
+// The same from the file's text: `path` names it in errors and is where relative file
+// references (certificate-authority, client-certificate, client-key, tokenFile) resolve from;
+// those files are still read. KubeConfigError for anything that is not a usable kubeconfig.
+KubeConfig parse_kubeconfig(const std::string& text, const std::string& path);
 
 // The in-cluster service account: KUBERNETES_SERVICE_HOST / _PORT from `env`, token and
 // ca.crt from `account_dir` (tests point it elsewhere).

@@ -19,6 +19,19 @@ enum class Family : std::uint8_t;
 
 namespace anycast::common::netlink {
 
+// Whether `message` lies wholly inside the `remaining` bytes of a receive buffer, its padding
+// to NLMSG_ALIGN included (mnl_attr_parse walks up to the aligned end): mnl_nlmsg_ok without
+// its hole. libmnl 1.0.4 compares (int)nlmsg_len <= remaining, so a length of 2^31 or more,
+// negative as an int, passes, and walking on reads far outside the buffer (found by the
+// netlink fuzz target, test/fuzz/regressions/netlink/). The kernel pads every message it
+// sends, so nothing real is refused.
+inline bool message_fits(const nlmsghdr* message, int remaining) {
+    if (remaining < static_cast<int>(sizeof(nlmsghdr))) return false;
+    const std::size_t length = message->nlmsg_len;
+    const std::size_t padded = (length + NLMSG_ALIGNTO - 1) & ~std::size_t{NLMSG_ALIGNTO - 1};
+    return length >= sizeof(nlmsghdr) && padded <= static_cast<std::size_t>(remaining);
+}
+
 // How one attribute type must look: an mnl data type, or MNL_TYPE_BINARY with an exact
 // length (0 = any length, e.g. a nest or an address checked later).
 struct AttributePolicy {

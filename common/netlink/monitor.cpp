@@ -1,6 +1,7 @@
 #include "common/netlink/monitor.hpp"
 
 #include "common/log.hpp"
+#include "common/netlink/attributes.hpp"
 #include "common/netlink/route_message.hpp"
 
 #include <fcntl.h>
@@ -8,8 +9,10 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 
 namespace anycast::common::netlink {
 
@@ -52,18 +55,15 @@ std::vector<Event> Monitor::read_events() {
             }
             throw NetlinkError(errno, "receive netlink notifications");
         }
-        const auto* message = reinterpret_cast<const nlmsghdr*>(buffer.data());
-        int remaining = static_cast<int>(n);
-        while (mnl_nlmsg_ok(message, remaining)) {
-            handle(*message, events);
-            message = mnl_nlmsg_next(message, &remaining);
-        }
+        decode_notifications(buffer.data(), static_cast<std::size_t>(n), link_names_, events);
     }
     if (overrun) reload_links();
     return events;
 }
 
-void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
+namespace {
+
+void decode_one(const nlmsghdr& message, std::map<int, std::string>& link_names, std::vector<Event>& events) {
     switch (message.nlmsg_type) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE: {
@@ -93,13 +93,13 @@ void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
                 return;
             }
             LinkEvent event{LinkEvent::Kind::changed, *link, {}};
-            const auto known = link_names_.find(link->index);
+            const auto known = link_names.find(link->index);
             if (message.nlmsg_type == RTM_DELLINK) {
                 event.kind = LinkEvent::Kind::deleted;
-                if (known != link_names_.end()) link_names_.erase(known);
-            } else if (known == link_names_.end()) {
+                if (known != link_names.end()) link_names.erase(known);
+            } else if (known == link_names.end()) {
                 event.kind = LinkEvent::Kind::added;
-                link_names_.emplace(link->index, link->name);
+                link_names.emplace(link->index, link->name);
             } else if (known->second != link->name) {
                 event.kind = LinkEvent::Kind::renamed;
                 event.old_name = std::exchange(known->second, link->name);
@@ -108,6 +108,19 @@ void Monitor::handle(const nlmsghdr& message, std::vector<Event>& events) {
             return;
         }
         default: return;
+    }
+}
+
+}  // namespace
+
+void decode_notifications(const void* datagram, std::size_t length, std::map<int, std::string>& link_names,
+                          std::vector<Event>& events) {
+    const auto* message = static_cast<const nlmsghdr*>(datagram);
+    // mnl walks with an int; a datagram is at most the 64 KiB receive buffer.
+    int remaining = static_cast<int>(std::min<std::size_t>(length, INT_MAX));
+    while (message_fits(message, remaining)) {
+        decode_one(*message, link_names, events);
+        message = mnl_nlmsg_next(message, &remaining);
     }
 }
 

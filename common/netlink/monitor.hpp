@@ -6,6 +6,7 @@
 #include "common/netlink/rule.hpp"
 #include "common/netlink/socket.hpp"
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <variant>
@@ -38,6 +39,14 @@ struct ResyncNeeded {
 
 using Event = std::variant<RouteEvent, LinkEvent, RuleEvent, ResyncNeeded>;
 
+// Decodes one datagram of notifications (nlmsghdr laid end to end, as recv returned it) into
+// `events`: unicast routes that are not cache clones, IPv4/IPv6 rules, and links, told added
+// from renamed or changed by `link_names` (index → name), which it keeps current. A malformed
+// message is skipped (a route or link one with a warning); nothing the kernel sent is trusted.
+// Pure: Monitor::read_events hands it what recv returned, the fuzz target (test/fuzz/) any bytes.
+void decode_notifications(const void* datagram, std::size_t length, std::map<int, std::string>& link_names,
+                          std::vector<Event>& events);
+
 class Monitor {
 public:
     // A non-blocking socket on RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK and the
@@ -54,7 +63,6 @@ public:
 
 private:
     explicit Monitor(Socket socket) : socket_(std::move(socket)) {}
-    void handle(const nlmsghdr& message, std::vector<Event>& events);
     void reload_links();
 
     Socket socket_;

@@ -188,7 +188,7 @@ void Socket::collect_acks(std::uint32_t first, std::size_t count, std::vector<in
         const std::size_t n = receive(description);
         const auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.get());
         int remaining = static_cast<int>(n);
-        while (mnl_nlmsg_ok(message, remaining)) {
+        while (message_fits(message, remaining)) {
             const std::uint32_t index = message->nlmsg_seq - first;  // wraps for foreign seqs
             if (message->nlmsg_pid == port_id_ && index < count && !acked[index]) {
                 if (message->nlmsg_type == NLMSG_ERROR) {
@@ -260,7 +260,7 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
             const auto* message = reinterpret_cast<const nlmsghdr*>(buffer_.get());
             int remaining = static_cast<int>(n);
             std::vector<std::uint8_t> part;
-            while (mnl_nlmsg_ok(message, remaining)) {
+            while (message_fits(message, remaining)) {
                 if (message->nlmsg_seq == header->nlmsg_seq && message->nlmsg_pid == port_id_) {
                     if (message->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
                     if (message->nlmsg_type == NLMSG_DONE) {
@@ -291,7 +291,7 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
         for (const auto& part : parts) {
             const auto* message = reinterpret_cast<const nlmsghdr*>(part.data());
             int remaining = static_cast<int>(part.size());
-            while (mnl_nlmsg_ok(message, remaining)) {
+            while (message_fits(message, remaining)) {
                 on_message(*message);
                 message = mnl_nlmsg_next(message, &remaining);
             }

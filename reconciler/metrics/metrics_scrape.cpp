@@ -67,6 +67,9 @@ std::map<std::string, double> parse_exposition(std::string_view text) {
         if (line.empty() || line.front() == '#') continue;
         const auto fail = [&] { throw std::invalid_argument(fmt::format("not a sample line: \"{}\"", line)); };
         std::size_t series_end = line.find_first_of("{ ");
+        // A series starts with its metric name: " 1" or "{a=\"b\"} 1" has none (it would be
+        // read as a series named "" or "{...}"; found by the metrics_scrape fuzz target).
+        if (series_end == 0) fail();
         if (series_end != std::string_view::npos && line[series_end] == '{') {
             series_end = closing_brace(line, series_end);
             if (series_end == std::string_view::npos) fail();

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -28,6 +29,9 @@ namespace {
 
 class Session;
 
+using RequestParser = http::request_parser<http::string_body>;
+using Response = http::response<http::string_body>;
+
 // Why a request failed to parse decides the status we still send before closing.
 std::optional<http::status> status_for_read_error(const beast::error_code& ec) {
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
@@ -35,6 +39,64 @@ std::optional<http::status> status_for_read_error(const beast::error_code& ec) {
     }
     if (ec == http::error::body_limit) return http::status::payload_too_large;
     return std::nullopt;
+}
+
+// A fresh parser for the next request, with the server's bounds.
+void start_request(std::optional<RequestParser>& parser, const MetricsServerOptions& options) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(options.max_request_bytes));
+    parser->body_limit(options.max_request_bytes);
+}
+
+std::string_view reason_text(http::status status) {
+    const auto text = http::obsolete_reason(status);
+    return {text.data(), text.size()};
+}
+
+// The last answer to a request too large to read.
+Response too_large(http::status status) {
+    Response response{status, 11};
+    response.set(http::field::content_type, "text/plain");
+    response.body() = std::string(reason_text(status)) + "\n";
+    response.keep_alive(false);
+    response.prepare_payload();
+    return response;
+}
+
+// The answer to one complete request: the routing of the endpoint (metrics_server.hpp).
+Response respond(const http::request<http::string_body>& request, const metrics::Registry& registry,
+                 const Health& health, const MetricsServerOptions& options) {
+    Response response{http::status::ok, request.version()};
+    response.keep_alive(request.keep_alive());
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool head = request.method() == http::verb::head;
+
+    if (request.method() != http::verb::get && !head) {
+        response.result(http::status::method_not_allowed);
+        response.set(http::field::allow, "GET, HEAD");
+        response.body() = "method not allowed\n";
+    } else if (path == "/metrics") {
+        response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        if (options.before_metrics) options.before_metrics();
+        response.body() = registry.render();
+    } else if (path == "/healthz") {
+        response.body() = "ok\n";
+    } else if (path == "/readyz") {
+        if (const auto reason = health.not_ready_reason()) {
+            response.result(http::status::service_unavailable);
+            response.body() = "not ready: " + *reason + "\n";
+        } else {
+            response.body() = "ready\n";
+        }
+    } else {
+        response.result(http::status::not_found);
+        response.body() = "not found\n";
+    }
+    response.prepare_payload();
+    if (head) response.body().clear();  // Content-Length stays that of the GET answer
+    return response;
 }
 
 }  // namespace
@@ -56,7 +118,6 @@ struct MetricsServerState : std::enable_shared_from_this<MetricsServerState> {
     // for a request; false when every session is busy answering.
     bool evict_longest_waiting();
     void log_rejection();
-    http::response<http::string_body> respond(const http::request<http::string_body>& request) const;
 
     asio::io_context& io;
     const metrics::Registry& registry;
@@ -93,9 +154,7 @@ public:
     Session& operator=(const Session&) = delete;
 
     void read() {
-        parser_.emplace();
-        parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_request_bytes));
-        parser_->body_limit(server_->options.max_request_bytes);
+        start_request(parser_, server_->options);
         waiting_since_ = std::chrono::steady_clock::now();
         stream_.expires_after(std::min(server_->options.io_timeout, server_->options.idle_timeout));
         http::async_read(stream_, buffer_, *parser_,
@@ -120,11 +179,7 @@ private:
         if (ec) {
             if (auto status = status_for_read_error(ec)) {
                 flog::debug("metrics endpoint: request too large, closing", {flog::kv("error", ec.message())});
-                response_ = {*status, 11};
-                response_.set(http::field::content_type, "text/plain");
-                response_.body() = std::string(obsolete_reason(*status)) + "\n";
-                response_.keep_alive(false);
-                response_.prepare_payload();
+                response_ = too_large(*status);
                 return write();
             }
             // end_of_stream (client closed between requests), timeout, reset: nothing to say.
@@ -133,7 +188,7 @@ private:
             }
             return close();
         }
-        response_ = server_->respond(parser_->get());
+        response_ = respond(parser_->get(), server_->registry, server_->health, server_->options);
         write();
     }
 
@@ -149,16 +204,11 @@ private:
         });
     }
 
-    static std::string_view obsolete_reason(http::status status) {
-        const auto text = http::obsolete_reason(status);
-        return {text.data(), text.size()};
-    }
-
     std::shared_ptr<MetricsServerState> server_;
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-    http::response<http::string_body> response_;
+    std::optional<RequestParser> parser_;
+    Response response_;
     std::chrono::steady_clock::time_point started_;
     std::optional<std::chrono::steady_clock::time_point> waiting_since_;
 };
@@ -210,38 +260,65 @@ void MetricsServerState::log_rejection() {
     last_rejection_log = now;
 }
 
-http::response<http::string_body> MetricsServerState::respond(const http::request<http::string_body>& request) const {
-    http::response<http::string_body> response{http::status::ok, request.version()};
-    response.keep_alive(request.keep_alive());
-    response.set(http::field::content_type, "text/plain; charset=utf-8");
-    const std::string_view target(request.target().data(), request.target().size());
-    const std::string_view path = target.substr(0, target.find('?'));
-    const bool head = request.method() == http::verb::head;
+namespace {
 
-    if (request.method() != http::verb::get && !head) {
-        response.result(http::status::method_not_allowed);
-        response.set(http::field::allow, "GET, HEAD");
-        response.body() = "method not allowed\n";
-    } else if (path == "/metrics") {
-        response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-        if (options.before_metrics) options.before_metrics();
-        response.body() = registry.render();
-    } else if (path == "/healthz") {
-        response.body() = "ok\n";
-    } else if (path == "/readyz") {
-        if (const auto reason = health.not_ready_reason()) {
-            response.result(http::status::service_unavailable);
-            response.body() = "not ready: " + *reason + "\n";
-        } else {
-            response.body() = "ready\n";
+// The bytes one connection delivers, as a SyncReadStream: at most what the buffer asks for per
+// read (like a socket), then end of stream.
+class BytesStream {
+public:
+    explicit BytesStream(std::string_view bytes) : rest_(bytes) {}
+
+    template <typename MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
+        ec = {};
+        if (rest_.empty()) {
+            ec = asio::error::eof;  // what a socket reports; Beast turns it into end_of_stream
+            return 0;
         }
-    } else {
-        response.result(http::status::not_found);
-        response.body() = "not found\n";
+        const std::size_t n = asio::buffer_copy(buffers, asio::buffer(rest_.data(), rest_.size()));
+        rest_.remove_prefix(n);
+        return n;
     }
-    response.prepare_payload();
-    if (head) response.body().clear();  // Content-Length stays that of the GET answer
-    return response;
+
+    template <typename MutableBuffers>
+    std::size_t read_some(const MutableBuffers& buffers) {
+        beast::error_code ec;
+        const std::size_t n = read_some(buffers, ec);
+        if (ec) throw beast::system_error(ec);
+        return n;
+    }
+
+private:
+    std::string_view rest_;
+};
+
+}  // namespace
+
+std::vector<std::string> answer_connection(std::string_view bytes, const metrics::Registry& registry,
+                                           const Health& health, const MetricsServerOptions& options) {
+    // Session::read and Session::on_read, minus the socket and the clock.
+    BytesStream stream(bytes);
+    beast::flat_buffer buffer(options.max_request_bytes);
+    std::optional<RequestParser> parser;
+    std::vector<std::string> answers;
+    for (;;) {
+        start_request(parser, options);
+        beast::error_code ec;
+        http::read(stream, buffer, *parser, ec);
+        Response response;
+        if (ec) {
+            const auto status = status_for_read_error(ec);
+            if (!status) break;
+            response = too_large(*status);
+        } else {
+            response = respond(parser->get(), registry, health, options);
+        }
+        std::ostringstream text;
+        text << response;
+        answers.push_back(text.str());
+        if (!response.keep_alive()) break;
+    }
+    return answers;
 }
 
 MetricsServer::MetricsServer(asio::io_context& io, const metrics::Registry& registry, const Health& health,

@@ -13,6 +13,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -50,6 +52,16 @@ struct MetricsServerOptions {
     // (BIRD reloads, watch restarts) are copied in then, so every scrape sees them current.
     std::function<void()> before_metrics;
 };
+
+// What the endpoint answers to `bytes` arriving on one connection, without a socket: each
+// request is read as a connection reads it (Beast's request parser, the same limits) and
+// answered as it would be, until the bytes run out (a request cut short gets no answer), one
+// fails to parse (too large: 431 or 413, then close; anything else: close) or an answer closes
+// the connection. Each element is one answer as written (status line, headers, body). Pure,
+// but for `options.before_metrics`; the endpoint's untrusted input, for the fuzz target
+// (test/fuzz/). Ignores max_connection_age (a clock, not the bytes).
+std::vector<std::string> answer_connection(std::string_view bytes, const metrics::Registry& registry,
+                                           const Health& health, const MetricsServerOptions& options);
 
 class MetricsServer {
 public:

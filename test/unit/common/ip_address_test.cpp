@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <string_view>
 #include <unordered_set>
 
 using anycast::common::Family;
@@ -40,6 +41,11 @@ TEST_CASE("invalid IP addresses are refused", "[unit]") {
         INFO(bad);
         CHECK_FALSE(IpAddress::parse(bad));
     }
+    // inet_pton would stop at the NUL and read the part before it.
+    using namespace std::string_view_literals;
+    CHECK_FALSE(IpAddress::parse("10.0.0.1\0junk"sv));
+    CHECK_FALSE(IpAddress::parse("fd00::1\0"sv));
+    CHECK_FALSE(Prefix::parse("10.0.0.0\0x/8"sv));
 }
 
 TEST_CASE("prefixes parse, refuse host bits and check containment", "[unit]") {

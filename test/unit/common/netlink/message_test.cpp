@@ -165,6 +165,25 @@ TEST_CASE("malformed route messages are rejected, not trusted", "[unit]") {
     }
 }
 
+TEST_CASE("a message is walked only when it lies inside the buffer, its padding included", "[unit]") {
+    alignas(nlmsghdr) std::uint8_t buffer[32] = {};
+    auto* message = reinterpret_cast<nlmsghdr*>(buffer);
+    message->nlmsg_len = 32;
+    CHECK(nl::message_fits(message, 32));
+    CHECK_FALSE(nl::message_fits(message, 31));
+    // Negative as an int: libmnl's mnl_nlmsg_ok lets it through (found by fuzzing, test/fuzz/).
+    message->nlmsg_len = 0x80000010;
+    CHECK_FALSE(nl::message_fits(message, 32));
+    message->nlmsg_len = 0xfffffffe;  // NLMSG_ALIGN of it wraps to 0 in 32 bits
+    CHECK_FALSE(nl::message_fits(message, 32));
+    message->nlmsg_len = 18;  // padded to 20, which mnl_attr_parse walks up to
+    CHECK(nl::message_fits(message, 20));
+    CHECK_FALSE(nl::message_fits(message, 18));
+    message->nlmsg_len = 8;  // shorter than its own header
+    CHECK_FALSE(nl::message_fits(message, 32));
+    CHECK_FALSE(nl::message_fits(message, 8));
+}
+
 TEST_CASE("attribute types beyond the maximum are ignored, not rejected", "[unit]") {
     nl::MessageBuilder message(RTM_NEWROUTE, 0);
     auto& header = message.family_header<rtmsg>();

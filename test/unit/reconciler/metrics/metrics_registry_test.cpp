@@ -269,4 +269,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(std::isnan(parse_exposition("demo_nan NaN\n").at("demo_nan")));
     CHECK_THROWS_AS(parse_exposition("demo true\n"), std::invalid_argument);  // JSON, not a number
     CHECK_THROWS_AS(parse_exposition("demo 0x10\n"), std::invalid_argument);
+    // No metric name before the value or the labels (found by fuzzing, test/fuzz/).
+    CHECK_THROWS_AS(parse_exposition(" 1\n"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_exposition("{a=\"b\"} 1\n"), std::invalid_argument);
 }
