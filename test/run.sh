@@ -61,6 +61,17 @@ for variant in "${variants[@]}"; do
   total_failed=$(( ${total_failed:-0} + failed ))
 done
 
+# Every parser fuzzed for a few seconds (libFuzzer, ASan + UBSan, build-fuzz); the corpora and
+# regression inputs were replayed above in both builds. The documented long run:
+# test/fuzz.sh --runs 1000000 (docs/reliability.md).
+echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time)"
+if ! test/fuzz.sh --jobs 2 10; then
+  status=1
+  summary+=("fuzz smoke: FAILED")
+else
+  summary+=("fuzz smoke: every target ran 10 s without a crash")
+fi
+
 echo
 echo "=== summary (Catch2 test cases, both builds)"
 printf '%s\n' "${summary[@]}"
