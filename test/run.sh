@@ -61,6 +61,15 @@ for variant in "${variants[@]}"; do
   total_failed=$(( ${total_failed:-0} + failed ))
 done
 
+# The soak (issue 15 B.4): 2 minutes of churn, kills and invariant checks on the normal build.
+echo "=== build: soak (2 minutes)"
+if test/soak.sh -C build 2; then
+  summary+=("soak: passed (2 minutes; build/meson-logs/soak.log)")
+else
+  status=1
+  summary+=("soak: FAILED (build/meson-logs/soak.log; lab logs in build/meson-logs/soak-failure/)")
+fi
+
 # Every parser fuzzed for a few seconds (libFuzzer, ASan + UBSan, build-fuzz); the corpora and
 # regression inputs were replayed above in both builds. The documented long run:
 # test/fuzz.sh --runs 1000000 (docs/reliability.md).

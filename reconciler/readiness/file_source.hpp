@@ -1,6 +1,7 @@
 // The `file` readiness source: pod states from a JSON file (reconciler/readiness/pod_states_json.hpp),
 // re-read when inotify on its directory reports it written, renamed into place or removed.
-// A malformed or missing file keeps the last good state in force and is logged once.
+// A malformed, missing or oversized (over 4 MiB) file keeps the last good state in force and
+// is logged once.
 #pragma once
 
 #include "common/inotify_watch.hpp"

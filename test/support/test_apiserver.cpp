@@ -18,6 +18,8 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <deque>
 #include <fstream>
@@ -169,6 +171,10 @@ public:
         acceptor_.emplace(io_);
         const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
         acceptor_->open(endpoint.protocol());
+        // Asio opens sockets without close-on-exec: a child spawned meanwhile (serve!) kept
+        // the listener after go_away(), so clients connected into its backlog and hung in the
+        // TLS handshake, and come_back() could not bind the port again.
+        ::fcntl(acceptor_->native_handle(), F_SETFD, FD_CLOEXEC);
         acceptor_->set_option(tcp::acceptor::reuse_address(true));
         acceptor_->bind(endpoint);
         acceptor_->listen();
@@ -222,6 +228,8 @@ public:
         for (;;) {
             auto [ec, socket] = co_await acceptor->async_accept(net::as_tuple(use_awaitable));
             if (ec) co_return;  // closed by go_away()
+            // Close-on-exec like the listener's (listen()): a child must not hold a connection open.
+            ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
             auto connection = std::make_shared<Connection>(std::move(socket), tls_);
             connections_.push_back(connection);
             net::co_spawn(io_, serve(connection), net::detached);
