@@ -295,6 +295,10 @@ void Server::pass(const std::set<std::string>& reasons) {
             rescan_records_ = false;
             changed_records_.clear();
             records_in_.index->rescan();
+        } else {
+            // Cleared first: a read that throws leads to a retry, which rescans everything.
+            const std::set<std::string> changed = std::exchange(changed_records_, {});
+            for (const auto& name : changed) records_in_.index->refresh(name);
         }
         // The resync also sweeps records whose pod namespace is gone (not the start: it would
         // add a stat per record to the cold pass, and after a reboot tmpfs holds none).
@@ -303,10 +307,6 @@ void Server::pass(const std::set<std::string>& reasons) {
                  remove_stale_records(*records_in_.store, records_in_.index->records(), options_.dry_run)) {
                 records_in_.index->refresh(name);
             }
-        } else {
-            // Cleared first: a read that throws leads to a retry, which rescans everything.
-            const std::set<std::string> changed = std::exchange(changed_records_, {});
-            for (const auto& name : changed) records_in_.index->refresh(name);
         }
         // Notifications already queued are taken in first, so the cached view is never
         // older than what the kernel has told us; a foreign change among them drops it.
