@@ -59,10 +59,14 @@ int monitor_deletions(const std::string& log, const std::string& address) {
 
 RouteMonitorLog::RouteMonitorLog(const NamedNetns& ns, std::string log_path)
     : log_path_(std::move(log_path)), process_({"ip", "-n", ns.name(), "monitor", "route"}, log_path_) {
-    ns.exec("ip route add 192.0.2.77/32 dev lo");
-    const bool subscribed =
-        wait_until([&] { return read_text_file(log_path_).find("192.0.2.77") != std::string::npos; });
-    ns.exec("ip route del 192.0.2.77/32 dev lo");
+    // The marker is added again until the monitor reports it: `ip monitor` may subscribe only
+    // after a first addition (a loaded machine), and would then never see that one.
+    const bool subscribed = wait_until([&] {
+        if (read_text_file(log_path_).find("192.0.2.77") != std::string::npos) return true;
+        ns.exec("ip route del 192.0.2.77/32 dev lo 2>/dev/null; ip route add 192.0.2.77/32 dev lo");
+        return false;
+    });
+    ns.exec("ip route del 192.0.2.77/32 dev lo 2>/dev/null || true");
     if (!subscribed) throw std::runtime_error("ip monitor in " + ns.name() + " never reported the marker route");
 }
 
