@@ -1,6 +1,6 @@
-// Where the pod annotation's anycast IPs come from (docs/architecture.md section 4). The Kubernetes
-// client (issue 6) provides the apiserver-backed implementation; until it is configured the
-// plugin uses NoPodAnnotations, which requests nothing.
+// Where the pod annotation's anycast IPs come from (docs/architecture.md section 4): on a
+// Kubernetes node serve answers over its socket (cni/serve_pod_annotations.hpp); elsewhere
+// NoPodAnnotations, which requests nothing.
 #pragma once
 
 #include "common/config/node_config.hpp"
@@ -18,7 +18,7 @@ class PodAnnotationSource {
 public:
     virtual ~PodAnnotationSource() = default;
     // The value of annotation `key` on the pod, nullopt when the pod has none. Throws
-    // CniError code 11 (apiserver unreachable: try again) or 102 (lookup failed).
+    // CniError code 11 (no answer in time: try again) or 102 (lookup failed).
     virtual std::optional<std::string> annotation(const common::PodRef& pod, std::string_view key) = 0;
 };
 
@@ -28,8 +28,9 @@ public:
     std::optional<std::string> annotation(const common::PodRef&, std::string_view) override { return std::nullopt; }
 };
 
-// The source for this node: the apiserver when Kubernetes is configured, else
-// NoPodAnnotations. Constructed lazily by ADD, and only when CNI_ARGS name the pod.
+// The source for this node: serve's socket when `readiness.source` is kubernetes, else
+// NoPodAnnotations. Constructed lazily by ADD, and only when CNI_ARGS name a pod whose
+// namespace may claim something.
 std::unique_ptr<PodAnnotationSource> make_pod_annotation_source(const common::NodeConfig& config);
 
 // How ADD gets its source; tests pass their own.

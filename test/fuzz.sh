@@ -44,10 +44,10 @@ done
 declare -A max_len=(
   [cni_config]=4096 [record]=4096 [node_config]=4096 [watch_event]=4096 [pod_list]=4096
   [kubeconfig]=2048 [bird_reply]=1024 [netlink]=8192 [metrics_http]=9000
-  [metrics_scrape]=2048 [readiness_file]=2048
+  [metrics_scrape]=2048 [readiness_file]=2048 [pod_lookup]=2048
 )
 targets=(cni_config record node_config watch_event pod_list kubeconfig bird_reply netlink metrics_http
-         metrics_scrape readiness_file)
+         metrics_scrape readiness_file pod_lookup)
 if [[ -n $only ]]; then
   IFS=, read -r -a targets <<<"$only"
   for t in "${targets[@]}"; do

@@ -26,6 +26,7 @@ public:
     bool synced() const override { return watcher_ && watcher_->synced(); }
     std::string_view name() const override { return "kubernetes"; }
     std::optional<WatchCounts> watch_counts() const override;
+    const common::kube::PodCache* pod_cache() const override { return watcher_ ? &watcher_->cache() : nullptr; }
 
     const common::kube::PodWatcher* watcher() const { return watcher_.get(); }
 

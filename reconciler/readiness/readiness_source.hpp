@@ -4,6 +4,7 @@
 // it and call back on that thread only.
 #pragma once
 
+#include "common/kube/pod_cache.hpp"
 #include "reconciler/pipeline/readiness_snapshot.hpp"
 
 #include <cstdint>
@@ -47,6 +48,11 @@ public:
 
     // Sources that watch an API (kubernetes) count restarts and relists; others have none.
     virtual std::optional<WatchCounts> watch_counts() const { return std::nullopt; }
+
+    // The node's pods as the apiserver last reported them (their anycast annotation kept),
+    // for the CNI plugin's lookups through serve.sock; nullptr when the source does not watch
+    // Kubernetes. Valid until the next callback or stop(), like snapshot().
+    virtual const common::kube::PodCache* pod_cache() const { return nullptr; }
 };
 
 // The sources: KubernetesSource (kubernetes_source.hpp), FileSource (file_source.hpp) and

@@ -71,6 +71,10 @@ int Server::run() {
     publisher_ = make_publisher(io_, config_, options_.dry_run);
     start_inputs();
     start_metrics();
+    if (!options_.dry_run) {
+        pod_lookup_ = make_pod_lookup(config_);
+        listen_for_lookups(config_.state_dir);
+    }
     arm_monitor();
     arm_signals();
     trigger_.request("start");
@@ -88,6 +92,45 @@ void Server::start_metrics() {
         metrics_server_->start();  // logs the address it listens on
     } catch (const std::exception& e) {
         log::error("metrics endpoint not started", {kv("listen", config_.metrics.listen), kv("error", e.what())});
+    }
+}
+
+std::unique_ptr<PodLookup> Server::make_pod_lookup(const common::NodeConfig& config) {
+    std::optional<common::kube::KubeConfig> access;
+    if (config.readiness.source == common::ReadinessSourceKind::kubernetes) {
+        try {
+            access = common::kube::load_kube_config(config.kubeconfig);
+        } catch (const std::exception& e) {
+            log::error("pod lookups: no Kubernetes access for misses", {kv("error", e.what())});
+        }
+    }
+    PodLookupSettings settings;
+    settings.annotation = config.annotation;
+    return std::make_unique<PodLookup>(
+        io_, [this] { return readiness_ ? readiness_->pod_cache() : nullptr; }, std::move(access), settings);
+}
+
+void Server::listen_for_lookups(const std::string& state_dir) {
+    pod_lookup_server_.reset();  // the old socket goes before the new one is bound
+    try {
+        pod_lookup_server_ = std::make_unique<PodLookupServer>(
+            io_, common::serve_socket_path(state_dir),
+            [this](const common::PodLookupRequest& request, PodLookupServer::Done done) {
+                pod_lookup_->lookup(request, [request, done = std::move(done)](common::PodLookupAnswer answer) {
+                    const std::string pod = request.namespace_ + "/" + request.name;
+                    if (answer.ok) {
+                        log::info("pod lookup",
+                                  {kv("pod", pod), kv("from", answer.from), kv("ips", answer.value.value_or(""))});
+                    } else {
+                        log::warn("pod lookup failed",
+                                  {kv("pod", pod), kv("transient", answer.transient), kv("error", answer.error)});
+                    }
+                    done(std::move(answer));
+                });
+            });
+    } catch (const std::exception& e) {
+        log::error("pod lookups: serve.sock not opened; pods that may claim anycast IPs cannot start",
+                   {kv("stateDir", state_dir), kv("error", e.what())});
     }
 }
 
@@ -499,6 +542,12 @@ void Server::reload_config() {
     }
     if (records.store) use_records(std::move(records));
     if (readiness) use_readiness(std::move(readiness));
+    if (!options_.dry_run) {
+        if (!same_readiness(previous, config_) || previous.annotation != config_.annotation) {
+            pod_lookup_ = make_pod_lookup(config_);
+        }
+        if (records.store) listen_for_lookups(config_.state_dir);
+    }
     if (publisher) {
         source_counts_.retire(*publisher_);
         publisher_ = std::move(publisher);

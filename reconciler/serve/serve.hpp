@@ -15,6 +15,8 @@
 #include "reconciler/metrics/metrics.hpp"
 #include "reconciler/metrics/metrics_server.hpp"
 #include "reconciler/serve/pass_trigger.hpp"
+#include "reconciler/serve/pod_lookup.hpp"
+#include "reconciler/serve/pod_lookup_server.hpp"
 #include "reconciler/readiness/readiness_source.hpp"
 #include "reconciler/pipeline/record_index.hpp"
 #include "reconciler/pipeline/route_publisher.hpp"
@@ -59,6 +61,10 @@ public:
 private:
     void start_inputs();
     void start_metrics();
+    // The CNI plugin's pod lookups (serve.sock): the answering side for `config`, and the
+    // socket in its state directory. Failures are logged: routes matter more than lookups.
+    std::unique_ptr<PodLookup> make_pod_lookup(const common::NodeConfig& config);
+    void listen_for_lookups(const std::string& state_dir);
     // What serve reads the records through, for one state directory.
     struct RecordsInput {
         std::unique_ptr<common::RecordStore> store;
@@ -117,6 +123,8 @@ private:
     SystemdNotifier systemd_;
     bool systemd_told_ready_ = false;
     std::unique_ptr<MetricsServer> metrics_server_;
+    std::unique_ptr<PodLookup> pod_lookup_;
+    std::unique_ptr<PodLookupServer> pod_lookup_server_;  // after pod_lookup_: goes first
     int exit_code_ = 0;
 
     // Routes held once and shared: after a clean pass the installed set and the cached

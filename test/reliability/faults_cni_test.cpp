@@ -7,7 +7,6 @@
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
 #include "test/support/temp_dir.hpp"
-#include "test/support/test_apiserver.hpp"
 #include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
@@ -16,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -39,11 +39,6 @@ const std::string k_dns_pod = "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns";
 
 int error_code(const ProcessResult& result) { return static_cast<int>(json_out(result).at("code").as_int64()); }
 std::string error_msg(const ProcessResult& result) { return std::string(json_out(result).at("msg").as_string()); }
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
 
 std::size_t file_count(const std::string& dir) {
     const std::string listing = list_dir(dir);
@@ -97,33 +92,31 @@ private:
     std::string plugin_;
 };
 
-// A TCP relay on 127.0.0.1 that calls `on_connect` when a client connects, before it opens
-// the connection to `upstream`: a seam between the plugin's one apiserver GET (which comes
-// after its CNI_NETNS check and before it touches the pod) and the answer.
-class InterposingRelay {
+// serve's side of the pod lookup, played by the test (common/pod_lookup_protocol.hpp): a
+// listener on <stateDir>/serve.sock that calls `on_request` when the plugin's request has
+// arrived, then answers `answer`. The lookup comes after the plugin's CNI_NETNS check and
+// before it touches the pod: the seam for a netns vanishing mid-ADD.
+class FakeServe {
 public:
-    InterposingRelay(unsigned short upstream, std::function<void()> on_connect)
-        : upstream_(upstream), on_connect_(std::move(on_connect)) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
+    FakeServe(const std::string& path, std::string answer, std::function<void()> on_request)
+        : path_(path), answer_(std::move(answer)), on_request_(std::move(on_request)) {
+        listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
         if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-            ::listen(listener_, 4) != 0 ||
-            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-            throw std::runtime_error(std::string("relay listen: ") + std::strerror(errno));
+            ::listen(listener_, 4) != 0) {
+            throw std::runtime_error("fake serve.sock " + path + ": " + std::strerror(errno));
         }
-        port_ = ntohs(address.sin_port);
         thread_ = std::thread([this] { run(); });
     }
-    ~InterposingRelay() {
+    ~FakeServe() {
         stop_ = true;
         thread_.join();
         ::close(listener_);
+        ::unlink(path_.c_str());
     }
-    unsigned short port() const { return port_; }
-    int connections() const { return connections_; }
+    int requests() const { return requests_; }
 
 private:
     void run() {
@@ -132,41 +125,30 @@ private:
             if (::poll(&wait, 1, 100) <= 0) continue;
             const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
             if (client < 0) continue;
-            ++connections_;
-            on_connect_();
-            relay(client);
+            std::string request;
+            char buffer[4096];
+            while (request.find('\n') == std::string::npos) {
+                const ssize_t n = ::read(client, buffer, sizeof buffer);
+                if (n <= 0) break;
+                request.append(buffer, static_cast<std::size_t>(n));
+            }
+            ++requests_;
+            on_request_();
+            const std::string line = answer_ + "\n";
+            if (::write(client, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+                std::fprintf(stderr, "fake serve: short write\n");
+            }
             ::close(client);
         }
     }
-    void relay(int client) {
-        const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(upstream_);
-        if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-            pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
-            char buffer[16384];
-            bool open = true;
-            while (open && !stop_) {
-                if (::poll(fds, 2, 100) <= 0) continue;
-                for (int i = 0; i < 2 && open; ++i) {
-                    if (fds[i].revents == 0) continue;
-                    const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-                    open = n > 0 && ::write(fds[1 - i].fd, buffer, static_cast<std::size_t>(n)) == n;
-                }
-            }
-        }
-        ::close(server);
-    }
 
-    unsigned short upstream_;
-    std::function<void()> on_connect_;
+    std::string path_;
+    std::string answer_;
+    std::function<void()> on_request_;
     int listener_ = -1;
-    unsigned short port_ = 0;
     std::thread thread_;
     std::atomic<bool> stop_{false};
-    std::atomic<int> connections_{0};
+    std::atomic<int> requests_{0};
 };
 
 }  // namespace
@@ -249,7 +231,6 @@ TEST_CASE("a pod netns deleted between the main plugin and ours: ADD fails with 
 TEST_CASE("a pod netns vanishing during ADD, after the plugin checked it: code 4 naming the netns, nothing left",
           "[faults][cni][kube][netns]") {
     PrivateNetns node;
-    TestApiserver server;
     NamedNetns pod("pod");
     TempDir dir("vanish");
     // The pod's IP is reached through a veth pair whose both ends stay in the node (no dummy
@@ -258,15 +239,9 @@ TEST_CASE("a pod netns vanishing during ADD, after the plugin checked it: code 4
     const std::string host_iface = unique_name("vh");
     make_veth(host_iface, unique_name("vp"));
     sh("ip addr add 10.0.0.1/24 dev " + host_iface);
-    server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
-
-    // The plugin's GET of the pod's annotation comes after its CNI_NETNS check and before it
-    // opens the netns to change lo: the relay deletes the netns right then.
-    InterposingRelay relay(server.port(), [&] { pod.remove(); });
-    std::string kubeconfig = read_text(server.write_kubeconfig(dir.file("kubeconfig.real")));
-    const std::string real = "127.0.0.1:" + std::to_string(server.port());
-    kubeconfig.replace(kubeconfig.find(real), real.size(), "127.0.0.1:" + std::to_string(relay.port()));
-    dir.write("kubeconfig", kubeconfig);
+    fs::create_directories(dir.file("state"));
+    FakeServe serve(dir.file("state/serve.sock"), R"({"ok":true,"value":"10.255.53.53","from":"cache"})",
+                    [&] { pod.remove(); });
 
     const json::object prev{{"cniVersion", "1.0.0"},
                             {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.path()}}}},
@@ -275,7 +250,6 @@ TEST_CASE("a pod netns vanishing during ADD, after the plugin checked it: code 4
                               {"name", "k8s-pod-network"},
                               {"type", "flock-anycast"},
                               {"stateDir", dir.file("state")},
-                              {"kubeconfig", dir.file("kubeconfig")},
                               {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16"}}}},
                               {"prevResult", prev}};
     const CniCall call{.command = "ADD",
@@ -285,7 +259,7 @@ TEST_CASE("a pod netns vanishing during ADD, after the plugin checked it: code 4
                        .extra_env = {}};
     const auto out = run_cni(flock_binary(), call, json::serialize(config));
     INFO(out.out << out.err);
-    REQUIRE(relay.connections() == 1);
+    REQUIRE(serve.requests() == 1);
     CHECK_FALSE(fs::exists(pod.path()));
     CHECK(out.exit_code == 1);
     CHECK(error_code(out) == 4);

@@ -375,6 +375,7 @@ void Soak::cni(const std::string& command, const std::string& id, const Attachme
         {"type", "flock-anycast"},
         {"stateDir", state_dir_},
         {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16", "fd00:255::/48"}}}},
+        {"readiness", json::object{{"source", "file"}}},  // as serve's: no annotation lookup
         {"runtimeConfig", json::object{{"anycastIPs", ips}}},
         {"prevResult", prev}};
     const auto result = run_process(

@@ -73,6 +73,9 @@ std::string Chain::flock_config(const json::object& fields, const json::value* p
         {"stateDir", state_dir_},
         {"policy", json::object{{"allowedPrefixes", json::array{"10.255.0.0/16", "fd00:255::/48"}},
                                 {"namespaces", json::object{{"dns", json::array{"10.255.53.0/24", "fd00:255::/64"}}}}}},
+        // A node without Kubernetes: no serve to ask for pod annotations, so the IPs come from
+        // the config, runtimeConfig and CNI_ARGS (kube_annotation_test.cpp covers the lookup).
+        {"readiness", json::object{{"source", "always"}}},
     };
     for (const auto& [key, value] : fields) config[key] = value;
     if (prev_result) config["prevResult"] = *prev_result;

@@ -44,7 +44,7 @@ public:
     // The main plugin's network config (no prevResult).
     std::string main_config() const;
     // flock-anycast's plugin entry: `fields` (node-config overrides, runtimeConfig, ...)
-    // merged over {cniVersion, name, type, stateDir, policy}, plus prevResult when given.
+    // merged over {cniVersion, name, type, stateDir, policy, readiness always}, plus prevResult when given.
     std::string flock_config(const boost::json::object& fields = {},
                              const boost::json::value* prev_result = nullptr) const;
 

@@ -1,57 +1,83 @@
-// CNI ADD end to end with the pod annotation served by the test apiserver: the plugin binary
-// is exec'd as a runtime would, in a private namespace with a pod namespace and a veth.
+// CNI ADD end to end with the pod annotation looked up through serve (issue 16 item 2): the
+// plugin binary is exec'd as a runtime would, in a private namespace with a pod namespace and
+// a veth; serve runs with the kubernetes source against the test apiserver and answers on
+// <stateDir>/serve.sock from its watch's cache, or with a GET of its own on a miss. The
+// plugin's config names no kubeconfig: it has no credentials.
+#include "common/pod_lookup_protocol.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+#include "test/support/serve_lab.hpp"
 #include "test/support/test_apiserver.hpp"
+#include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
+#include <sys/stat.h>
 
 using namespace anycast::test;
 namespace json = boost::json;
 
 namespace {
 
-// A pod namespace with eth0 = 10.0.0.12/24 behind a host-side veth 10.0.0.1/24, the
-// apiserver holding pod dns/<name>, and a temporary state directory.
-struct CniPod {
+// The runtime's side: one pod netns (eth0 = 10.0.0.11 behind a node veth), the apiserver,
+// and the node config the plugin and serve share (readiness.source kubernetes, node worker-1).
+struct KubeNode {
     PrivateNetns netns;
     TestApiserver server;
-    NamedNetns pod{"pod"};
-    std::string host_end = unique_name("veth");
-    std::string state_dir;
-    std::string kubeconfig;
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
 
-    CniPod() {
-        make_veth(host_end, "eth0", pod.name());
-        sh("ip addr add 10.0.0.1/24 dev " + host_end);
-        pod.exec("ip addr add 10.0.0.12/24 dev eth0 && ip route add default via 10.0.0.1");
-        state_dir = server.pki().dir.file("state");
-        kubeconfig = server.write_kubeconfig(server.pki().dir.file("kubeconfig"));
+    KubeNode() {
+        lab.config["kubeconfig"] = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+        lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+        lab.write_config();
     }
 
-    ProcessResult add(const std::string& pod_name,
-                      const json::object& policy = {{"allowedPrefixes", json::array{"10.255.0.0/16"}}}) const {
-        const json::object prev{{"cniVersion", "1.0.0"},
-                                {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.path()}}}},
-                                {"ips", json::array{json::object{{"address", "10.0.0.12/24"}, {"interface", 0}}}}};
-        const json::object config{{"cniVersion", "1.0.0"}, {"name", "k8s-pod-network"}, {"type", "flock-anycast"},
-                                  {"stateDir", state_dir}, {"kubeconfig", kubeconfig},  {"policy", policy},
-                                  {"prevResult", prev}};
+    std::string socket_path() const { return anycast::common::serve_socket_path(lab.state_dir()); }
+
+    // serve started, listening and synced with the apiserver.
+    std::unique_ptr<BackgroundProcess> start_serve() {
+        auto serve = lab.start_serve();
+        INFO("serve log:\n" << lab.log());
+        REQUIRE(wait_until([&] { return std::filesystem::exists(socket_path()); }));
+        REQUIRE(wait_until([&] { return server.open_watches() == 1; }));
+        return serve;
+    }
+
+    // The plugin's config: the shared node config inline, minus serve's credentials.
+    ProcessResult add(const std::string& pod_name, const std::string& uid = {},
+                      std::optional<json::object> policy = std::nullopt) const {
+        json::object config = lab.config;
+        config.erase("kubeconfig");
+        if (policy) config["policy"] = *policy;
+        config["cniVersion"] = "1.0.0";
+        config["name"] = "k8s-pod-network";
+        config["type"] = "flock-anycast";
+        config["prevResult"] =
+            json::object{{"cniVersion", "1.0.0"},
+                         {"interfaces", json::array{json::object{{"name", "eth0"}, {"sandbox", pod.ns->path()}}}},
+                         {"ips", json::array{json::object{{"address", pod.v4 + "/32"}, {"interface", 0}}}}};
+        const std::string pod_uid = uid.empty() ? "uid-dns-" + pod_name : uid;
         return run_process({flock_binary()},
                            {.env = {{{"CNI_COMMAND", "ADD"},
                                      {"CNI_CONTAINERID", "c0ffee-" + pod_name},
-                                     {"CNI_NETNS", pod.path()},
+                                     {"CNI_NETNS", pod.ns->path()},
                                      {"CNI_IFNAME", "eth0"},
                                      {"CNI_PATH", "/opt/cni/bin"},
                                      {"CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAMESPACE=dns;K8S_POD_NAME=" + pod_name +
-                                                      ";K8S_POD_UID=uid-dns-" + pod_name}}},
+                                                      ";K8S_POD_UID=" + pod_uid}}},
                             .stdin_text = json::serialize(config)});
     }
+
+    std::string lo() const { return pod.ns->exec("ip -4 addr show dev lo"); }
 };
 
 int error_code(const ProcessResult& result) {
@@ -59,61 +85,187 @@ int error_code(const ProcessResult& result) {
     return static_cast<int>(json::parse(result.out).as_object().at("code").as_int64());
 }
 
+std::string error_message(const ProcessResult& result) {
+    return std::string(json::parse(result.out).as_object().at("msg").as_string());
+}
+
+// Sends `bytes` to serve.sock and returns what serve answers before it closes.
+std::string ask_raw(const std::string& path, const std::string& bytes) {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket socket(io);
+    socket.connect(boost::asio::local::stream_protocol::endpoint(path));
+    boost::asio::write(socket, boost::asio::buffer(bytes));
+    std::string answer;
+    boost::system::error_code ec;
+    char chunk[4096];
+    while (true) {
+        const std::size_t n = socket.read_some(boost::asio::buffer(chunk), ec);
+        if (ec) break;
+        answer.append(chunk, n);
+    }
+    return answer;
+}
+
 }  // namespace
 
-TEST_CASE("CNI ADD adds the IPs of the pod's annotation, served by the apiserver", "[kube][cni]") {
-    CniPod p;
-    p.server.put_pod(make_pod("dns", "resolver", "worker-1", false, "10.255.53.53"));
-    const auto result = p.add("resolver");
+TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from its watch", "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", false, "10.255.53.53"));
+    const auto serve = node.start_serve();
+    INFO("serve log:\n" << node.lab.log());
+    const std::size_t gets_before = node.server.requests().size();
+
+    const auto result = node.add("resolver");
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     CHECK(result.out.find("10.255.53.53") == std::string::npos);  // the result is the main plugin's
-    CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.255.53.53/32") != std::string::npos);
+    CHECK(node.lo().find("10.255.53.53/32") != std::string::npos);
+    CHECK(node.lab.wait_log("from=cache"));
+    // Answered from the cache: nobody asked the apiserver for the pod.
+    CHECK(node.server.requests().size() == gets_before);
+
+    struct stat socket_file {};
+    REQUIRE(::stat(node.socket_path().c_str(), &socket_file) == 0);
+    CHECK((socket_file.st_mode & 0777) == 0600);
 }
 
-TEST_CASE("CNI ADD refuses an annotation IP outside the policy with code 100", "[kube][cni]") {
-    CniPod p;
-    p.server.put_pod(make_pod("dns", "rogue", "worker-1", true, "10.99.0.1"));
-    const auto result = p.add("rogue");
+TEST_CASE("serve GETs a pod its watch has not seen, and answers the plugin from the apiserver", "[kube][cni][serve]") {
+    KubeNode node;
+    const auto serve = node.start_serve();
+    INFO("serve log:\n" << node.lab.log());
+    // Scheduled elsewhere as far as this node's watch knows (its fieldSelector filters it
+    // out): only a GET finds it, as for a pod whose ADDED event is still on its way.
+    node.server.put_pod(make_pod("dns", "late", "worker-2", true, "10.255.53.54"));
+
+    const auto result = node.add("late");
+    INFO(result.out << result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(node.lo().find("10.255.53.54/32") != std::string::npos);
+    CHECK(node.lab.wait_log("from=apiserver"));
+    const auto requests = node.server.requests();
+    CHECK(std::count_if(requests.begin(), requests.end(), [](const std::string& target) {
+              return target.find("/namespaces/dns/pods/late") != std::string::npos;
+          }) == 1);
+}
+
+TEST_CASE("CNI ADD refuses an annotation IP outside the policy with code 100", "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "rogue", "worker-1", true, "10.99.0.1"));
+    const auto serve = node.start_serve();
+    const auto result = node.add("rogue");
     CHECK(result.exit_code != 0);
     CHECK(error_code(result) == 100);
-    CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.99.0.1") == std::string::npos);
+    CHECK(node.lo().find("10.99.0.1") == std::string::npos);
 }
 
-TEST_CASE("CNI ADD for a pod the apiserver does not know fails with code 102", "[kube][cni]") {
-    CniPod p;
-    const auto result = p.add("ghost");
+TEST_CASE("CNI ADD for a pod the apiserver does not know fails with code 102", "[kube][cni][serve]") {
+    KubeNode node;
+    const auto serve = node.start_serve();
+    const auto result = node.add("ghost");
     CHECK(result.exit_code != 0);
     CHECK(error_code(result) == 102);
-    CHECK(result.out.find("not found") != std::string::npos);
+    CHECK(error_message(result).find("not found") != std::string::npos);
 }
 
-TEST_CASE("CNI ADD with the apiserver down fails with code 11 (try again later)", "[kube][cni]") {
-    CniPod p;
-    p.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
-    p.server.go_away();
-    const auto result = p.add("resolver");
+TEST_CASE("CNI ADD for a pod re-created under the same name (another uid) fails with code 102", "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    const auto serve = node.start_serve();
+    const auto result = node.add("resolver", "uid-of-an-older-pod");
+    CHECK(result.exit_code != 0);
+    CHECK(error_code(result) == 102);
+    CHECK(error_message(result).find("uid") != std::string::npos);
+    CHECK(node.lo().find("10.255.53.53") == std::string::npos);
+}
+
+TEST_CASE("a pod serve has not seen, with the apiserver down, gets code 11 (try again later)", "[kube][cni][serve]") {
+    KubeNode node;
+    const auto serve = node.start_serve();
+    node.server.put_pod(make_pod("dns", "late", "worker-2", true, "10.255.53.54"));
+    node.server.go_away();
+    const auto result = node.add("late");
     CHECK(result.exit_code != 0);
     CHECK(error_code(result) == 11);
-    CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.255.53.53") == std::string::npos);
+    CHECK(node.lo().find("10.255.53.54") == std::string::npos);
 }
 
-TEST_CASE("a pod whose namespace may claim nothing starts with the apiserver down, and nothing is asked",
-          "[kube][cni]") {
-    CniPod p;
-    p.server.go_away();
+TEST_CASE("a pod serve has seen starts while the apiserver is down", "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    const auto serve = node.start_serve();
+    node.server.go_away();
+    const auto result = node.add("resolver");
+    INFO(result.out << result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(node.lo().find("10.255.53.53/32") != std::string::npos);
+}
+
+TEST_CASE("without serve, a pod that may claim anycast IPs gets code 11 at once", "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    const auto started = std::chrono::steady_clock::now();
+    const auto result = node.add("resolver");
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(result.exit_code != 0);
+    CHECK(error_code(result) == 11);
+    CHECK(error_message(result).find("serve.sock") != std::string::npos);
+    CHECK(took < std::chrono::seconds(2));  // no socket: refused at once, not after the deadline
+    CHECK(node.server.requests().empty());  // the plugin itself never calls the apiserver
+}
+
+TEST_CASE("a serve.sock that never answers costs the plugin its 2 s deadline and code 11, never a hang",
+          "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    // A listener that accepts (the kernel does, up to its backlog) and never reads.
+    std::filesystem::create_directories(node.lab.state_dir());
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::acceptor stuck(
+        io, boost::asio::local::stream_protocol::endpoint(node.socket_path()));
+    const auto started = std::chrono::steady_clock::now();
+    const auto result = node.add("resolver");
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(error_code(result) == 11);
+    CHECK(error_message(result).find("within 2000 ms") != std::string::npos);
+    CHECK(took >= std::chrono::milliseconds(1900));
+    CHECK(took < std::chrono::seconds(5));
+}
+
+TEST_CASE("a pod whose namespace may claim nothing starts without serve, and nothing is asked", "[kube][cni][serve]") {
+    KubeNode node;
     // dns may claim nothing: no allowedPrefixes, or all of them reserved for web.
     const json::object policy =
         GENERATE(json::object{{"namespaces", json::object{{"web", json::array{"10.255.80.0/24"}}}}},
                  json::object{{"allowedPrefixes", json::array{"10.255.80.0/24"}},
                               {"namespaces", json::object{{"web", json::array{"10.255.80.0/24"}}}}});
     INFO(json::serialize(policy));
-    const auto result = p.add("resolver", policy);
+    const auto result = node.add("resolver", {}, policy);
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
     const auto out = json::parse(result.out).as_object();
     CHECK(out.at("ips").as_array().size() == 1);  // prevResult's, passed through
-    CHECK(p.pod.exec("ip -4 addr show dev lo").find("10.255.") == std::string::npos);
-    p.server.come_back();
-    CHECK(p.server.requests().empty());
+    CHECK(node.lo().find("10.255.") == std::string::npos);
+    CHECK(node.server.requests().empty());
+}
+
+TEST_CASE("serve answers garbage on serve.sock with an error and keeps answering", "[kube][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    const auto serve = node.start_serve();
+    INFO("serve log:\n" << node.lab.log());
+
+    const std::string not_json = ask_raw(node.socket_path(), "{\"namespace\": \n");
+    CHECK(not_json.find("\"ok\":false") != std::string::npos);
+    CHECK(not_json.find("bad request") != std::string::npos);
+    const std::string no_name = ask_raw(node.socket_path(), "{\"namespace\":\"dns\",\"annotation\":\"a\"}\n");
+    CHECK(no_name.find("name") != std::string::npos);
+    const std::string endless = ask_raw(node.socket_path(), std::string(100 * 1024, 'x'));
+    CHECK(endless.find("longer than") != std::string::npos);
+    const std::string wrong_key = ask_raw(
+        node.socket_path(), "{\"namespace\":\"dns\",\"name\":\"resolver\",\"annotation\":\"example.com/other\"}\n");
+    CHECK(wrong_key.find("serve keeps annotation anycast.flock.io/ips") != std::string::npos);
+
+    const auto result = node.add("resolver");
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
 }

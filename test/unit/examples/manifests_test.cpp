@@ -94,6 +94,13 @@ Command run(const std::string& command) {
     return result;
 }
 
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 // A scratch "host" for install-cni.sh: /opt/cni/bin, /etc/cni/net.d, /etc/flock-anycast.
 class FakeHost {
 public:
@@ -102,8 +109,6 @@ public:
             write_file(dir_ / "source" / key, configmap()["data"][key].as<std::string>());
         }
         write_file(dir_ / "flock-anycast", "#!/bin/sh\necho fake plugin\n");
-        write_file(dir_ / "token" / "token", "token-text\n");
-        write_file(dir_ / "token" / "ca.crt", "ca-text\n");
         fs::create_directories(net_d());
     }
     FakeHost(const FakeHost&) = delete;
@@ -115,18 +120,13 @@ public:
     Command install() const {
         const std::string d = dir_.string();
         return run("env HOST_ROOT=" + d + "/host SOURCE_DIR=" + d + "/source FLOCK_BINARY=" + d +
-                   "/flock-anycast CNI_TOKEN_DIR=" + d +
-                   "/token KUBERNETES_SERVICE_HOST=10.96.0.1 "
+                   "/flock-anycast KUBERNETES_SERVICE_HOST=10.96.0.1 "
                    "KUBERNETES_SERVICE_PORT=443 WAIT_SECONDS=0 sh " +
                    d + "/source/install-cni.sh");
     }
 
-    std::vector<std::string> net_d_files() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(net_d())) names.push_back(entry.path().filename());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
+    std::vector<std::string> flock_files() const { return names_in(dir_ / "host/etc/flock-anycast"); }
+    std::vector<std::string> net_d_files() const { return names_in(net_d()); }
 
 private:
     anycast::test::TempDir temp_{"manifests"};
@@ -141,7 +141,6 @@ const char* k_main_conflist = R"({"cniVersion":"1.0.0","name":"k8s-pod-network",
 
 TEST_CASE("every manifest parses as YAML and holds the expected kinds", "[unit]") {
     const std::map<std::string, std::multiset<std::string>> expected = {
-        {"cni-token.yaml", {"Secret"}},
         {"configmap.yaml", {"ConfigMap"}},
         {"daemonset.yaml", {"DaemonSet"}},
         {"workload.yaml", {"Namespace", "ConfigMap", "Deployment"}},
@@ -230,8 +229,8 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
     CHECK_FALSE((init["securityContext"]["privileged"] && init["securityContext"]["privileged"].as<bool>()));
     CHECK(find_named(pod["volumes"], "install")["configMap"]["name"].as<std::string>() ==
           configmap()["metadata"]["name"].as<std::string>());
-    CHECK(find_named(pod["volumes"], "cni-token")["secret"]["secretName"].as<std::string>() ==
-          find_kind("cni-token.yaml", "Secret")["metadata"]["name"].as<std::string>());
+    // The plugin holds no credentials: no Secret is mounted anywhere.
+    for (const auto& volume : pod["volumes"]) CHECK_FALSE(volume["secret"]);
 }
 
 TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods", "[unit]") {
@@ -262,9 +261,6 @@ TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, 
                           subject["namespace"].as<std::string>() == "kube-system");
     }
     CHECK(bound);
-    // The CNI token Secret belongs to the same account.
-    CHECK(find_kind("cni-token.yaml", "Secret")["metadata"]["annotations"]["kubernetes.io/service-account.name"]
-              .as<std::string>() == "flock-anycast");
 }
 
 TEST_CASE("the ConfigMap's node config is examples/config/kubernetes.json and its plugin entry chains us", "[unit]") {
@@ -323,20 +319,30 @@ TEST_CASE("install-cni.sh chains flock-anycast in a conflist of its own and leav
     struct stat st {};
     REQUIRE(::stat((host.host() / "opt/cni/bin/flock-anycast").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0755);
-    REQUIRE(::stat((host.host() / "etc/flock-anycast/cni-token").c_str(), &st) == 0);
-    CHECK((st.st_mode & 0777) == 0600);
     CHECK(read_file(host.host() / "etc/flock-anycast/config.json") ==
           configmap()["data"]["config.json"].as<std::string>());
-    const auto kubeconfig = YAML::LoadFile((host.host() / "etc/flock-anycast/cni-kubeconfig").string());
-    CHECK(kubeconfig["clusters"][0]["cluster"]["server"].as<std::string>() == "https://10.96.0.1:443");
-    CHECK(kubeconfig["users"][0]["user"]["tokenFile"].as<std::string>() == "/etc/flock-anycast/cni-token");
-    CHECK(configmap_json("cni-entry.json").at("kubeconfig") == "/etc/flock-anycast/cni-kubeconfig");
+    // No credentials on the host: the plugin asks serve.
+    CHECK_FALSE(configmap_json("cni-entry.json").as_object().contains("kubeconfig"));
+    CHECK(host.flock_files() == std::vector<std::string>{"config.json"});
 
     // A restart of the agent pod runs it again: same result, nothing else touched.
     const std::string before = read_file(host.net_d() / "00-flock-anycast.conflist");
     REQUIRE(host.install().status == 0);
     CHECK(read_file(host.net_d() / "00-flock-anycast.conflist") == before);
     CHECK(read_file(host.net_d() / "10-ptp.conflist") == k_main_conflist);
+}
+
+TEST_CASE("install-cni.sh removes the credentials an earlier version gave the plugin", "[unit]") {
+    FakeHost host;
+    write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
+    for (const char* old : {"cni-token", "cni-ca.crt", "cni-kubeconfig"}) {
+        write_file(host.host() / "etc/flock-anycast" / old, "old\n");
+    }
+    const auto result = host.install();
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+    CHECK(host.flock_files() == std::vector<std::string>{"config.json"});
+    CHECK(result.output.find("the plugin needs no credentials") != std::string::npos);
 }
 
 TEST_CASE("install-cni.sh turns a single-plugin .conf into a chain", "[unit]") {

@@ -1,0 +1,56 @@
+// The pod lookup on serve's local socket, `<stateDir>/serve.sock` (docs/cni.md, "How ADD
+// learns the annotation"): the CNI plugin sends one request line, serve answers one line and
+// closes. Both are JSON objects; this header holds their types and the pure encode/parse of
+// each side, so the plugin (cni/) and serve (reconciler/serve/) share one definition.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace anycast::common {
+
+// The socket's name in the state directory.
+inline constexpr std::string_view k_serve_socket_name = "serve.sock";
+std::string serve_socket_path(const std::string& state_dir);
+
+// A line longer than this is refused unread (either side): names are at most 253 bytes, an
+// annotation value at most 256 addresses.
+inline constexpr std::size_t k_pod_lookup_line_limit = 64 * 1024;
+
+// "Which anycast IPs does pod namespace/name (uid) ask for, in annotation `annotation`?"
+// `uid` may be empty (runtimes that do not pass K8S_POD_UID): then any uid matches.
+struct PodLookupRequest {
+    std::string namespace_;
+    std::string name;
+    std::string uid;
+    std::string annotation;
+
+    friend bool operator==(const PodLookupRequest&, const PodLookupRequest&) = default;
+};
+
+// serve's answer. `ok`: `value` is the annotation's text (nullopt: the pod has none);
+// otherwise `error` says why not and `transient` whether asking again may help (the
+// plugin's code 11) or not (102).
+struct PodLookupAnswer {
+    bool ok = false;
+    std::optional<std::string> value;
+    std::string error;
+    bool transient = false;
+    std::string from;  // "cache" | "apiserver": where serve found the pod (logs only)
+
+    static PodLookupAnswer found(std::optional<std::string> value, std::string from);
+    static PodLookupAnswer failed(std::string error, bool transient);
+
+    friend bool operator==(const PodLookupAnswer&, const PodLookupAnswer&) = default;
+};
+
+// One line each, '\n' included. parse_* take the line without its '\n' and throw JsonError
+// naming the field (a request without namespace, an answer neither ok nor failed, ...).
+std::string encode_request(const PodLookupRequest& request);
+PodLookupRequest parse_request(std::string_view line);
+std::string encode_answer(const PodLookupAnswer& answer);
+PodLookupAnswer parse_answer(std::string_view line);
+
+}  // namespace anycast::common
