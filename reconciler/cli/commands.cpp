@@ -14,6 +14,7 @@
 #include "reconciler/cli/status.hpp"
 
 #include <fmt/format.h>
+#include <csignal>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -227,7 +228,26 @@ int run_cleanup(const std::vector<std::string>& args) {
     return rules_ok ? 0 : 1;
 }
 
+// Holds `signal` blocked (pending, not lost) for a scope. SIGHUP's default action ends the
+// process; until serve's loop has installed its handler, a reload request (systemd's, a
+// config watcher's) must wait for it instead.
+class BlockedSignal {
+public:
+    explicit BlockedSignal(int signal) {
+        sigemptyset(&set_);
+        sigaddset(&set_, signal);
+        if (::pthread_sigmask(SIG_BLOCK, &set_, nullptr) != 0) throw std::runtime_error("pthread_sigmask failed");
+    }
+    ~BlockedSignal() { ::pthread_sigmask(SIG_UNBLOCK, &set_, nullptr); }
+    BlockedSignal(const BlockedSignal&) = delete;
+    BlockedSignal& operator=(const BlockedSignal&) = delete;
+
+private:
+    sigset_t set_{};
+};
+
 int run_serve(const std::vector<std::string>& args) {
+    std::optional<BlockedSignal> hup_until_handled(SIGHUP);
     const Flags flags = parse_flags(args, {"--config"}, {"--dry-run", "--withdraw-on-exit"});
     ServeOptions options;
     options.config_path = flags.value_or("--config", common::k_default_config_path);
@@ -239,6 +259,7 @@ int run_serve(const std::vector<std::string>& args) {
     std::optional<InstanceLock> instance;
     if (!options.dry_run) instance.emplace(config.state_dir);
     Server server(std::move(options), std::move(config));
+    hup_until_handled.reset();  // the server's signal_set holds one that came early for its loop
     return server.run();
 }
 

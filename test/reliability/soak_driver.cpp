@@ -595,15 +595,19 @@ void Soak::restart_due() {
 }
 
 void Soak::op_sighup() {
-    // Not in serve's first milliseconds: until its loop has installed the handler, SIGHUP has
-    // its default action and ends it (as for any daemon; systemd reloads only after READY=1).
+    // Not while serve is still being exec'd: its main blocks SIGHUP first thing and its loop
+    // takes one that came early, but before main, SIGHUP has its default action and ends it
+    // (as for any daemon; systemd reloads only after READY=1).
     if (serve_down_until_) return op_readiness();
     const auto catches_sighup = [pid = serve_->pid()] {
         std::ifstream status(fmt::format("/proc/{}/status", pid));
+        unsigned long long mask = 0;
         for (std::string line; std::getline(status, line);) {
-            if (line.rfind("SigCgt:", 0) == 0) return (std::stoull(line.substr(7), nullptr, 16) >> (SIGHUP - 1)) & 1;
+            if (line.rfind("SigBlk:", 0) == 0 || line.rfind("SigCgt:", 0) == 0) {
+                mask |= std::stoull(line.substr(7), nullptr, 16);
+            }
         }
-        return 0ull;
+        return (mask >> (SIGHUP - 1)) & 1;
     };
     if (!wait_until([&] { return catches_sighup() != 0; }, 5s)) return op_readiness();
     if (chance(0.5)) write_config(resync_seconds_ == 60 ? 61 : 60);

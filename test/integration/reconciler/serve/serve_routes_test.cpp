@@ -6,13 +6,19 @@
 #include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
+namespace fs = std::filesystem;
 using namespace anycast;
 using namespace anycast::test;
 
@@ -331,6 +337,45 @@ TEST_CASE("SIGHUP reloads the config: a policy that no longer allows the IP with
     REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v4).empty(); }));
     CHECK(ServeLab::hops(ServeLab::anycast_v6) == Hops{a.v6});
     CHECK(lab.log().find("outside policy.allowedPrefixes") != std::string::npos);
+}
+
+TEST_CASE("SIGHUP before serve's loop runs is applied once it does, never fatal", "[netns][serve]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.add_ready_pods(1);
+    lab.config["policy"] = boost::json::object{{"allowedPrefixes", boost::json::array{"fd00:255::/48"}}};
+    lab.write_config();
+    // serve's config is a FIFO at first: serve stops in its open(2), after its main began and
+    // before its loop handles signals, for as long as the test likes. SIGHUP's default action
+    // would end it there.
+    const std::string config = lab.config_path();
+    fs::rename(config, config + ".real");
+    REQUIRE(::mkfifo(config.c_str(), 0600) == 0);
+    auto serve = lab.start_serve();
+    const auto in_open = [pid = serve->pid()] {
+        std::ifstream wchan("/proc/" + std::to_string(pid) + "/wchan");
+        std::string where;
+        std::getline(wchan, where);
+        return where == "wait_for_partner";  // the kernel's wait in a FIFO's open
+    };
+    REQUIRE(wait_until(in_open, std::chrono::seconds(5), std::chrono::milliseconds(1)));
+    for (int i = 0; i < 3; ++i) ::kill(serve->pid(), SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+    // Hand serve its config through the FIFO, the regular file taking its name first so the
+    // reload reads that.
+    const int writer = ::open(config.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    INFO("serve log:\n" << lab.log());
+    REQUIRE(writer >= 0);  // ENXIO: serve died of the SIGHUP
+    fs::rename(config + ".real", config);
+    const std::string text = boost::json::serialize(lab.config);
+    CHECK(::write(writer, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(writer);
+
+    REQUIRE(wait_until([&] { return ServeLab::hops(ServeLab::anycast_v6) == Hops{lab.pods[0].v6}; }));
+    CHECK(ServeLab::hops(ServeLab::anycast_v4).empty());
+    CHECK(lab.wait_log("SIGHUP: applying the new config"));
+    CHECK(serve->alive());
 }
 
 TEST_CASE("SIGHUP with another table and rule priority moves the routes and the rules", "[netns][serve]") {
