@@ -38,6 +38,14 @@ Metrics::Metrics()
                                            "Kubernetes pod watches restarted (stream ended or failed).")),
       kube_relists(registry.counter("flock_anycast_kube_relists_total",
                                     "Full pod lists fetched from the apiserver (start, expiry, reconnect).")),
+      pod_lookups(registry.counter_family(
+          "flock_anycast_pod_lookups_total",
+          "The CNI plugin's pod annotation lookups on serve.sock: answered from the watch's cache, from serve's own "
+          "GET, or with an error.",
+          {"result"})),
+      pod_lookups_cache(pod_lookups.with({"cache"})),
+      pod_lookups_apiserver(pod_lookups.with({"apiserver"})),
+      pod_lookups_error(pod_lookups.with({"error"})),
       records(registry.gauge("flock_anycast_records", "Attachment records in the state directory at the last pass.")),
       eligible_pods(registry.gauge("flock_anycast_eligible_pods",
                                    "Pods with a record that are known, Ready and not being deleted.")),

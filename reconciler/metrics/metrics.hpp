@@ -57,6 +57,12 @@ struct Metrics {
     // flock_anycast_kube_watch_restarts_total, flock_anycast_kube_relists_total.
     metrics::Counter& kube_watch_restarts;
     metrics::Counter& kube_relists;
+    // flock_anycast_pod_lookups_total{result="cache"|"apiserver"|"error"}: the CNI plugin's
+    // annotation lookups over serve.sock, by how serve answered.
+    metrics::Family<metrics::Counter>& pod_lookups;
+    metrics::Counter& pod_lookups_cache;
+    metrics::Counter& pod_lookups_apiserver;
+    metrics::Counter& pod_lookups_error;
     // flock_anycast_records: attachment records in the store at the last pass.
     metrics::Gauge& records;
     // flock_anycast_eligible_pods: pods with a record that may take traffic.

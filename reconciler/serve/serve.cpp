@@ -116,12 +116,14 @@ void Server::listen_for_lookups(const std::string& state_dir) {
         pod_lookup_server_ = std::make_unique<PodLookupServer>(
             io_, common::serve_socket_path(state_dir),
             [this](const common::PodLookupRequest& request, PodLookupServer::Done done) {
-                pod_lookup_->lookup(request, [request, done = std::move(done)](common::PodLookupAnswer answer) {
+                pod_lookup_->lookup(request, [this, request, done = std::move(done)](common::PodLookupAnswer answer) {
                     const std::string pod = request.namespace_ + "/" + request.name;
                     if (answer.ok) {
+                        (answer.from == "cache" ? metrics_.pod_lookups_cache : metrics_.pod_lookups_apiserver).inc();
                         log::info("pod lookup",
                                   {kv("pod", pod), kv("from", answer.from), kv("ips", answer.value.value_or(""))});
                     } else {
+                        metrics_.pod_lookups_error.inc();
                         log::warn("pod lookup failed",
                                   {kv("pod", pod), kv("transient", answer.transient), kv("error", answer.error)});
                     }

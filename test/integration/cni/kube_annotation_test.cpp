@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -111,6 +112,9 @@ std::string ask_raw(const std::string& path, const std::string& bytes) {
 TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from its watch", "[kube][cni][serve]") {
     KubeNode node;
     node.server.put_pod(make_pod("dns", "resolver", "worker-1", false, "10.255.53.53"));
+    const std::string listen = "127.0.0.1:19651";
+    node.lab.config["metrics"] = json::object{{"listen", listen}};
+    node.lab.write_config();
     const auto serve = node.start_serve();
     INFO("serve log:\n" << node.lab.log());
     const std::size_t gets_before = node.server.requests().size();
@@ -123,6 +127,8 @@ TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from 
     CHECK(node.lab.wait_log("from=cache"));
     // Answered from the cache: nobody asked the apiserver for the pod.
     CHECK(node.server.requests().size() == gets_before);
+    CHECK(wait_scraped(listen, "flock_anycast_pod_lookups_total{result=\"cache\"}", 1));
+    CHECK(scraped(listen, "flock_anycast_pod_lookups_total{result=\"apiserver\"}") == 0);
 
     struct stat socket_file {};
     REQUIRE(::stat(node.socket_path().c_str(), &socket_file) == 0);
@@ -131,6 +137,9 @@ TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from 
 
 TEST_CASE("serve GETs a pod its watch has not seen, and answers the plugin from the apiserver", "[kube][cni][serve]") {
     KubeNode node;
+    const std::string listen = "127.0.0.1:19652";
+    node.lab.config["metrics"] = json::object{{"listen", listen}};
+    node.lab.write_config();
     const auto serve = node.start_serve();
     INFO("serve log:\n" << node.lab.log());
     // Scheduled elsewhere as far as this node's watch knows (its fieldSelector filters it
@@ -142,6 +151,7 @@ TEST_CASE("serve GETs a pod its watch has not seen, and answers the plugin from 
     REQUIRE(result.exit_code == 0);
     CHECK(node.lo().find("10.255.53.54/32") != std::string::npos);
     CHECK(node.lab.wait_log("from=apiserver"));
+    CHECK(wait_scraped(listen, "flock_anycast_pod_lookups_total{result=\"apiserver\"}", 1));
     const auto requests = node.server.requests();
     CHECK(std::count_if(requests.begin(), requests.end(), [](const std::string& target) {
               return target.find("/namespaces/dns/pods/late") != std::string::npos;
@@ -268,4 +278,26 @@ TEST_CASE("serve answers garbage on serve.sock with an error and keeps answering
     const auto result = node.add("resolver");
     INFO(result.out << result.err);
     CHECK(result.exit_code == 0);
+}
+
+TEST_CASE("a serve killed with SIGKILL leaves its socket; the next serve replaces it and answers",
+          "[kube][cni][serve]") {
+    KubeNode node;
+    node.server.put_pod(make_pod("dns", "resolver", "worker-1", true, "10.255.53.53"));
+    auto serve = node.start_serve();
+    serve->stop(SIGKILL);
+    serve.reset();
+    REQUIRE(std::filesystem::exists(node.socket_path()));  // nobody removed it
+    const auto refused = node.add("resolver");
+    CHECK(error_code(refused) == 11);  // connection refused: try again later
+    CHECK(error_message(refused).find("Connection refused") != std::string::npos);
+
+    node.server.end_watches();
+    serve = node.lab.start_serve();
+    INFO("serve log:\n" << node.lab.log());
+    REQUIRE(node.lab.wait_log("pod lookups listening", 2));  // the log is appended to
+    const auto result = node.add("resolver");
+    INFO(result.out << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK(node.lo().find("10.255.53.53/32") != std::string::npos);
 }
