@@ -6,6 +6,7 @@
 // then drives the new BIRD as it did the old one.
 #include "common/store/record_store.hpp"
 #include "test/support/bird_lab.hpp"
+#include "test/support/logged_check.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
 #include "test/support/record_builder.hpp"
@@ -22,20 +23,6 @@
 using namespace anycast;
 using namespace anycast::test;
 using namespace std::chrono_literals;
-
-// Catch's INFO is evaluated where it is written, so serve's log is attached at the check.
-#define CHECK_LOGGED(log, ...)          \
-    do {                                \
-        const bool ok_ = (__VA_ARGS__); \
-        INFO("serve log:\n" << (log));  \
-        CHECK(ok_);                     \
-    } while (false)
-#define REQUIRE_LOGGED(log, ...)        \
-    do {                                \
-        const bool ok_ = (__VA_ARGS__); \
-        INFO("serve log:\n" << (log));  \
-        REQUIRE(ok_);                   \
-    } while (false)
 
 namespace {
 

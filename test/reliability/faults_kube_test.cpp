@@ -7,6 +7,7 @@
 // The outage lasts FLOCK_FAULT_OUTAGE_SECONDS (default 20: past five list/watch retries with
 // the watcher's 0.5 s..30 s backoff). A run of minutes, e.g. ten:
 //   FLOCK_FAULT_OUTAGE_SECONDS=600 unshare --net -- build/test/reliability/reliability_tests '[kube]'
+#include "test/support/logged_check.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/serve_lab.hpp"
 #include "test/support/test_apiserver.hpp"
@@ -22,20 +23,6 @@
 using namespace anycast::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-// Catch's INFO is evaluated where it is written, so serve's log is attached at the check.
-#define CHECK_LOGGED(log, ...)          \
-    do {                                \
-        const bool ok_ = (__VA_ARGS__); \
-        INFO("serve log:\n" << (log));  \
-        CHECK(ok_);                     \
-    } while (false)
-#define REQUIRE_LOGGED(log, ...)        \
-    do {                                \
-        const bool ok_ = (__VA_ARGS__); \
-        INFO("serve log:\n" << (log));  \
-        REQUIRE(ok_);                   \
-    } while (false)
 
 namespace {
 
