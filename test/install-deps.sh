@@ -13,6 +13,8 @@ packages=(
   jq
   # the house layout (.clang-format), checked by the format test
   clang-format
+  # the containerd test (docs/containerd.md): the runtime (runc comes with it) and a static busybox
+  containerd busybox-static
   # the CHECK-through-libcni test's driver: Go and libcni (1.1.x) sources
   golang-go golang-github-appc-cni-dev
   # the fuzz smoke run (test/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
