@@ -157,8 +157,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "ctr run --cni -d: containerd 1.6's ctr makes no DEL on task kill, task rm or container rm, so the record "
-    "and the route outlive the container",
+    "ctr run --cni -d: containerd 1.6's ctr makes no DEL on task kill, task rm or container rm; serve's resync "
+    "removes the record once the task's process is gone, and withdraws the route",
     "[netns][cni][containerd]") {
     if (skipped()) return;
     CtrNode ctr;
@@ -174,16 +174,11 @@ TEST_CASE(
     REQUIRE(wait_until([&] { return lab.task_pid("c2") == 0; }, std::chrono::seconds(10)));
     lab.ctr_ok({"task", "rm", "c2"});
     lab.ctr_ok({"container", "rm", "c2"});
-    // A measured fact about the runtime, not a wish: ctr 1.6 calls CNI DEL only for `run --rm`
-    // in the foreground. And serve's stale-record sweep (every resync, 1 s here) does not judge
-    // "/proc/<pid>/ns/net": with the process its directory is gone too, and a namespace path
-    // whose directory is missing judges nothing (docs/architecture.md section 5). If either
-    // changes, this test fails and docs/containerd.md needs the new behaviour.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-    CHECK(fs::exists(node.record_path("c2")));
-    CHECK(node.route().find(hop) != std::string::npos);
-
-    // What an operator does then: the record removed, serve withdraws at once.
-    fs::remove(node.record_path("c2"));
+    // A measured fact about the runtime: ctr 1.6 calls CNI DEL only for `run --rm` in the
+    // foreground. The record names CNI_NETNS=/proc/<task pid>/ns/net, gone with the process:
+    // serve's stale-record sweep (every resync, 1 s here; serve runs in the host's pid
+    // namespace) removes the record and the route goes with it.
+    CHECK(wait_until([&] { return !fs::exists(node.record_path("c2")); }, std::chrono::seconds(10)));
     CHECK(wait_until([&] { return node.route().empty(); }, std::chrono::seconds(10)));
+    CHECK(node.logs().find("removed a record whose network namespace is gone") != std::string::npos);
 }

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 using namespace anycast;
 using anycast::test::RecordBuilder;
@@ -18,12 +19,19 @@ TEST_CASE("a netns counts as gone only when its directory is there and it is not
     std::ofstream(dir.file("alive")) << "";
     CHECK_FALSE(reconciler::netns_gone(dir.file("alive")));
     CHECK(reconciler::netns_gone(dir.file("deleted")));
-    // A directory serve cannot see (not mounted into its pod), or a process that is gone with
-    // its /proc entry: no judgement, nothing removed.
+    // A directory serve cannot see (not mounted into its pod): no judgement, nothing removed.
     CHECK_FALSE(reconciler::netns_gone(dir.file("not-mounted/cni-1234")));
-    CHECK_FALSE(reconciler::netns_gone("/proc/999999999/ns/net"));
     CHECK_FALSE(reconciler::netns_gone(""));
     CHECK_FALSE(reconciler::netns_gone("relative/path"));
+}
+
+TEST_CASE("a task's /proc/<pid>/ns/net is gone with its process, when serve sees the host's pids", "[unit]") {
+    CHECK_FALSE(reconciler::netns_gone("/proc/" + std::to_string(::getpid()) + "/ns/net"));
+    // Pids are at most 2^22 on Linux: this one never runs. Judged only from the initial pid
+    // namespace (serve on the host); from a pod's own pid namespace the host's pids are unseen.
+    CHECK(reconciler::netns_gone("/proc/999999999/ns/net") == reconciler::in_initial_pid_namespace());
+    // Not a task's namespace path: the directory rule applies (there is no /proc/12a/ns).
+    CHECK_FALSE(reconciler::netns_gone("/proc/12a/ns/net"));
 }
 
 TEST_CASE("remove_stale_records removes the records whose netns is gone, unless the file changed meanwhile", "[unit]") {
