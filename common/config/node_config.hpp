@@ -4,6 +4,7 @@
 // field added later cannot be left out of the comparison.
 #pragma once
 
+#include "common/config/bgp_settings.hpp"
 #include "common/ip_address.hpp"
 
 #include <cstdint>
@@ -46,6 +47,9 @@ struct BirdSettings {
     bool enabled = true;
     std::string fragment = "/etc/bird/flock-anycast.conf";
     std::string socket = "/run/bird/bird.ctl";
+    // Where serve writes the bird.conf generated from `bgp` (at start and on SIGHUP, then
+    // `configure`); empty: the operator's own BIRD and bird.conf (only the include is ours).
+    std::string config;
 
     friend bool operator==(const BirdSettings&, const BirdSettings&) = default;
 };
@@ -67,6 +71,7 @@ struct NodeConfig {
     RouteSettings routes;
     ReadinessSettings readiness;
     BirdSettings bird;
+    BgpSettings bgp;
     int resync_seconds = 30;
     MetricsSettings metrics;
     std::string log_file;  // empty: stderr

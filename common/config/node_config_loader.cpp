@@ -1,5 +1,6 @@
 #include "common/config/node_config_loader.hpp"
 
+#include "common/config/bgp_settings_loader.hpp"
 #include "common/config/policy.hpp"
 #include "common/json_reader.hpp"
 #include "common/log.hpp"
@@ -80,6 +81,7 @@ BirdSettings parse_bird(const JsonReader& reader) {
     bird.enabled = reader.bool_or("enabled", bird.enabled);
     bird.fragment = reader.string_or("fragment", bird.fragment);
     bird.socket = reader.string_or("socket", bird.socket);
+    bird.config = reader.string_or("config", bird.config);
     return bird;
 }
 
@@ -106,6 +108,7 @@ NodeConfig parse_fields(const JsonReader& root) {
     if (auto routes = root.member("routes")) config.routes = parse_routes(*routes);
     if (auto readiness = root.member("readiness")) config.readiness = parse_readiness(*readiness);
     if (auto bird = root.member("bird")) config.bird = parse_bird(*bird);
+    if (auto bgp = root.member("bgp")) config.bgp = parse_bgp(*bgp);
     config.resync_seconds = static_cast<int>(root.int_or("resyncSeconds", config.resync_seconds, 1, 86400));
     if (auto metrics = root.member("metrics"))
         config.metrics.listen = metrics->string_or("listen", config.metrics.listen);
@@ -156,8 +159,8 @@ json::value merge_config(const json::value& base, const json::value& overrides) 
 
 json::object node_config_fields(const json::object& doc) {
     static constexpr std::string_view k_fields[] = {
-        "node",      "stateDir", "policy",        "annotation", "kubeconfig", "routes",
-        "readiness", "bird",     "resyncSeconds", "metrics",    "logFile",    "logLevel",
+        "node", "stateDir", "policy",        "annotation", "kubeconfig", "routes",   "readiness",
+        "bird", "bgp",      "resyncSeconds", "metrics",    "logFile",    "logLevel",
     };
     json::object fields;
     for (const auto name : k_fields) {

@@ -17,9 +17,9 @@ bool any_contains(const std::vector<Prefix>& prefixes, const IpAddress& ip) {
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const Prefix& p) { return p.contains(ip); });
 }
 
-// What an address is when it is one of RFC 6890's special ranges that never name a service:
-// decided from its leading bytes, since serve asks for every record's IPs on every pass.
-const char* unusable_kind(const IpAddress& ip) {
+}  // namespace
+
+const char* special_address_kind(const IpAddress& ip) {
     const std::uint8_t* b = ip.data();
     const bool rest_zero = std::all_of(b + 1, b + ip.size() - 1, [](std::uint8_t x) { return x == 0; });
     if (ip.is_v4()) {
@@ -37,10 +37,8 @@ const char* unusable_kind(const IpAddress& ip) {
     return nullptr;
 }
 
-}  // namespace
-
 std::optional<std::string> unusable_anycast_ip(const IpAddress& ip) {
-    if (const char* kind = unusable_kind(ip)) return fmt::format("{} is {}, never an anycast address", ip, kind);
+    if (const char* kind = special_address_kind(ip)) return fmt::format("{} is {}, never an anycast address", ip, kind);
     return std::nullopt;
 }
 

@@ -25,6 +25,11 @@ std::optional<std::string> policy_refusal(const Policy& policy, std::string_view
 // in the way of pods that cannot use it.
 bool may_claim_anything(const Policy& policy, std::string_view namespace_name);
 
+// What `ip` is when it is one of RFC 6890's special ranges that never name a service or a
+// peer ("a loopback address"), else nullptr: unspecified, loopback, multicast, link-local,
+// (IPv4) limited broadcast. Decided from its leading bytes: serve asks on every pass.
+const char* special_address_kind(const IpAddress& ip);
+
 // Why `ip` can never be an anycast address, or nullopt: unspecified, loopback, multicast,
 // link-local or (IPv4) the limited broadcast address.
 std::optional<std::string> unusable_anycast_ip(const IpAddress& ip);

@@ -51,6 +51,8 @@ public:
     // attempts it never answered (absent, refused, hung) as failed. And every failed write of
     // the include.
     std::optional<ReloadCounts> reload_counts() const override;
+    // A `configure` like the one after a new include (coalesced with it).
+    void reconfigure() override { reloader_.request(); }
 
     const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
     BirdReloader& reloader() { return reloader_; }

@@ -8,6 +8,7 @@
 #include "reconciler/serve/instance_lock.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/metrics/metrics_scrape.hpp"
+#include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/cli/plan.hpp"
 #include "reconciler/readiness/readiness_factory.hpp"
 #include "reconciler/serve/serve.hpp"
@@ -39,6 +40,9 @@ const std::string_view k_commands_usage =
                                pods, installed routes, what is out of sync (exit 1 when out of sync)
   flock-anycast cleanup [--config F]
                                remove every route of ours and the rules for our table
+  flock-anycast bird-config [--config F]
+                               print the bird.conf generated from the config's bgp section
+                               (BIRD beside serve, e.g. in the agent's pod; docs/bird.md)
 )";
 
 namespace {
@@ -246,6 +250,18 @@ private:
     sigset_t set_{};
 };
 
+int run_bird_config(const std::vector<std::string>& args) {
+    const Flags flags = parse_flags(args, {"--config"}, {});
+    const std::string path = flags.value_or("--config", common::k_default_config_path);
+    const common::NodeConfig config = load_config(flags);
+    if (!config.bgp.enabled()) {
+        throw std::runtime_error(path + ": no bgp section: nothing to generate (a BIRD of your own includes " +
+                                 config.bird.fragment + " instead, docs/bird.md)");
+    }
+    fmt::print("{}", render_bird_conf(config, path));
+    return 0;
+}
+
 int run_serve(const std::vector<std::string>& args) {
     std::optional<BlockedSignal> hup_until_handled(SIGHUP);
     const Flags flags = parse_flags(args, {"--config"}, {"--dry-run", "--withdraw-on-exit"});
@@ -266,7 +282,8 @@ int run_serve(const std::vector<std::string>& args) {
 }  // namespace
 
 bool is_reconciler_command(std::string_view command) {
-    return command == "serve" || command == "plan" || command == "status" || command == "cleanup";
+    return command == "serve" || command == "plan" || command == "status" || command == "cleanup" ||
+           command == "bird-config";
 }
 
 int run_command(std::string_view command, const std::vector<std::string>& args) {
@@ -275,6 +292,7 @@ int run_command(std::string_view command, const std::vector<std::string>& args) 
         if (command == "plan") return run_plan(args);
         if (command == "status") return run_status(args);
         if (command == "cleanup") return run_cleanup(args);
+        if (command == "bird-config") return run_bird_config(args);
         throw UsageError("unknown command");
     } catch (const UsageError& e) {
         fmt::print(stderr, "flock-anycast {}: {}; run \"flock-anycast help\"\n", command, e.what());

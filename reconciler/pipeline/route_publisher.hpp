@@ -27,6 +27,9 @@ public:
     virtual void publish(const std::vector<common::Prefix>& installed) = 0;
     // Publishers that reload BIRD count the reloads (for the metrics); others have none.
     virtual std::optional<ReloadCounts> reload_counts() const { return std::nullopt; }
+    // The speaker's own config changed (serve wrote a new generated bird.conf): have it
+    // re-read it, asynchronously. Publishers without a speaker ignore it.
+    virtual void reconfigure() {}
 };
 
 }  // namespace anycast::reconciler

@@ -3,6 +3,8 @@
 #include "common/log.hpp"
 #include "common/config/node_config_loader.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
+#include "reconciler/bird/bird_conf_render.hpp"
+#include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/serve/publisher_factory.hpp"
 #include "reconciler/serve/stale_records.hpp"
 #include "reconciler/metrics/serve_metrics.hpp"
@@ -69,6 +71,7 @@ int Server::run() {
                kv("dryRun", options_.dry_run), kv("withdrawOnExit", options_.withdraw_on_exit)});
     if (!options_.dry_run) ensure_rules(socket_, config_.routes);
     publisher_ = make_publisher(io_, config_, options_.dry_run);
+    write_bird_conf();
     start_inputs();
     start_metrics();
     if (!options_.dry_run) {
@@ -493,6 +496,25 @@ void Server::publish(const std::vector<common::Prefix>& installed) {
 
 // READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
 // same moment /readyz turns 200; then STATUS= whenever a pass changed something.
+void Server::write_bird_conf() {
+    if (config_.bird.config.empty() || options_.dry_run) return;
+    if (!config_.bgp.enabled()) {
+        log::warn("bird.config is set but there is no bgp section: no bird.conf is generated",
+                  {kv("path", config_.bird.config)});
+        return;
+    }
+    try {
+        if (!write_file_if_changed(config_.bird.config, render_bird_conf(config_, options_.config_path))) return;
+    } catch (const std::exception& e) {
+        log::error("bird.conf not written; BIRD keeps its last config",
+                   {kv("path", config_.bird.config), kv("error", e.what())});
+        return;
+    }
+    log::info("bird.conf written from the bgp section",
+              {kv("path", config_.bird.config), kv("peers", config_.bgp.peers.size())});
+    publisher_->reconfigure();
+}
+
 void Server::notify_systemd(const PassSummary& summary) {
     if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
     const std::string status = fmt::format(
@@ -555,6 +577,7 @@ void Server::reload_config() {
         publisher_ = std::move(publisher);
         published_.reset();
     }
+    write_bird_conf();
     metrics_.config_reloads_success.inc();
     // The endpoint's socket and the log sink are set up once, at start.
     if (previous.metrics != config_.metrics || previous.log_file != config_.log_file ||

@@ -98,6 +98,9 @@ private:
     bool unchanged_since_clean_pass() const;
     PassSummary reconcile();
     void publish(const std::vector<common::Prefix>& installed);
+    // bird.config: the bird.conf generated from `bgp`, written when its text changed (at start
+    // and on SIGHUP), then BIRD reconfigured. A failure is logged; the last file stays.
+    void write_bird_conf();
     void reload_config();
     void shut_down(int signal);
     void log_skipped(const std::vector<Skipped>& skipped);

@@ -1,11 +1,13 @@
 // The executable's entry points as a user and a runtime call them.
 #include "test/support/process.hpp"
+#include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -63,4 +65,30 @@ TEST_CASE("the executable loads no shared library but glibc and libmnl", "[cli]"
     } else {
         CHECK(std::find(needed.begin(), needed.end(), "libmnl.so.0") != needed.end());
     }
+}
+
+TEST_CASE("bird-config prints the bird.conf of the config's bgp section, and refuses a config without one", "[cli]") {
+    anycast::test::TempDir dir("birdcfg");
+    const std::string with_bgp = dir.file("bgp.json");
+    std::ofstream(with_bgp) << R"({"bgp": {"asn": 65001, "routerId": "192.0.2.1",
+        "peers": [{"name": "tor1", "address": "192.0.2.2", "asn": 65000, "bfd": true}]}})";
+    const auto printed = run_process({flock_binary(), "bird-config", "--config", with_bgp});
+    INFO(printed.err);
+    CHECK(printed.exit_code == 0);
+    CHECK(printed.out.find("protocol bgp bgp_tor1 {") != std::string::npos);
+    CHECK(printed.out.find("bfd on;") != std::string::npos);
+
+    const std::string without = dir.file("plain.json");
+    std::ofstream(without) << R"({"stateDir": "/run/flock-anycast"})";
+    const auto refused = run_process({flock_binary(), "bird-config", "--config", without});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find(without + ": no bgp section") != std::string::npos);
+
+    std::ofstream(dir.file("bad.json")) << R"({"bgp": {"asn": 65001, "routerId": "192.0.2.1",
+        "peers": [{"name": "tor1", "address": "192.0.2.2", "asn": 65000, "password": "x\"y"}]}})";
+    const auto bad = run_process({flock_binary(), "bird-config", "--config", dir.file("bad.json")});
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find("bgp.peers[0].password") != std::string::npos);
 }

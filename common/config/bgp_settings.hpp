@@ -1,0 +1,38 @@
+// The node config's `bgp` section (issue 17): the node's BGP speaker when BIRD runs beside
+// serve with a generated config (`flock-anycast bird-config`, reconciler/bird/bird_conf_render).
+// Absent → no generated config: the operator's own BIRD includes the rendered sets.
+#pragma once
+
+#include "common/ip_address.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace anycast::common {
+
+struct BgpPeer {
+    std::string name;   // a BIRD symbol: letters, digits, '_'; the protocol is bgp_<name>
+    IpAddress address;  // IPv4 → an IPv4 session (IPv4 prefixes), IPv6 → an IPv6 session
+    std::uint32_t asn = 0;
+    std::string password;  // TCP-MD5; empty: none
+    bool bfd = false;
+    bool graceful_restart = false;
+    int hold_seconds = 90;  // 3..65535
+    int multihop = 0;       // 0: directly connected; else the TTL, 1..255
+    int export_limit = 0;   // prefixes announced at most (more are held back); 0: no limit
+
+    friend bool operator==(const BgpPeer&, const BgpPeer&) = default;
+};
+
+struct BgpSettings {
+    std::uint32_t asn = 0;  // 0: no `bgp` section
+    IpAddress router_id;    // IPv4
+    std::vector<BgpPeer> peers;
+
+    bool enabled() const { return asn != 0; }
+
+    friend bool operator==(const BgpSettings&, const BgpSettings&) = default;
+};
+
+}  // namespace anycast::common
