@@ -49,6 +49,8 @@ public:
     void start();      // and wait until its control socket answers
     void kill_hard();  // SIGKILL: no clean shutdown, like a crash
     bool running() const { return process_ && process_->running(); }
+    // BIRD's own pid (`ip netns exec` execs it), 0 when not started: to freeze it (SIGSTOP).
+    pid_t pid() const { return process_ ? process_->pid() : 0; }
 
     const std::string& socket() const { return socket_; }
     const std::string& config_path() const { return config_; }

@@ -1,0 +1,194 @@
+// BIRD from `flock-anycast bird-config` (issue 17 item 3): the node's BIRD runs the generated
+// bird.conf and peers with a router BIRD over a veth, in namespaces of the test's own. The
+// routes are written into table 241 with protocol 241 and listed in the include, as serve does.
+// A node that goes silent while its link stays up (its BIRD frozen with SIGSTOP) is dropped by
+// the router within a second with BFD, and only when the hold timer expires without it; an
+// export limit holds back a flood of prefixes and keeps the session.
+#include "test/support/bird_lab.hpp"
+#include "test/support/netns.hpp"
+#include "test/support/process.hpp"
+#include "test/support/wait_until.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using namespace anycast::test;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct SessionOptions {
+    bool bfd = false;
+    int hold_seconds = 9;
+    int export_limit = 0;
+};
+
+// The router's side: learns what the node announces into its kernel.
+std::string router_conf(const SessionOptions& options) {
+    return fmt::format(R"(log stderr all;
+router id 10.0.0.1;
+protocol device {{
+}}
+protocol kernel {{
+    ipv4 {{ import none; export all; }};
+}}
+{}
+protocol bgp node4 {{
+    local 10.0.0.1 as 65000;
+    neighbor 10.0.0.2 as 65001;
+    hold time {};
+    connect delay time 1;
+    connect retry time 1;
+    error wait time 1, 5;
+    {}
+    ipv4 {{ import all; export none; }};
+}}
+)",
+                       options.bfd ? R"(protocol bfd {
+    interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };
+})"
+                                   : "",
+                       options.hold_seconds, options.bfd ? "bfd on;" : "");
+}
+
+// node (AS 65001, 10.0.0.2) — router (AS 65000, 10.0.0.1); the node's routes go via a veth
+// of its own (n-p, 10.1.1.1/24) towards a "pod" at 10.1.1.2.
+class GeneratedLab {
+public:
+    explicit GeneratedLab(const SessionOptions& options) {
+        sh("ip link add n-r netns " + node.name() + " type veth peer name r-n netns " + router.name());
+        node.exec("ip link set n-r up && ip addr add 10.0.0.2/24 dev n-r");
+        router.exec("ip link set r-n up && ip addr add 10.0.0.1/24 dev r-n");
+        node.exec(
+            "ip link add n-p type veth peer name p-n && ip link set n-p up && ip link set p-n up && "
+            "ip addr add 10.1.1.1/24 dev n-p");
+
+        json::object peer{{"name", "router"},
+                          {"address", "10.0.0.1"},
+                          {"asn", 65000},
+                          {"bfd", options.bfd},
+                          {"holdSeconds", options.hold_seconds},
+                          {"exportLimit", options.export_limit}};
+        const json::object config{
+            {"bird", json::object{{"fragment", dir.file("flock-anycast.conf")}}},
+            {"bgp", json::object{{"asn", 65001}, {"routerId", "10.0.0.2"}, {"peers", json::array{peer}}}}};
+        std::ofstream(dir.file("config.json")) << json::serialize(config);
+        const auto generated = run_process({flock_binary(), "bird-config", "--config", dir.file("config.json")});
+        if (generated.exit_code != 0) throw std::runtime_error("bird-config failed: " + generated.err);
+        set_prefixes(0);
+
+        node_bird = std::make_unique<BirdDaemon>(node.name(), dir.path(), "node", generated.out);
+        router_bird = std::make_unique<BirdDaemon>(router.name(), dir.path(), "router", router_conf(options));
+        router_bird->start();
+        node_bird->start();
+        if (!wait_until([&] { return established(); })) {
+            throw std::runtime_error("BGP session never came up:\n" + router_bird->birdc("show protocols all node4"));
+        }
+    }
+    ~GeneratedLab() {
+        if (frozen_) ::kill(node_bird->pid(), SIGCONT);  // else SIGTERM waits forever
+        node_bird.reset();
+        router_bird.reset();
+    }
+
+    // The node's routes and the include listing them: `count` prefixes 10.255.53.1/32 and up.
+    void set_prefixes(int count) {
+        std::string set;
+        for (int i = 1; i <= count; ++i) {
+            const std::string prefix = fmt::format("10.255.53.{}/32", i);
+            node.exec("ip route replace " + prefix + " via 10.1.1.2 dev n-p proto 241 table 241");
+            set += (set.empty() ? "" : ", ") + prefix;
+        }
+        std::ofstream(dir.file("flock-anycast.conf"))
+            << "define FLOCK_ANYCAST_V4 = [ " << set << " ];\ndefine FLOCK_ANYCAST_V6 = [ ];\n";
+        if (node_bird) node_bird->birdc("configure");
+    }
+
+    bool established() const {
+        return router_bird->birdc("show protocols node4").find("Established") != std::string::npos;
+    }
+    int router_routes() const {
+        std::istringstream lines(router.exec("ip -4 route show proto bird"));
+        int count = 0;
+        for (std::string line; std::getline(lines, line);) count += line.find("10.255.53.") == 0 ? 1 : 0;
+        return count;
+    }
+    // SIGSTOP: the process is still there and the link stays up, but BIRD sends nothing.
+    void freeze_node() {
+        REQUIRE(::kill(node_bird->pid(), SIGSTOP) == 0);
+        frozen_ = true;
+    }
+    // From the freeze to the router's kernel dropping our prefix, polled every 5 ms.
+    std::chrono::milliseconds time_to_withdrawal(std::chrono::seconds limit) {
+        const auto start = Clock::now();
+        freeze_node();
+        while (Clock::now() - start < limit && router_routes() > 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    }
+    std::string logs() const {
+        return "node BIRD:\n" + read_text_file(node_bird->log_path()) + "\nrouter BIRD:\n" +
+               read_text_file(router_bird->log_path());
+    }
+
+    PrivateNetns netns;
+    TempDir dir{"gen"};
+    NamedNetns node{"nd"};
+    NamedNetns router{"rt"};
+    std::unique_ptr<BirdDaemon> node_bird;
+    std::unique_ptr<BirdDaemon> router_bird;
+
+private:
+    bool frozen_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("the generated bird.conf announces our prefix; with BFD a silent node is dropped within 1 s",
+          "[bird][netns]") {
+    GeneratedLab lab({.bfd = true, .hold_seconds = 9});
+    INFO(lab.logs());
+    lab.set_prefixes(1);
+    REQUIRE(wait_until([&] { return lab.router_routes() == 1; }));
+    REQUIRE(wait_until([&] { return lab.node_bird->birdc("show bfd sessions").find("Up") != std::string::npos; }));
+    CHECK(lab.router_bird->birdc("show bfd sessions").find("Up") != std::string::npos);
+
+    const auto took = lab.time_to_withdrawal(std::chrono::seconds(12));
+    WARN("BFD: the router withdrew the frozen node's prefix after " << took.count() << " ms (hold time 9 s)");
+    CHECK(lab.router_routes() == 0);
+    CHECK(took < std::chrono::seconds(1));
+}
+
+TEST_CASE("without BFD the router drops a silent node only when the hold timer expires", "[bird][netns]") {
+    GeneratedLab lab({.bfd = false, .hold_seconds = 3});
+    INFO(lab.logs());
+    lab.set_prefixes(1);
+    REQUIRE(wait_until([&] { return lab.router_routes() == 1; }));
+
+    const auto took = lab.time_to_withdrawal(std::chrono::seconds(15));
+    WARN("no BFD: the router withdrew the frozen node's prefix after " << took.count() << " ms (hold time 3 s)");
+    CHECK(lab.router_routes() == 0);
+    CHECK(took > std::chrono::seconds(1));   // what BFD saves
+    CHECK(took < std::chrono::seconds(12));  // measured here: 5.8 s (BIRD's timers tick in whole seconds)
+}
+
+TEST_CASE("an export limit holds back a flood of prefixes and keeps the session up", "[bird][netns]") {
+    GeneratedLab lab({.export_limit = 5});
+    INFO(lab.logs());
+    lab.set_prefixes(40);
+    REQUIRE(wait_until([&] { return lab.router_routes() == 5; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    CHECK(lab.router_routes() == 5);
+    CHECK(lab.established());
+    CHECK(lab.node_bird->birdc("show protocols all bgp_router").find("limit") != std::string::npos);
+}
