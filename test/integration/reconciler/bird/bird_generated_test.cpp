@@ -192,3 +192,41 @@ TEST_CASE("an export limit holds back a flood of prefixes and keeps the session 
     CHECK(lab.established());
     CHECK(lab.node_bird->birdc("show protocols all bgp_router").find("limit") != std::string::npos);
 }
+
+TEST_CASE("serve writes the generated bird.conf and has BIRD re-read it when SIGHUP changes the bgp section",
+          "[bird][netns][serve]") {
+    GeneratedLab lab({.hold_seconds = 9});
+    INFO(lab.logs());
+    json::object config{
+        {"stateDir", lab.dir.file("state")},
+        {"readiness", json::object{{"source", "always"}}},
+        {"metrics", json::object{{"listen", ""}}},
+        {"bird", json::object{{"fragment", lab.dir.file("flock-anycast.conf")},
+                              {"socket", lab.node_bird->socket()},
+                              {"config", lab.node_bird->config_path()}}},
+        {"bgp", json::object{
+                    {"asn", 65001},
+                    {"routerId", "10.0.0.2"},
+                    {"peers", json::array{json::object{
+                                  {"name", "router"}, {"address", "10.0.0.1"}, {"asn", 65000}, {"holdSeconds", 9}}}}}}};
+    const std::string path = lab.dir.file("serve.json");
+    std::ofstream(path) << json::serialize(config);
+    BackgroundProcess serve({"ip", "netns", "exec", lab.node.name(), flock_binary(), "serve", "--config", path},
+                            lab.dir.file("serve.log"));
+    INFO("serve log:\n" << read_text_file(lab.dir.file("serve.log")));
+    // The same text as bird-config's (serve names its own config file in the header).
+    REQUIRE(wait_until([&] { return read_text_file(lab.node_bird->config_path()).find(path) != std::string::npos; }));
+    CHECK(read_text_file(lab.node_bird->config_path()).find("hold time 9;") != std::string::npos);
+
+    config["bgp"].as_object()["peers"].as_array()[0].as_object()["holdSeconds"] = 6;
+    std::ofstream(path) << json::serialize(config);
+    ::kill(serve.pid(), SIGHUP);
+    REQUIRE(wait_until(
+        [&] { return read_text_file(lab.node_bird->config_path()).find("hold time 6;") != std::string::npos; }));
+    // BIRD re-read it: the session's configured hold time is the new one.
+    CHECK(wait_until([&] {
+        return lab.node_bird->birdc("show protocols all bgp_router").find("Hold timer") != std::string::npos &&
+               lab.node_bird->birdc("show protocols all bgp_router").find("/6") != std::string::npos;
+    }));
+    CHECK(lab.established());
+}
