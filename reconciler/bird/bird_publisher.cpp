@@ -72,6 +72,7 @@ void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installe
     } catch (const std::exception& e) {
         // Reloading would only re-read the old sets: write again later, until it works.
         last_write_ok_ = false;
+        last_write_error_ = e.what();
         ++write_failures_;
         retry_write_later(installed);
         log::error("bird include not written, BIRD keeps its previous sets; retrying", {kv("error", e.what())});
@@ -101,6 +102,13 @@ void BirdPublisher::retry_write_later(const std::vector<common::Prefix>& install
 std::optional<ReloadCounts> BirdPublisher::reload_counts() const {
     const BirdReloadStats& stats = reloader_.stats();
     return ReloadCounts{stats.succeeded, stats.rejected + stats.transport_failures, write_failures_};
+}
+
+std::optional<std::string> BirdPublisher::trouble() const {
+    if (!last_write_ok_) return "the include " + settings_.fragment_path + " is not written: " + last_write_error_;
+    const std::string& error = reloader_.stats().last_error;
+    if (!error.empty()) return "BIRD on " + settings_.socket_path + " did not take the include: " + error;
+    return std::nullopt;
 }
 
 }  // namespace anycast::reconciler

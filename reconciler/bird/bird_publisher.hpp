@@ -53,6 +53,8 @@ public:
     std::optional<ReloadCounts> reload_counts() const override;
     // A `configure` like the one after a new include (coalesced with it).
     void reconfigure() override { reloader_.request(); }
+    // The include's last write failed, or BIRD's last `configure` was not answered or refused.
+    std::optional<std::string> trouble() const override;
 
     const BirdReloadStats& reload_stats() const { return reloader_.stats(); }
     BirdReloader& reloader() { return reloader_; }
@@ -78,6 +80,7 @@ private:
     std::optional<std::vector<common::Prefix>> unwritten_;  // a set whose write failed, to retry
     bool first_ = true;
     bool last_write_ok_ = true;
+    std::string last_write_error_;
     std::uint64_t write_failures_ = 0;
 };
 

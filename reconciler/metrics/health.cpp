@@ -13,6 +13,9 @@ std::optional<std::string> Health::not_ready_reason() const {
     }
     if (!first_pass_done_) return std::string("first reconcile pass not done");
     if (!readiness_synced_) return readiness_reason_;
+    if (publisher_check_) {
+        if (auto trouble = publisher_check_()) return "announcements stuck: " + *trouble;
+    }
     return std::nullopt;
 }
 

@@ -46,6 +46,9 @@ Metrics::Metrics()
       pod_lookups_cache(pod_lookups.with({"cache"})),
       pod_lookups_apiserver(pod_lookups.with({"apiserver"})),
       pod_lookups_error(pod_lookups.with({"error"})),
+      bird_healthy(registry.gauge("flock_anycast_bird_healthy",
+                                  "1 while the BIRD include is written and BIRD took the last configure; 0 while "
+                                  "announcements are stuck (see /readyz).")),
       records(registry.gauge("flock_anycast_records", "Attachment records in the state directory at the last pass.")),
       eligible_pods(registry.gauge("flock_anycast_eligible_pods",
                                    "Pods with a record that are known, Ready and not being deleted.")),

@@ -63,6 +63,9 @@ struct Metrics {
     metrics::Counter& pod_lookups_cache;
     metrics::Counter& pod_lookups_apiserver;
     metrics::Counter& pod_lookups_error;
+    // flock_anycast_bird_healthy: 1 while the include is written and BIRD took the last
+    // `configure` (always 1 with bird.enabled false), else 0; set at each scrape.
+    metrics::Gauge& bird_healthy;
     // flock_anycast_records: attachment records in the store at the last pass.
     metrics::Gauge& records;
     // flock_anycast_eligible_pods: pods with a record that may take traffic.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -30,6 +31,10 @@ public:
     // The speaker's own config changed (serve wrote a new generated bird.conf): have it
     // re-read it, asynchronously. Publishers without a speaker ignore it.
     virtual void reconfigure() {}
+    // Why what serve installs does not reach the speaker now (the include cannot be written,
+    // the speaker is not reached or refused its config), nullopt when it does: /readyz and
+    // flock_anycast_bird_healthy report it.
+    virtual std::optional<std::string> trouble() const { return std::nullopt; }
 };
 
 }  // namespace anycast::reconciler

@@ -89,7 +89,11 @@ int Server::run() {
 void Server::start_metrics() {
     MetricsServerOptions options;
     options.listen = config_.metrics.listen;
-    options.before_metrics = [this] { source_counts_.observe(publisher_.get(), readiness_.get()); };
+    options.before_metrics = [this] {
+        source_counts_.observe(publisher_.get(), readiness_.get());
+        metrics_.bird_healthy.set(publisher_->trouble() ? 0 : 1);
+    };
+    health_.set_publisher_check([this] { return publisher_->trouble(); });
     metrics_server_ = std::make_unique<MetricsServer>(io_, metrics_.registry, health_, options);
     try {
         metrics_server_->start();  // logs the address it listens on

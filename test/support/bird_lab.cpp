@@ -235,7 +235,7 @@ int BirdLab::node_bird_hops(const std::string& prefix) const {
     return hops;
 }
 
-void BirdLab::prepare_serve() {
+void BirdLab::prepare_serve(const std::string& metrics_listen) {
     namespace json = boost::json;
     const std::string state_dir = dir.file("state");
     common::RecordStore store(state_dir);
@@ -258,7 +258,7 @@ void BirdLab::prepare_serve() {
         {"routes", json::object{{"protocol", protocol}, {"table", table}, {"rulePriority", 1000}}},
         {"readiness", json::object{{"source", "file"}, {"file", dir.file("pods.json")}}},
         {"bird", json::object{{"enabled", true}, {"fragment", fragment_path}, {"socket", node_bird->socket()}}},
-        {"metrics", json::object{{"listen", ""}}},
+        {"metrics", json::object{{"listen", metrics_listen}}},
         {"resyncSeconds", 3600}};
     write_text(dir.file("config.json"), json::serialize(config));
 }

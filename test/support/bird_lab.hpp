@@ -111,8 +111,9 @@ public:
 
     // serve beside the node's BIRD (issue 7 item 5): a node config using the `file`
     // readiness source and this lab's include and socket, one record per pod ("pod-1",
-    // "pod-2" in namespace dns, both anycast addresses), and all pods not ready.
-    void prepare_serve();
+    // "pod-2" in namespace dns, both anycast addresses), and all pods not ready; the metrics
+    // endpoint at `metrics_listen` ("" for none).
+    void prepare_serve(const std::string& metrics_listen = "");
     // Rewrites pods.json atomically: states[i] is pod i's.
     void set_readiness(const std::vector<LabPodState>& states) const;
     // `ip netns exec <node> flock-anycast serve --config <dir>/config.json`, logging to

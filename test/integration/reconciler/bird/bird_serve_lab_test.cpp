@@ -1,10 +1,13 @@
 // The BIRD lab with serve (issue 7 item 5): `flock-anycast serve` in the node namespace next
 // to BIRD with the shipped configs, records for two pods, readiness from a file, and real
 // UDP traffic from the router to the anycast addresses, answered by each pod's anycast-echo.
+#include "common/netlink/netns.hpp"
+#include "reconciler/metrics/metrics_scrape.hpp"
 #include "test/support/background_process.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+#include "test/support/serve_lab.hpp"
 #include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
@@ -119,4 +122,39 @@ TEST_CASE("serve with BIRD: only ready pods get traffic, ECMP shrink never withd
     CHECK(ask(a4, 10) == "pod-1=10");
     CHECK(ask(a6, 10) == "pod-1=10");
     CHECK(serve->alive());
+}
+
+TEST_CASE("serve reports announcements stuck while BIRD is not reached, and recovers when it answers",
+          "[bird][netns][serve][metrics]") {
+    BirdLab lab;
+    const std::string listen = "127.0.0.1:19661";
+    lab.prepare_serve(listen);
+    lab.node_bird->kill_hard();  // the socket file stays, nobody listens
+    lab.set_readiness({{true, false}, {false, false}});
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << read_text_file(lab.dir.file("serve.log")));
+    // serve's endpoint is on the node's loopback: ask from there.
+    const auto in_node = [&](auto ask) {
+        anycast::common::netlink::NetnsGuard node(lab.node.path());
+        return ask();
+    };
+    const auto healthy = [&] { return in_node([&] { return scraped(listen, "flock_anycast_bird_healthy"); }); };
+    const auto readyz = [&] { return in_node([&] { return anycast::reconciler::http_get(listen, "/readyz", 1s); }); };
+
+    // The kernel route is there; what is stuck is the announcement.
+    REQUIRE(wait_until([&] {
+        // The table exists only once serve has put a route in it.
+        const auto routes =
+            run_process({"ip", "netns", "exec", lab.node.name(), "ip", "route", "show", "table", "241"});
+        return routes.out.find("10.255.53.53") != std::string::npos;
+    }));
+    CHECK(wait_until([&] { return healthy() == 0; }));
+    const auto stuck = readyz();
+    CHECK(stuck.status == 503);
+    CHECK(stuck.body.find("announcements stuck: BIRD on " + lab.node_bird->socket()) != std::string::npos);
+
+    lab.node_bird->start();  // the reloader's retry finds it (backoff up to 10 s)
+    CHECK(wait_until([&] { return healthy() == 1; }, 30s));
+    CHECK(readyz().status == 200);
+    CHECK(wait_until([&] { return lab.router_has("10.255.53.53/32"); }));
 }

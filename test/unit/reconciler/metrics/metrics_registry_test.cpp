@@ -175,6 +175,10 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "flock_anycast_pod_lookups_total{result=\"apiserver\"} 0\n"
           "flock_anycast_pod_lookups_total{result=\"cache\"} 0\n"
           "flock_anycast_pod_lookups_total{result=\"error\"} 0\n"
+          "# HELP flock_anycast_bird_healthy 1 while the BIRD include is written and BIRD took the last configure; "
+          "0 while announcements are stuck (see /readyz).\n"
+          "# TYPE flock_anycast_bird_healthy gauge\n"
+          "flock_anycast_bird_healthy 0\n"
           "# HELP flock_anycast_records Attachment records in the state directory at the last pass.\n"
           "# TYPE flock_anycast_records gauge\n"
           "flock_anycast_records 0\n"
@@ -259,7 +263,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
     CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
-    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 3);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 3 + 1);
 
     Registry odd;
     odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);
