@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 #include "common/config/node_config_loader.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
+#include "reconciler/bird/bird_access.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/serve/publisher_factory.hpp"
@@ -71,6 +72,10 @@ int Server::run() {
                kv("dryRun", options_.dry_run), kv("withdrawOnExit", options_.withdraw_on_exit)});
     if (!options_.dry_run) ensure_rules(socket_, config_.routes);
     publisher_ = make_publisher(io_, config_, options_.dry_run);
+    // A BIRD of the operator's own: say now what keeps the announcements from reaching it.
+    if (config_.bird.enabled && config_.bird.config.empty() && !options_.dry_run) {
+        for (const auto& problem : bird_access_problems(config_.bird)) log::error("bird: " + problem);
+    }
     write_bird_conf();
     start_inputs();
     start_metrics();

@@ -1,6 +1,7 @@
 // The bird.conf generated from the node config's bgp section (reconciler/bird/bird_conf_render):
 // what each peer field becomes, and that BIRD itself parses the result (`bird -p`).
 #include "common/config/node_config_loader.hpp"
+#include "reconciler/bird/bird_access.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_render.hpp"
 
@@ -107,4 +108,20 @@ TEST_CASE("BIRD parses the generated bird.conf", "[unit][bird]") {
     const auto result = test::run_process({"bird", "-p", "-c", path});
     INFO(result.out << result.err);
     CHECK(result.exit_code == 0);
+}
+
+TEST_CASE("the start check names a missing include directory and an unreachable control socket", "[unit]") {
+    test::TempDir dir("birdaccess");
+    common::BirdSettings bird;
+    bird.fragment = dir.file("flock-anycast.conf");
+    bird.socket = dir.file("bird.ctl");
+    const auto problems = reconciler::bird_access_problems(bird);
+    REQUIRE(problems.size() == 1);  // the directory is writable; nobody listens on the socket
+    CHECK(problems[0].find("cannot reach BIRD's control socket " + bird.socket) != std::string::npos);
+    CHECK(problems[0].find("No such file or directory") != std::string::npos);
+
+    bird.fragment = dir.file("missing/flock-anycast.conf");
+    const auto both = reconciler::bird_access_problems(bird);
+    REQUIRE(both.size() == 2);
+    CHECK(both[0].find("cannot write the include " + bird.fragment) != std::string::npos);
 }
