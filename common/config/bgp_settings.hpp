@@ -6,6 +6,7 @@
 #include "common/ip_address.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ struct BgpPeer {
 
 struct BgpSettings {
     std::uint32_t asn = 0;  // 0: no `bgp` section
-    IpAddress router_id;    // IPv4
+    // IPv4; absent: BIRD picks one of the node's own IPv4 addresses (a DaemonSet shares one
+    // config between nodes, and router IDs must differ).
+    std::optional<IpAddress> router_id;
     std::vector<BgpPeer> peers;
 
     bool enabled() const { return asn != 0; }

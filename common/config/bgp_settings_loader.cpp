@@ -78,10 +78,11 @@ BgpSettings parse_bgp(const JsonReader& reader) {
     reader.as_object();
     BgpSettings bgp;
     bgp.asn = read_asn(reader.required("asn"));
-    const JsonReader router_id = reader.required("routerId");
-    bgp.router_id = router_id.as_ip();
-    if (!bgp.router_id.is_v4() || bgp.router_id == *IpAddress::parse("0.0.0.0")) {
-        router_id.fail("a router ID is a non-zero IPv4 address (also on IPv6-only nodes)");
+    if (const auto router_id = reader.member("routerId")) {
+        bgp.router_id = router_id->as_ip();
+        if (!bgp.router_id->is_v4() || *bgp.router_id == *IpAddress::parse("0.0.0.0")) {
+            router_id->fail("a router ID is a non-zero IPv4 address (also on IPv6-only nodes)");
+        }
     }
     const JsonReader peers = reader.required("peers");
     std::set<std::string> names;

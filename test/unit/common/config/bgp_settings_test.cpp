@@ -39,7 +39,8 @@ TEST_CASE("a bgp section is read with its defaults", "[unit]") {
                                                 {"exportLimit", 1000}})}));
     REQUIRE(config.bgp.enabled());
     CHECK(config.bgp.asn == 65001);
-    CHECK(config.bgp.router_id.to_string() == "192.0.2.1");
+    REQUIRE(config.bgp.router_id);
+    CHECK(config.bgp.router_id->to_string() == "192.0.2.1");
     REQUIRE(config.bgp.peers.size() == 2);
     const BgpPeer& plain = config.bgp.peers[0];
     CHECK(plain.name == "tor1");
@@ -61,6 +62,11 @@ TEST_CASE("a bgp section is read with its defaults", "[unit]") {
     CHECK(full.export_limit == 1000);
 }
 
+TEST_CASE("without routerId BIRD picks the router ID", "[unit]") {
+    const auto config = load(json::object{{"asn", 65001}, {"peers", json::array{peer()}}});
+    CHECK_FALSE(config.bgp.router_id);
+}
+
 TEST_CASE("a bad bgp section is refused, naming the field", "[unit]") {
     const auto [section, message] = GENERATE(table<json::value, std::string>({
         {json::array{}, "config.json: bgp: expected an object"},
@@ -68,7 +74,6 @@ TEST_CASE("a bad bgp section is refused, naming the field", "[unit]") {
         {json::object{{"asn", 0}, {"routerId", "192.0.2.1"}, {"peers", json::array{peer()}}}, "bgp.asn"},
         {json::object{{"asn", 23456}, {"routerId", "192.0.2.1"}, {"peers", json::array{peer()}}}, "AS_TRANS"},
         {json::object{{"asn", 4294967296}, {"routerId", "192.0.2.1"}, {"peers", json::array{peer()}}}, "bgp.asn"},
-        {json::object{{"asn", 65001}, {"peers", json::array{peer()}}}, "bgp.routerId: missing"},
         {json::object{{"asn", 65001}, {"routerId", "2001:db8::1"}, {"peers", json::array{peer()}}}, "bgp.routerId"},
         {json::object{{"asn", 65001}, {"routerId", "0.0.0.0"}, {"peers", json::array{peer()}}}, "bgp.routerId"},
         {json::object{{"asn", 65001}, {"routerId", "192.0.2.1"}, {"peers", json::array{}}}, "at least one peer"},

@@ -125,3 +125,11 @@ TEST_CASE("the start check names a missing include directory and an unreachable 
     REQUIRE(both.size() == 2);
     CHECK(both[0].find("cannot write the include " + bird.fragment) != std::string::npos);
 }
+
+TEST_CASE("without routerId the generated bird.conf leaves the router ID to BIRD", "[unit]") {
+    auto config = config_with(k_peers);
+    config.bgp.router_id.reset();
+    const std::string conf = reconciler::render_bird_conf(config, "config.json");
+    CHECK(conf.find("router id ") == std::string::npos);
+    CHECK(conf.find("# router id: BIRD's choice") != std::string::npos);
+}
