@@ -9,6 +9,8 @@
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/metrics/metrics_scrape.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
+#include "reconciler/bird/bird_fragment_file.hpp"
+#include "reconciler/bird/bird_render.hpp"
 #include "reconciler/cli/plan.hpp"
 #include "reconciler/readiness/readiness_factory.hpp"
 #include "reconciler/serve/serve.hpp"
@@ -40,9 +42,11 @@ const std::string_view k_commands_usage =
                                pods, installed routes, what is out of sync (exit 1 when out of sync)
   flock-anycast cleanup [--config F]
                                remove every route of ours and the rules for our table
-  flock-anycast bird-config [--config F]
-                               print the bird.conf generated from the config's bgp section
-                               (BIRD beside serve, e.g. in the agent's pod; docs/bird.md)
+  flock-anycast bird-config [--config F] [--output F]
+                               print (or write to F) the bird.conf generated from the config's
+                               bgp section, for a BIRD beside serve (e.g. in the agent's pod);
+                               with --output also an empty include if there is none yet, so
+                               BIRD can start before serve (docs/bird.md)
 )";
 
 namespace {
@@ -251,14 +255,25 @@ private:
 };
 
 int run_bird_config(const std::vector<std::string>& args) {
-    const Flags flags = parse_flags(args, {"--config"}, {});
+    const Flags flags = parse_flags(args, {"--config", "--output"}, {});
     const std::string path = flags.value_or("--config", common::k_default_config_path);
     const common::NodeConfig config = load_config(flags);
     if (!config.bgp.enabled()) {
         throw std::runtime_error(path + ": no bgp section: nothing to generate (a BIRD of your own includes " +
                                  config.bird.fragment + " instead, docs/bird.md)");
     }
-    fmt::print("{}", render_bird_conf(config, path));
+    const std::string text = render_bird_conf(config, path);
+    const std::string output = flags.value_or("--output", "");
+    if (output.empty()) {
+        fmt::print("{}", text);
+        return 0;
+    }
+    write_file_if_changed(output, text);
+    // BIRD refuses to start without its include; serve replaces it at its first pass.
+    struct stat existing {};
+    if (::stat(config.bird.fragment.c_str(), &existing) != 0)
+        write_file_if_changed(config.bird.fragment, render_bird_sets({}));
+    log::info("bird.conf written", {kv("path", output), kv("include", config.bird.fragment)});
     return 0;
 }
 

@@ -78,6 +78,17 @@ TEST_CASE("bird-config prints the bird.conf of the config's bgp section, and ref
     CHECK(printed.out.find("protocol bgp bgp_tor1 {") != std::string::npos);
     CHECK(printed.out.find("bfd on;") != std::string::npos);
 
+    // --output: the file, and an empty include for BIRD's first start.
+    std::ofstream(dir.file("out.json")) << R"({"bird": {"fragment": ")" << dir.file("sets.conf")
+                                        << R"("}, "bgp": {"asn": 65001, "peers": [{"name": "tor1",
+        "address": "192.0.2.2", "asn": 65000}]}})";
+    const auto written = run_process(
+        {flock_binary(), "bird-config", "--config", dir.file("out.json"), "--output", dir.file("bird.conf")});
+    INFO(written.err);
+    CHECK(written.exit_code == 0);
+    CHECK(written.out.empty());
+    CHECK(run_process({"bird", "-p", "-c", dir.file("bird.conf")}).exit_code == 0);  // include there, parses
+
     const std::string without = dir.file("plain.json");
     std::ofstream(without) << R"({"stateDir": "/run/flock-anycast"})";
     const auto refused = run_process({flock_binary(), "bird-config", "--config", without});

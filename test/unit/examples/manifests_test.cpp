@@ -209,14 +209,11 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
         const auto it = host_paths.find(mount["name"].as<std::string>());
         if (it != host_paths.end()) agent_mounts[it->second] = mount["mountPath"].as<std::string>();
     }
-    for (const std::string& path :
-         {config.state_dir, std::string("/run/bird"), std::string("/etc/bird"), std::string("/etc/flock-anycast")}) {
+    for (const std::string& path : {config.state_dir, std::string("/etc/flock-anycast")}) {
         INFO(path);
         REQUIRE(agent_mounts.count(path) == 1);
         CHECK(agent_mounts.at(path) == path);
     }
-    CHECK(fs::path(config.bird.socket).parent_path() == "/run/bird");
-    CHECK(fs::path(config.bird.fragment).parent_path() == "/etc/bird");
 
     // The init container installs into the host's CNI directories from the ConfigMap.
     const auto init = find_named(pod["initContainers"], "install-cni");
@@ -231,6 +228,44 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
           configmap()["metadata"]["name"].as<std::string>());
     // The plugin holds no credentials: no Secret is mounted anywhere.
     for (const auto& volume : pod["volumes"]) CHECK_FALSE(volume["secret"]);
+}
+
+TEST_CASE("BIRD runs in the agent's pod from the generated bird.conf, sharing /run/bird with serve only",
+          "[unit]") {
+    const auto pod = find_kind("daemonset.yaml", "DaemonSet")["spec"]["template"]["spec"];
+    const auto config = anycast::common::parse_node_config(configmap_json("config.json"), "configmap");
+    REQUIRE(config.bgp.enabled());
+    const fs::path shared = "/run/bird";
+    CHECK(fs::path(config.bird.config).parent_path() == shared);
+    CHECK(fs::path(config.bird.fragment).parent_path() == shared);
+    CHECK(fs::path(config.bird.socket).parent_path() == shared);
+    CHECK(find_named(pod["volumes"], "bird-run")["emptyDir"]);  // nothing of BIRD's on the host
+
+    // The same emptyDir at the same path in the three containers that use it.
+    const auto mounts_bird_run = [&](const YAML::Node& container) {
+        for (const auto& mount : container["volumeMounts"]) {
+            if (mount["name"].as<std::string>() == "bird-run") return mount["mountPath"].as<std::string>() == shared;
+        }
+        return false;
+    };
+    const auto init = find_named(pod["initContainers"], "bird-config");
+    const auto bird = find_named(pod["containers"], "bird");
+    CHECK(mounts_bird_run(init));
+    CHECK(mounts_bird_run(bird));
+    CHECK(mounts_bird_run(find_named(pod["containers"], "agent")));
+
+    // bird-config writes where BIRD reads; BIRD's socket is where serve sends `configure`.
+    const auto args = init["args"];
+    CHECK(args[0].as<std::string>() == "bird-config");
+    CHECK(args[4].as<std::string>() == config.bird.config);
+    const auto command = bird["command"];
+    CHECK(command[0].as<std::string>() == "bird");
+    CHECK(command[2].as<std::string>() == "-c");
+    CHECK(command[3].as<std::string>() == config.bird.config);
+    CHECK(command[4].as<std::string>() == "-s");
+    CHECK(command[5].as<std::string>() == config.bird.socket);
+    CHECK(strings_of(bird["securityContext"]["capabilities"]["add"]) == std::set<std::string>{"NET_BIND_SERVICE"});
+    CHECK(strings_of(bird["securityContext"]["capabilities"]["drop"]) == std::set<std::string>{"ALL"});
 }
 
 TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods", "[unit]") {
