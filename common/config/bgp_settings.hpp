@@ -5,6 +5,7 @@
 
 #include "common/ip_address.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,12 +27,27 @@ struct BgpPeer {
     friend bool operator==(const BgpPeer&, const BgpPeer&) = default;
 };
 
+// Attributes the operator gives the announcements of one prefix (`bgp.prefixes`), never the
+// pod: every installed prefix inside `prefix` gets them, the most specific entry winning.
+struct PrefixAttributes {
+    Prefix prefix;
+    std::vector<std::array<std::uint16_t, 2>> communities;        // RFC 1997 "65000:53"
+    std::vector<std::array<std::uint32_t, 3>> large_communities;  // RFC 8092 "65000:1:2"
+    std::optional<std::uint32_t> local_preference;                // iBGP only
+    std::optional<std::uint32_t> med;
+    int prepend = 0;  // our AS added this many more times to the AS path, 0..8
+
+    friend bool operator==(const PrefixAttributes&, const PrefixAttributes&) = default;
+};
+
 struct BgpSettings {
     std::uint32_t asn = 0;  // 0: no `bgp` section
     // IPv4; absent: BIRD picks one of the node's own IPv4 addresses (a DaemonSet shares one
     // config between nodes, and router IDs must differ).
     std::optional<IpAddress> router_id;
-    std::vector<BgpPeer> peers;
+    std::vector<BgpPeer> peers;  // may be empty with a BIRD of the operator's own
+    // Most specific first (then by address): the order the rendered function tests them in.
+    std::vector<PrefixAttributes> prefixes;
 
     bool enabled() const { return asn != 0; }
 

@@ -72,6 +72,54 @@ BgpPeer read_peer(const JsonReader& reader) {
     return peer;
 }
 
+// "a:b" or "a:b:c" (`parts` numbers, each at most `max`), as BIRD writes communities.
+template <typename T, std::size_t N>
+std::array<T, N> read_community(const JsonReader& field, std::uint64_t max) {
+    const std::string text = field.as_string();
+    std::array<T, N> parts{};
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        const std::size_t end = i + 1 < N ? text.find(':', at) : text.size();
+        const std::string part = end == std::string::npos ? "" : text.substr(at, end - at);
+        std::uint64_t value = 0;
+        const bool digits = !part.empty() && part.size() <= 10 &&
+                            std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits) value = std::stoull(part);
+        if (!digits || value > max) {
+            field.fail(N == 2 ? "a community is \"asn:value\", each 0-65535"
+                              : "a large community is \"global:local1:local2\", each 0-4294967295");
+        }
+        parts[i] = static_cast<T>(value);
+        at = end + 1;
+    }
+    return parts;
+}
+
+PrefixAttributes read_attributes(const std::string& key, const JsonReader& reader) {
+    reader.as_object();
+    PrefixAttributes attributes;
+    const auto prefix = Prefix::parse(key);
+    if (!prefix) reader.fail("not an IP prefix: \"" + key + "\"");
+    attributes.prefix = *prefix;
+    if (const auto list = reader.member("communities")) {
+        for (const auto& element : list->elements()) {
+            attributes.communities.push_back(read_community<std::uint16_t, 2>(element, 0xffff));
+        }
+    }
+    if (const auto list = reader.member("largeCommunities")) {
+        for (const auto& element : list->elements()) {
+            attributes.large_communities.push_back(read_community<std::uint32_t, 3>(element, 0xffffffffULL));
+        }
+    }
+    constexpr std::int64_t k_u32 = std::numeric_limits<std::uint32_t>::max();
+    if (const auto field = reader.member("localPreference")) {
+        attributes.local_preference = static_cast<std::uint32_t>(field->as_int(0, k_u32));
+    }
+    if (const auto field = reader.member("med")) attributes.med = static_cast<std::uint32_t>(field->as_int(0, k_u32));
+    attributes.prepend = static_cast<int>(reader.int_or("prepend", 0, 0, 8));
+    return attributes;
+}
+
 }  // namespace
 
 BgpSettings parse_bgp(const JsonReader& reader) {
@@ -84,10 +132,10 @@ BgpSettings parse_bgp(const JsonReader& reader) {
             router_id->fail("a router ID is a non-zero IPv4 address (also on IPv6-only nodes)");
         }
     }
-    const JsonReader peers = reader.required("peers");
     std::set<std::string> names;
     std::set<IpAddress> addresses;
-    for (const auto& element : peers.elements()) {
+    const auto peers = reader.member("peers");
+    for (const auto& element : peers ? peers->elements() : std::vector<JsonReader>{}) {
         BgpPeer peer = read_peer(element);
         if (!names.insert(peer.name).second) element.required("name").fail("a second peer named " + peer.name);
         if (!addresses.insert(peer.address).second) {
@@ -95,7 +143,18 @@ BgpSettings parse_bgp(const JsonReader& reader) {
         }
         bgp.peers.push_back(std::move(peer));
     }
-    if (bgp.peers.empty()) peers.fail("at least one peer");
+    if (const auto prefixes = reader.member("prefixes")) {
+        for (const auto& [key, value] : prefixes->members()) bgp.prefixes.push_back(read_attributes(key, value));
+        std::sort(bgp.prefixes.begin(), bgp.prefixes.end(), [](const PrefixAttributes& a, const PrefixAttributes& b) {
+            if (a.prefix.length() != b.prefix.length()) return a.prefix.length() > b.prefix.length();
+            return a.prefix < b.prefix;
+        });
+        for (std::size_t i = 1; i < bgp.prefixes.size(); ++i) {
+            if (bgp.prefixes[i].prefix == bgp.prefixes[i - 1].prefix) {
+                prefixes->fail("two entries for " + bgp.prefixes[i].prefix.to_string());
+            }
+        }
+    }
     return bgp;
 }
 

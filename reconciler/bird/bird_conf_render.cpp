@@ -61,7 +61,7 @@ void render_peer(std::string& out, const BgpPeer& peer, std::uint32_t local_asn)
                    "        table flock{1};\n"
                    "        import none;\n"
                    "        # Only the prefixes serve has installed; the next hop is this node, never a pod.\n"
-                   "        export where net ~ {2};\n"
+                   "        export where net ~ {2} && flock_prefix_attributes();\n"
                    "        next hop self;\n",
                    v4 ? "ipv4" : "ipv6", v4 ? '4' : '6', v4 ? k_bird_set_v4 : k_bird_set_v6);
     // `block`: past the limit BIRD holds further prefixes back and keeps the session (and

@@ -26,7 +26,7 @@ BirdPublisher::~BirdPublisher() {
     const auto& last = deferred_ ? deferred_ : unwritten_;
     if (!last) return;
     try {
-        write_file_if_changed(settings_.fragment_path, render_bird_sets(*last));
+        write_file_if_changed(settings_.fragment_path, render_bird_sets(*last, settings_.attributes));
     } catch (const std::exception& e) {
         log::error("bird include not written at exit", {kv("error", e.what())});
     }
@@ -63,7 +63,7 @@ void BirdPublisher::drop_deferred() {
 
 void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installed) {
     unwritten_.reset();  // this set replaces any that waits for a retry
-    const std::string text = render_bird_sets(installed);
+    const std::string text = render_bird_sets(installed, settings_.attributes);
     bool changed = false;
     try {
         changed = write_file_if_changed(settings_.fragment_path, text);

@@ -30,6 +30,8 @@ struct BirdPublisherSettings {
     // until it succeeds or a newer set replaces it.
     std::chrono::milliseconds write_retry_initial{200};
     std::chrono::milliseconds write_retry_max{10000};
+    // render_bird_attributes' function, written into the include with the sets.
+    std::string attributes = {};
 };
 
 class BirdPublisher : public RoutePublisher {

@@ -1,6 +1,9 @@
 #include "reconciler/bird/bird_render.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 
 namespace anycast::reconciler {
 
@@ -22,7 +25,7 @@ void append_set(std::string& out, const char* name, const std::vector<common::Pr
 
 }  // namespace
 
-std::string render_bird_sets(std::vector<common::Prefix> prefixes) {
+std::string render_bird_sets(std::vector<common::Prefix> prefixes, std::string_view attributes) {
     std::sort(prefixes.begin(), prefixes.end());
     prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
     std::string out =
@@ -30,6 +33,35 @@ std::string render_bird_sets(std::vector<common::Prefix> prefixes) {
         "# Do not edit; it is rewritten on every change and read by flock.conf.\n";
     append_set(out, k_bird_set_v4, prefixes, common::Family::v4);
     append_set(out, k_bird_set_v6, prefixes, common::Family::v6);
+    out += attributes;
+    return out;
+}
+
+std::string render_bird_attributes(const common::BgpSettings& bgp) {
+    std::string out =
+        "# Per-prefix BGP attributes (bgp.prefixes in the node config), most specific prefix first.\n"
+        "function flock_prefix_attributes()\n{\n";
+    for (const auto& entry : bgp.prefixes) {
+        // The family test first: a prefix set of the other family never matches.
+        fmt::format_to(std::back_inserter(out), "    if net.type = {} && net ~ [ {}+ ] then {{\n",
+                       entry.prefix.family() == common::Family::v4 ? "NET_IP4" : "NET_IP6", entry.prefix.to_string());
+        for (const auto& [asn, value] : entry.communities) {
+            fmt::format_to(std::back_inserter(out), "        bgp_community.add(({}, {}));\n", asn, value);
+        }
+        for (const auto& [global, one, two] : entry.large_communities) {
+            fmt::format_to(std::back_inserter(out), "        bgp_large_community.add(({}, {}, {}));\n", global, one,
+                           two);
+        }
+        if (entry.local_preference) {
+            fmt::format_to(std::back_inserter(out), "        bgp_local_pref = {};\n", *entry.local_preference);
+        }
+        if (entry.med) fmt::format_to(std::back_inserter(out), "        bgp_med = {};\n", *entry.med);
+        for (int i = 0; i < entry.prepend; ++i) {
+            fmt::format_to(std::back_inserter(out), "        bgp_path.prepend({});\n", bgp.asn);
+        }
+        out += "        return true;\n    }\n";
+    }
+    out += "    return true;\n}\n";
     return out;
 }
 

@@ -3,9 +3,11 @@
 // the writer can skip unchanged text and BIRD is reloaded only for a real change.
 #pragma once
 
+#include "common/config/bgp_settings.hpp"
 #include "common/ip_address.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -16,6 +18,15 @@ inline constexpr const char* k_bird_set_v6 = "FLOCK_ANYCAST_V6";
 // "define FLOCK_ANYCAST_V4 = [ a, b ];" and the same for V6, prefixes in canonical text,
 // sorted and deduplicated whatever the input order; "[ ]" when a family has none (BIRD 2
 // accepts the empty set and it matches nothing, docs/bird.md).
-std::string render_bird_sets(std::vector<common::Prefix> prefixes);
+// `attributes`: render_bird_attributes' function, appended (one include holds both).
+std::string render_bird_sets(std::vector<common::Prefix> prefixes, std::string_view attributes = {});
+
+// The function BGP export filters call to give an announced prefix the operator's attributes
+// (`bgp.prefixes`, issue 18 item 4): `flock_prefix_attributes()` tests the entries most
+// specific first and applies the first that contains the route's prefix (communities, large
+// communities, local preference, MED, `bgp.asn` prepended `prepend` times); it always returns
+// true, so `export where net ~ SET && flock_prefix_attributes();` exports what the set lists.
+// Defined (empty) even without entries, so filters may call it whatever the config holds.
+std::string render_bird_attributes(const common::BgpSettings& bgp);
 
 }  // namespace anycast::reconciler

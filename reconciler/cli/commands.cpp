@@ -258,9 +258,9 @@ int run_bird_config(const std::vector<std::string>& args) {
     const Flags flags = parse_flags(args, {"--config", "--output"}, {});
     const std::string path = flags.value_or("--config", common::k_default_config_path);
     const common::NodeConfig config = load_config(flags);
-    if (!config.bgp.enabled()) {
-        throw std::runtime_error(path + ": no bgp section: nothing to generate (a BIRD of your own includes " +
-                                 config.bird.fragment + " instead, docs/bird.md)");
+    if (!config.bgp.enabled() || config.bgp.peers.empty()) {
+        throw std::runtime_error(path + ": no bgp section with peers: nothing to generate (a BIRD of your own " +
+                                 "includes " + config.bird.fragment + " instead, docs/bird.md)");
     }
     const std::string text = render_bird_conf(config, path);
     const std::string output = flags.value_or("--output", "");
@@ -272,7 +272,7 @@ int run_bird_config(const std::vector<std::string>& args) {
     // BIRD refuses to start without its include; serve replaces it at its first pass.
     struct stat existing {};
     if (::stat(config.bird.fragment.c_str(), &existing) != 0)
-        write_file_if_changed(config.bird.fragment, render_bird_sets({}));
+        write_file_if_changed(config.bird.fragment, render_bird_sets({}, render_bird_attributes(config.bgp)));
     log::info("bird.conf written", {kv("path", output), kv("include", config.bird.fragment)});
     return 0;
 }

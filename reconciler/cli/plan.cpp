@@ -41,7 +41,7 @@ Plan make_plan(const PlanInputs& in) {
         std::vector<common::Prefix> prefixes;
         for (const auto& route : diff.target) prefixes.push_back(route.destination);
         plan.bird_path = in.config.bird.fragment;
-        plan.bird_fragment = render_bird_sets(std::move(prefixes));
+        plan.bird_fragment = render_bird_sets(std::move(prefixes), render_bird_attributes(in.config.bgp));
     }
     return plan;
 }

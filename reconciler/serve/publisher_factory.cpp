@@ -1,6 +1,7 @@
 #include "reconciler/serve/publisher_factory.hpp"
 
 #include "reconciler/bird/bird_publisher.hpp"
+#include "reconciler/bird/bird_render.hpp"
 #include "reconciler/serve/logging_publisher.hpp"
 
 namespace anycast::reconciler {
@@ -12,6 +13,7 @@ std::unique_ptr<RoutePublisher> make_publisher(boost::asio::io_context& io, cons
     BirdPublisherSettings settings;
     settings.fragment_path = config.bird.fragment;
     settings.socket_path = config.bird.socket;
+    settings.attributes = render_bird_attributes(config.bgp);
     return std::make_unique<BirdPublisher>(io, std::move(settings));
 }
 

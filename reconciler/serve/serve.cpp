@@ -507,8 +507,8 @@ void Server::publish(const std::vector<common::Prefix>& installed) {
 // same moment /readyz turns 200; then STATUS= whenever a pass changed something.
 void Server::write_bird_conf() {
     if (config_.bird.config.empty() || options_.dry_run) return;
-    if (!config_.bgp.enabled()) {
-        log::warn("bird.config is set but there is no bgp section: no bird.conf is generated",
+    if (!config_.bgp.enabled() || config_.bgp.peers.empty()) {
+        log::warn("bird.config is set but there is no bgp section with peers: no bird.conf is generated",
                   {kv("path", config_.bird.config)});
         return;
     }
@@ -559,7 +559,8 @@ void Server::reload_config() {
         // runs is touched, so a config that fails here leaves the running one as it was.
         if (next.state_dir != config_.state_dir) records = open_records(next.state_dir);
         if (!same_readiness(next, config_)) readiness = start_source(next);
-        if (next.bird != config_.bird) publisher = make_publisher(io_, next, options_.dry_run);
+        if (next.bird != config_.bird || next.bgp != config_.bgp)
+            publisher = make_publisher(io_, next, options_.dry_run);
     } catch (const std::exception& e) {
         if (readiness) readiness->stop();
         metrics_.config_reloads_failure.inc();

@@ -4,6 +4,8 @@
 // A node that goes silent while its link stays up (its BIRD frozen with SIGSTOP) is dropped by
 // the router within a second with BFD, and only when the hold timer expires without it; an
 // export limit holds back a flood of prefixes and keeps the session.
+#include "common/config/node_config_loader.hpp"
+#include "reconciler/bird/bird_render.hpp"
 #include "test/support/bird_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
@@ -20,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+using namespace anycast;
 using namespace anycast::test;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
@@ -30,6 +33,7 @@ struct SessionOptions {
     bool bfd = false;
     int hold_seconds = 9;
     int export_limit = 0;
+    json::object prefixes = {};  // bgp.prefixes
 };
 
 // The router's side: learns what the node announces into its kernel.
@@ -78,10 +82,13 @@ public:
                           {"bfd", options.bfd},
                           {"holdSeconds", options.hold_seconds},
                           {"exportLimit", options.export_limit}};
-        const json::object config{
-            {"bird", json::object{{"fragment", dir.file("flock-anycast.conf")}}},
-            {"bgp", json::object{{"asn", 65001}, {"routerId", "10.0.0.2"}, {"peers", json::array{peer}}}}};
+        const json::object config{{"bird", json::object{{"fragment", dir.file("flock-anycast.conf")}}},
+                                  {"bgp", json::object{{"asn", 65001},
+                                                       {"routerId", "10.0.0.2"},
+                                                       {"peers", json::array{peer}},
+                                                       {"prefixes", options.prefixes}}}};
         std::ofstream(dir.file("config.json")) << json::serialize(config);
+        attributes_ = reconciler::render_bird_attributes(common::parse_node_config(config, "config.json").bgp);
         const auto generated = run_process({flock_binary(), "bird-config", "--config", dir.file("config.json")});
         if (generated.exit_code != 0) throw std::runtime_error("bird-config failed: " + generated.err);
         set_prefixes(0);
@@ -102,14 +109,13 @@ public:
 
     // The node's routes and the include listing them: `count` prefixes 10.255.53.1/32 and up.
     void set_prefixes(int count) {
-        std::string set;
+        std::vector<common::Prefix> set;
         for (int i = 1; i <= count; ++i) {
             const std::string prefix = fmt::format("10.255.53.{}/32", i);
             node.exec("ip route replace " + prefix + " via 10.1.1.2 dev n-p proto 241 table 241");
-            set += (set.empty() ? "" : ", ") + prefix;
+            set.push_back(*common::Prefix::parse(prefix));
         }
-        std::ofstream(dir.file("flock-anycast.conf"))
-            << "define FLOCK_ANYCAST_V4 = [ " << set << " ];\ndefine FLOCK_ANYCAST_V6 = [ ];\n";
+        std::ofstream(dir.file("flock-anycast.conf")) << reconciler::render_bird_sets(set, attributes_);
         if (node_bird) node_bird->birdc("configure");
     }
 
@@ -150,6 +156,7 @@ public:
 
 private:
     bool frozen_ = false;
+    std::string attributes_;  // the include's attributes function, from bgp.prefixes
 };
 
 }  // namespace
@@ -191,6 +198,25 @@ TEST_CASE("an export limit holds back a flood of prefixes and keeps the session 
     CHECK(lab.router_routes() == 5);
     CHECK(lab.established());
     CHECK(lab.node_bird->birdc("show protocols all bgp_router").find("limit") != std::string::npos);
+}
+
+TEST_CASE("the router receives the operator's per-prefix attributes, the most specific entry's", "[bird][netns]") {
+    GeneratedLab lab({.prefixes = {{"10.255.53.0/24", json::object{{"communities", json::array{"65000:53"}},
+                                                                   {"largeCommunities", json::array{"65000:1:2"}},
+                                                                   {"med", 10},
+                                                                   {"prepend", 2}}},
+                                   {"10.255.0.0/16", json::object{{"communities", json::array{"65000:99"}}}}}});
+    INFO(lab.logs());
+    lab.set_prefixes(1);
+    REQUIRE(wait_until([&] { return lab.router_routes() == 1; }));
+    const std::string route = lab.router_bird->birdc("show route 10.255.53.1/32 all");
+    INFO(route);
+    CHECK(route.find("BGP.community: (65000,53)") != std::string::npos);
+    CHECK(route.find("(65000,99)") == std::string::npos);  // one entry applies: the most specific
+    CHECK(route.find("BGP.large_community: (65000, 1, 2)") != std::string::npos);
+    CHECK(route.find("BGP.med: 10") != std::string::npos);
+    CHECK(route.find("BGP.as_path: 65001 65001 65001") != std::string::npos);  // prepend 2 + our own
+    // localPreference travels on iBGP sessions only; this one is eBGP (unit test covers its text).
 }
 
 TEST_CASE("serve writes the generated bird.conf and has BIRD re-read it when SIGHUP changes the bgp section",

@@ -21,6 +21,10 @@ json::object bgp(json::array peers = {peer()}) {
     return {{"asn", 65001}, {"routerId", "192.0.2.1"}, {"peers", std::move(peers)}};
 }
 
+json::object attributes(const std::string& prefix, json::object fields) {
+    return {{"asn", 65001}, {"prefixes", json::object{{prefix, std::move(fields)}}}};
+}
+
 NodeConfig load(const json::value& bgp_section) {
     return parse_node_config(json::object{{"bgp", bgp_section}}, "config.json");
 }
@@ -62,6 +66,26 @@ TEST_CASE("a bgp section is read with its defaults", "[unit]") {
     CHECK(full.export_limit == 1000);
 }
 
+TEST_CASE("bgp.prefixes are read most specific first", "[unit]") {
+    const auto config = load(json::object{
+        {"asn", 65001},
+        {"prefixes", json::object{{"10.255.0.0/16", json::object{{"med", 1}}},
+                                  {"10.255.53.0/24", json::object{{"communities", json::array{"65000:53"}},
+                                                                  {"largeCommunities", json::array{"65000:1:2"}},
+                                                                  {"localPreference", 200},
+                                                                  {"prepend", 2}}}}}});
+    REQUIRE(config.bgp.prefixes.size() == 2);
+    const PrefixAttributes& first = config.bgp.prefixes[0];
+    CHECK(first.prefix.to_string() == "10.255.53.0/24");
+    CHECK(first.communities == std::vector<std::array<std::uint16_t, 2>>{{65000, 53}});
+    CHECK(first.large_communities == std::vector<std::array<std::uint32_t, 3>>{{65000, 1, 2}});
+    CHECK(first.local_preference == 200u);
+    CHECK_FALSE(first.med);
+    CHECK(first.prepend == 2);
+    CHECK(config.bgp.prefixes[1].med == 1u);
+    CHECK(config.bgp.peers.empty());  // a BIRD of the operator's own needs none
+}
+
 TEST_CASE("without routerId BIRD picks the router ID", "[unit]") {
     const auto config = load(json::object{{"asn", 65001}, {"peers", json::array{peer()}}});
     CHECK_FALSE(config.bgp.router_id);
@@ -76,7 +100,6 @@ TEST_CASE("a bad bgp section is refused, naming the field", "[unit]") {
         {json::object{{"asn", 4294967296}, {"routerId", "192.0.2.1"}, {"peers", json::array{peer()}}}, "bgp.asn"},
         {json::object{{"asn", 65001}, {"routerId", "2001:db8::1"}, {"peers", json::array{peer()}}}, "bgp.routerId"},
         {json::object{{"asn", 65001}, {"routerId", "0.0.0.0"}, {"peers", json::array{peer()}}}, "bgp.routerId"},
-        {json::object{{"asn", 65001}, {"routerId", "192.0.2.1"}, {"peers", json::array{}}}, "at least one peer"},
         {bgp({peer({{"name", "tor 1"}})}), "bgp.peers[0].name"},
         {bgp({peer({{"name", "1tor"}})}), "bgp.peers[0].name"},
         {bgp({peer({{"name", "tor1; protocol"}})}), "bgp.peers[0].name"},
@@ -95,6 +118,13 @@ TEST_CASE("a bad bgp section is refused, naming the field", "[unit]") {
         {bgp({peer({{"multihop", 256}})}), "bgp.peers[0].multihop"},
         {bgp({peer({{"exportLimit", -1}})}), "bgp.peers[0].exportLimit"},
         {bgp({peer({{"bfd", "yes"}})}), "bgp.peers[0].bfd"},
+        {attributes("10.255.53.0/33", {}), "not an IP prefix"},
+        {attributes("10.255.53.0/24", {{"communities", json::array{"65536:1"}}}), "communities[0]: a community is"},
+        {attributes("10.255.53.0/24", {{"communities", json::array{"65000"}}}), "communities[0]"},
+        {attributes("10.255.53.0/24", {{"largeCommunities", json::array{"1:2"}}}), "largeCommunities[0]"},
+        {attributes("10.255.53.0/24", {{"largeCommunities", json::array{"1:2:x"}}}), "largeCommunities[0]"},
+        {attributes("10.255.53.0/24", {{"prepend", 9}}), "prepend"},
+        {attributes("10.255.53.0/24", {{"med", -1}}), "med"},
     }));
     INFO(json::serialize(section));
     CHECK_THROWS_WITH(load(section), Catch::Matchers::Contains(message));

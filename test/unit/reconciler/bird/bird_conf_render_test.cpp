@@ -18,13 +18,22 @@ namespace json = boost::json;
 
 namespace {
 
-common::NodeConfig config_with(json::array peers, const std::string& fragment = "/etc/bird/flock-anycast.conf") {
-    return common::parse_node_config(
-        json::object{{"routes", json::object{{"table", 100}, {"protocol", 242}}},
-                     {"bird", json::object{{"fragment", fragment}}},
-                     {"bgp", json::object{{"asn", 65001}, {"routerId", "192.0.2.1"}, {"peers", std::move(peers)}}}},
-        "config.json");
+common::NodeConfig config_with(json::array peers, const std::string& fragment = "/etc/bird/flock-anycast.conf",
+                               json::object prefixes = {}) {
+    return common::parse_node_config(json::object{{"routes", json::object{{"table", 100}, {"protocol", 242}}},
+                                                  {"bird", json::object{{"fragment", fragment}}},
+                                                  {"bgp", json::object{{"asn", 65001},
+                                                                       {"routerId", "192.0.2.1"},
+                                                                       {"peers", std::move(peers)},
+                                                                       {"prefixes", std::move(prefixes)}}}},
+                                     "config.json");
 }
+
+const json::object k_all_attributes{{"communities", json::array{"65000:53", "65000:54"}},
+                                    {"largeCommunities", json::array{"65000:1:2"}},
+                                    {"localPreference", 200},
+                                    {"med", 10},
+                                    {"prepend", 2}};
 
 const json::array k_peers = {
     json::object{{"name", "tor1"},
@@ -73,7 +82,7 @@ TEST_CASE("each peer becomes one session of its address family with its own opti
     CHECK(tor1.find("ipv4 {") != std::string::npos);
     CHECK(tor1.find("table flock4;") != std::string::npos);
     CHECK(tor1.find("import none;") != std::string::npos);
-    CHECK(tor1.find("export where net ~ FLOCK_ANYCAST_V4;") != std::string::npos);
+    CHECK(tor1.find("export where net ~ FLOCK_ANYCAST_V4 && flock_prefix_attributes();") != std::string::npos);
     CHECK(tor1.find("next hop self;") != std::string::npos);
     CHECK(tor1.find("export limit 1000 action block;") != std::string::npos);
 
@@ -82,7 +91,7 @@ TEST_CASE("each peer becomes one session of its address family with its own opti
     CHECK(tor6.find("multihop 2;") != std::string::npos);
     CHECK(tor6.find("ipv6 {") != std::string::npos);
     CHECK(tor6.find("table flock6;") != std::string::npos);
-    CHECK(tor6.find("export where net ~ FLOCK_ANYCAST_V6;") != std::string::npos);
+    CHECK(tor6.find("export where net ~ FLOCK_ANYCAST_V6 && flock_prefix_attributes();") != std::string::npos);
     for (const char* absent : {"password", "bfd on", "graceful restart", "export limit", "direct;"}) {
         INFO(absent);
         CHECK(tor6.find(absent) == std::string::npos);
@@ -97,13 +106,17 @@ TEST_CASE("without a BFD peer there is no BFD protocol", "[unit]") {
     CHECK(conf.find("protocol bfd") == std::string::npos);
 }
 
-TEST_CASE("BIRD parses the generated bird.conf", "[unit][bird]") {
+TEST_CASE("BIRD parses the generated bird.conf and the include with the attributes function", "[unit][bird]") {
     test::TempDir dir("birdconf");
     const std::string fragment = dir.file("flock-anycast.conf");
+    const auto config = config_with(
+        k_peers, fragment,
+        {{"10.255.53.0/24", k_all_attributes}, {"fd00:255::/48", k_all_attributes}, {"10.255.0.0/16", json::object{}}});
     std::ofstream(fragment) << reconciler::render_bird_sets(
-        {*common::Prefix::parse("10.255.53.53/32"), *common::Prefix::parse("fd00:255::53/128")});
+        {*common::Prefix::parse("10.255.53.53/32"), *common::Prefix::parse("fd00:255::53/128")},
+        reconciler::render_bird_attributes(config.bgp));
     const std::string path = dir.file("bird.conf");
-    std::ofstream(path) << reconciler::render_bird_conf(config_with(k_peers, fragment), "config.json");
+    std::ofstream(path) << reconciler::render_bird_conf(config, "config.json");
     // -p: parse the config and exit; nothing starts, no socket, no root needed.
     const auto result = test::run_process({"bird", "-p", "-c", path});
     INFO(result.out << result.err);
@@ -132,4 +145,25 @@ TEST_CASE("without routerId the generated bird.conf leaves the router ID to BIRD
     const std::string conf = reconciler::render_bird_conf(config, "config.json");
     CHECK(conf.find("router id ") == std::string::npos);
     CHECK(conf.find("# router id: BIRD's choice") != std::string::npos);
+}
+
+TEST_CASE("the attributes function tests the most specific prefix first and sets each attribute", "[unit]") {
+    const auto bgp =
+        config_with({}, "/x", {{"10.255.0.0/16", json::object{{"med", 1}}}, {"10.255.53.0/24", k_all_attributes}}).bgp;
+    const std::string text = reconciler::render_bird_attributes(bgp);
+    const auto specific = text.find("net ~ [ 10.255.53.0/24+ ]");
+    const auto wide = text.find("net ~ [ 10.255.0.0/16+ ]");
+    REQUIRE(specific != std::string::npos);
+    REQUIRE(wide != std::string::npos);
+    CHECK(specific < wide);
+    CHECK(text.find("if net.type = NET_IP4 && net ~ [ 10.255.53.0/24+ ] then {") != std::string::npos);
+    const std::string block = text.substr(specific, wide - specific);
+    CHECK(block.find("bgp_community.add((65000, 53));") != std::string::npos);
+    CHECK(block.find("bgp_community.add((65000, 54));") != std::string::npos);
+    CHECK(block.find("bgp_large_community.add((65000, 1, 2));") != std::string::npos);
+    CHECK(block.find("bgp_local_pref = 200;") != std::string::npos);
+    CHECK(block.find("bgp_med = 10;") != std::string::npos);
+    CHECK(block.find("bgp_path.prepend(65001);\n        bgp_path.prepend(65001);") != std::string::npos);
+    // Without entries the function is still there, for filters that call it.
+    CHECK(reconciler::render_bird_attributes({}).find("function flock_prefix_attributes()") != std::string::npos);
 }

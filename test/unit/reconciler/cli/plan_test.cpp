@@ -159,7 +159,12 @@ TEST_CASE("plan renders desired routes, kernel routes, changes and skips as exac
           "  # Written by flock-anycast serve: the anycast prefixes it has routes for.\n"
           "  # Do not edit; it is rewritten on every change and read by flock.conf.\n"
           "  define FLOCK_ANYCAST_V4 = [ 10.255.53.53/32 ];\n"
-          "  define FLOCK_ANYCAST_V6 = [ ];\n");
+          "  define FLOCK_ANYCAST_V6 = [ ];\n"
+          "  # Per-prefix BGP attributes (bgp.prefixes in the node config), most specific prefix first.\n"
+          "  function flock_prefix_attributes()\n"
+          "  {\n"
+          "      return true;\n"
+          "  }\n");
 
     const auto json = reconciler::plan_to_json(plan).as_object();
     CHECK(json.at("kernelReadable").as_bool());
