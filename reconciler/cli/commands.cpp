@@ -11,7 +11,9 @@
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
+#include "reconciler/cli/bird_query.hpp"
 #include "reconciler/cli/plan.hpp"
+#include "reconciler/cli/why.hpp"
 #include "reconciler/readiness/readiness_factory.hpp"
 #include "reconciler/serve/serve.hpp"
 #include "reconciler/cli/status.hpp"
@@ -20,7 +22,12 @@
 #include <csignal>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -42,6 +49,10 @@ const std::string_view k_commands_usage =
                                pods, installed routes, what is out of sync (exit 1 when out of sync)
   flock-anycast cleanup [--config F]
                                remove every route of ours and the rules for our table
+  flock-anycast why IP [--config F] [--readiness-file F]
+                               for one anycast address: the pods that asked for it, their
+                               eligibility and why, the desired and the kernel route, the
+                               include and what BIRD learnt and exports
   flock-anycast bird-config [--config F] [--output F]
                                print (or write to F) the bird.conf generated from the config's
                                bgp section, for a BIRD beside serve (e.g. in the agent's pod);
@@ -254,6 +265,33 @@ private:
     sigset_t set_{};
 };
 
+int run_why(const std::vector<std::string>& args) {
+    const auto address =
+        std::find_if(args.begin(), args.end(), [](const std::string& arg) { return !arg.starts_with("-"); });
+    if (address == args.end()) throw UsageError("why needs an IP address");
+    const auto ip = common::IpAddress::parse(*address);
+    if (!ip) throw UsageError("not an IP address: " + *address);
+    std::vector<std::string> rest(args.begin(), address);
+    rest.insert(rest.end(), std::next(address), args.end());
+    const Flags flags = parse_flags(rest, {"--config", "--readiness-file"}, {});
+    const Inputs in = gather(flags);
+    const Plan plan = plan_of(in);
+    const PlanInputs inputs{in.config,        in.records,           in.pods.snapshot, in.pods.description,
+                            in.kernel.routes, in.kernel_unreadable, in.kernel.links};
+    WhyInputs why{inputs, plan, *ip, std::nullopt, {}, std::nullopt};
+    if (in.config.bird.enabled) {
+        std::ifstream include(in.config.bird.fragment);
+        if (include) {
+            why.include_on_disk = std::string(std::istreambuf_iterator<char>(include), {});
+        } else {
+            why.include_error = std::strerror(errno);
+        }
+        why.bird = query_bird(in.config, common::Prefix::host(*ip));
+    }
+    fmt::print("{}", render_why(why));
+    return 0;
+}
+
 int run_bird_config(const std::vector<std::string>& args) {
     const Flags flags = parse_flags(args, {"--config", "--output"}, {});
     const std::string path = flags.value_or("--config", common::k_default_config_path);
@@ -298,7 +336,7 @@ int run_serve(const std::vector<std::string>& args) {
 
 bool is_reconciler_command(std::string_view command) {
     return command == "serve" || command == "plan" || command == "status" || command == "cleanup" ||
-           command == "bird-config";
+           command == "bird-config" || command == "why";
 }
 
 int run_command(std::string_view command, const std::vector<std::string>& args) {
@@ -308,6 +346,7 @@ int run_command(std::string_view command, const std::vector<std::string>& args) 
         if (command == "status") return run_status(args);
         if (command == "cleanup") return run_cleanup(args);
         if (command == "bird-config") return run_bird_config(args);
+        if (command == "why") return run_why(args);
         throw UsageError("unknown command");
     } catch (const UsageError& e) {
         fmt::print(stderr, "flock-anycast {}: {}; run \"flock-anycast help\"\n", command, e.what());

@@ -158,3 +158,37 @@ TEST_CASE("serve reports announcements stuck while BIRD is not reached, and reco
     CHECK(readyz().status == 200);
     CHECK(wait_until([&] { return lab.router_has("10.255.53.53/32"); }));
 }
+
+TEST_CASE("why IP names the pods that asked, their eligibility, the routes, the include and BIRD's view",
+          "[bird][netns][serve][cli]") {
+    BirdLab lab;
+    lab.prepare_serve();
+    lab.set_readiness({{true, false}, {false, false}});
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << read_text_file(lab.dir.file("serve.log")));
+    REQUIRE(wait_until([&] { return lab.router_has("10.255.53.53/32"); }));
+
+    const auto why = run_process({"ip", "netns", "exec", lab.node.name(), flock_binary(), "why", "10.255.53.53",
+                                  "--config", lab.dir.file("config.json")});
+    INFO(why.out << why.err);
+    REQUIRE(why.exit_code == 0);
+    CHECK(why.out.rfind("10.255.53.53/32\n  asked for by 2 records\n", 0) == 0);
+    CHECK(why.out.find("pod dns/pod-1, eligible") != std::string::npos);
+    CHECK(why.out.find("pod dns/pod-2, not eligible: not ready") != std::string::npos);
+    CHECK(why.out.find("next hop via 10.1.1.2 dev n-p1") != std::string::npos);
+    CHECK(why.out.find("desired route: 10.255.53.53/32 via 10.1.1.2 dev n-p1") != std::string::npos);
+    CHECK(why.out.find("kernel route (table 241, protocol 241): 10.255.53.53/32 via 10.1.1.2 dev n-p1") !=
+          std::string::npos);
+    CHECK(why.out.find("include " + lab.fragment_path + ": lists it") != std::string::npos);
+    CHECK(why.out.find("BIRD table flock4: learnt") != std::string::npos);
+
+    // An address nobody asked for: said so, and nothing anywhere.
+    const auto nobody = run_process({"ip", "netns", "exec", lab.node.name(), flock_binary(), "why", "10.255.9.9",
+                                     "--config", lab.dir.file("config.json")});
+    INFO(nobody.out << nobody.err);
+    CHECK(nobody.out.find("asked for by 0 records") != std::string::npos);
+    CHECK(nobody.out.find("kernel route (table 241, protocol 241): none") != std::string::npos);
+    CHECK(nobody.out.find("does not list it") != std::string::npos);
+    CHECK(nobody.out.find("BIRD table flock4: not learnt") != std::string::npos);
+    CHECK(run_process({flock_binary(), "why", "not-an-ip"}).exit_code == 2);
+}
