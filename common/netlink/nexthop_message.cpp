@@ -52,9 +52,11 @@ void build_nexthop_message(MessageBuilder& message, const Nexthop& nexthop) {
     const bool remove = message.header().nlmsg_type == RTM_DELNEXTHOP;
     auto& header = message.family_header<nhmsg>();
     header.nh_family = AF_UNSPEC;
-    header.nh_protocol = static_cast<std::uint8_t>(nexthop.protocol);
     message.put_u32(NHA_ID, nexthop.id);
+    // A delete names the id alone: the kernel refuses one with any header field set (EINVAL,
+    // "Invalid values in header"), the protocol included.
     if (remove) return;
+    header.nh_protocol = static_cast<std::uint8_t>(nexthop.protocol);
     if (nexthop.hop) {
         header.nh_family = static_cast<std::uint8_t>(address_family(nexthop.hop->gateway.family()));
         // onlink for the reason our routes' hops are (route_message.cpp): a pod behind a /32.

@@ -9,7 +9,7 @@
 
 namespace anycast::common::netlink {
 
-// RTM_NEWNEXTHOP or RTM_DELNEXTHOP (by id alone) for `nexthop`, by the builder's type. A
+// RTM_NEWNEXTHOP or RTM_DELNEXTHOP (by id alone, the header all zero) for `nexthop`, by the builder's type. A
 // gateway: nh_family of the gateway, RTNH_F_ONLINK, NHA_OIF, NHA_GATEWAY. A group:
 // NHA_GROUP (weight 1 each), NHA_GROUP_TYPE, and for a resilient one NHA_RES_GROUP with the
 // bucket count and the idle timer (in USER_HZ ticks, as the kernel keeps it).

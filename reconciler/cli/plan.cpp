@@ -42,7 +42,8 @@ Plan make_plan(const PlanInputs& in) {
     for (const auto* changes : {&diff.nexthops_first, &diff.nexthops_last}) {
         for (const auto& change : *changes) {
             auto& list = change.kind == netlink::NexthopChange::Kind::remove ? plan.remove : plan.replace;
-            list.push_back("nexthop " + netlink::describe_nexthop(change.nexthop));
+            const char* kind = change.kind == netlink::NexthopChange::Kind::create ? "create " : "";
+            list.push_back(fmt::format("nexthop {}{}", kind, netlink::describe_nexthop(change.nexthop)));
         }
     }
     if (in.config.bird.enabled) {

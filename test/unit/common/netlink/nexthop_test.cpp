@@ -85,6 +85,7 @@ TEST_CASE("a gateway nexthop is onlink in its family; a delete names the id alon
     const auto parsed = nl::parse_nexthop(remove.header());
     REQUIRE(parsed);
     CHECK(parsed->id == 9);
+    CHECK(parsed->protocol == 0);  // the kernel refuses a delete with header fields set
     CHECK(!parsed->group);
     CHECK(!parsed->hop);
 }
