@@ -167,3 +167,21 @@ TEST_CASE("SIGHUP from resilient to multipath and back rewrites the routes in pl
     INFO(lab.log());
     CHECK(count_prefix(events.drain(), "route deleted") == 0);
 }
+
+TEST_CASE("serve warns at start when net.ipv4.nexthop_compat_mode is 0 (BIRD would see no next hops)",
+          "[netns][serve][ecmp]") {
+    PrivateNetns netns;
+    sh("sysctl -qw net.ipv4.nexthop_compat_mode=0");
+    ServeLab lab;
+    auto serve = lab.start_serve();
+    CHECK(lab.wait_log("net.ipv4.nexthop_compat_mode is 0"));
+    serve.reset();
+
+    // Not in multipath mode, which uses no nexthop objects.
+    lab.config["routes"].as_object()["ecmp"] = "multipath";
+    lab.write_config();
+    const std::size_t before = lab.log().size();
+    serve = lab.start_serve();
+    REQUIRE(lab.wait_log("msg=pass", 2));
+    CHECK(lab.log().substr(before).find("nexthop_compat_mode") == std::string::npos);
+}
