@@ -4,6 +4,7 @@
 // namespace (layer-4 multipath hashing) to echo servers in pod namespaces (test/support/flow_lab).
 // The routes and groups are written by serve's own diff and apply (reconciler/pipeline,
 // reconciler/serve/kernel_routes). Needs root; makes its own network namespaces.
+#include "common/log.hpp"
 #include "common/netlink/link.hpp"
 #include "common/netlink/socket.hpp"
 #include "reconciler/pipeline/desired_diff.hpp"
@@ -97,6 +98,7 @@ Figures measure(nl::Socket& socket, const FlowLab& flows, const std::vector<Pod>
 }  // namespace
 
 int main() {
+    anycast::common::log::set_level(anycast::common::log::Level::warn);  // a line per change otherwise
     PrivateNetns netns;
     auto socket = nl::Socket::open();
     sh("ip rule add priority 1000 lookup 241");
