@@ -25,13 +25,35 @@ struct Policy {
     friend bool operator==(const Policy&, const Policy&) = default;
 };
 
+// How an anycast IP with several pods spreads its flows (docs/ecmp.md).
+enum class EcmpMode {
+    // Nexthop objects in a resilient group (Linux 5.13+): a pod leaving moves only its flows.
+    resilient,
+    // One RTA_MULTIPATH route (hash-threshold): a change may move flows between remaining pods.
+    multipath,
+};
+
 struct RouteSettings {
     int protocol = 241;
     std::uint32_t table = 241;
     std::uint32_t rule_priority = 1000;
+    EcmpMode ecmp = EcmpMode::resilient;
+    // A resilient group's bucket table: the kernel cannot change it in place (a new group
+    // then replaces the old one under the route).
+    std::uint16_t resilient_buckets = 128;
+    // A bucket moves to a newly added pod only after carrying no traffic this long.
+    std::uint32_t resilient_idle_seconds = 120;
 
     friend bool operator==(const RouteSettings&, const RouteSettings&) = default;
 };
+
+// Whether two settings put our routes in the same place (protocol, table, rule): otherwise
+// the old routes must leave. The ECMP fields only change how the next pass writes them.
+inline bool same_route_placement(const RouteSettings& a, const RouteSettings& b) {
+    return a.protocol == b.protocol && a.table == b.table && a.rule_priority == b.rule_priority;
+}
+
+inline const char* ecmp_name(EcmpMode mode) { return mode == EcmpMode::resilient ? "resilient" : "multipath"; }
 
 // Which readiness source serve runs (reconciler/readiness/ has one of each).
 enum class ReadinessSourceKind { kubernetes, file, always };

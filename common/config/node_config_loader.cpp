@@ -52,6 +52,23 @@ RouteSettings parse_routes(const JsonReader& reader) {
     if (routes.table == 255) reader.required("table").fail("255 is the kernel's local table");
     routes.rule_priority = static_cast<std::uint32_t>(
         reader.int_or("rulePriority", routes.rule_priority, 1, std::numeric_limits<std::uint32_t>::max()));
+    if (auto ecmp = reader.member("ecmp")) {
+        const std::string text = ecmp->as_string();
+        if (text == "resilient") {
+            routes.ecmp = EcmpMode::resilient;
+        } else if (text == "multipath") {
+            routes.ecmp = EcmpMode::multipath;
+        } else {
+            ecmp->fail(fmt::format("unknown ECMP mode \"{}\" (resilient or multipath)", text));
+        }
+    }
+    // NHA_RES_GROUP_BUCKETS is 16 bits; fewer buckets than pods would leave pods without
+    // traffic, and a coarse table balances badly.
+    routes.resilient_buckets =
+        static_cast<std::uint16_t>(reader.int_or("resilientBuckets", routes.resilient_buckets, 16, 65535));
+    // The kernel keeps the timer in clock ticks (USER_HZ 100) in 32 bits; an hour is plenty.
+    routes.resilient_idle_seconds =
+        static_cast<std::uint32_t>(reader.int_or("resilientIdleSeconds", routes.resilient_idle_seconds, 0, 3600));
     return routes;
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/netlink/attributes.hpp"
+#include "common/netlink/nexthop_message.hpp"
 #include "common/netlink/route_message.hpp"
 
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace anycast::common::netlink {
 
@@ -22,6 +24,12 @@ Monitor Monitor::open() {
     Monitor monitor(
         Socket::open(RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE | k_ipv6_rules));
     const int fd = monitor.socket_.fd();
+    // RTNLGRP_NEXTHOP is group 32, beyond the bind mask: joined by option. A kernel without
+    // nexthop objects (before 5.3) refuses it, and has none of ours to watch.
+    const int nexthop_group = RTNLGRP_NEXTHOP;
+    if (::setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nexthop_group, sizeof nexthop_group) != 0) {
+        log::warn("no nexthop notifications from this kernel", {log::kv("error", std::strerror(errno))});
+    }
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("set netlink monitor non-blocking");
     // Subscribed first, then dumped: a link that appears in between is reported as changed,
@@ -75,6 +83,18 @@ void decode_one(const nlmsghdr& message, std::map<int, std::string>& link_names,
             if (parsed->cloned || parsed->type != RTN_UNICAST) return;
             const auto kind = message.nlmsg_type == RTM_NEWROUTE ? RouteEvent::Kind::added : RouteEvent::Kind::deleted;
             events.emplace_back(RouteEvent{kind, std::move(parsed->route)});
+            return;
+        }
+        case RTM_NEWNEXTHOP:
+        case RTM_DELNEXTHOP: {
+            auto nexthop = parse_nexthop(message);
+            if (!nexthop) {
+                log::warn("ignoring malformed nexthop notification", {log::kv("bytes", message.nlmsg_len)});
+                return;
+            }
+            const auto kind =
+                message.nlmsg_type == RTM_NEWNEXTHOP ? NexthopEvent::Kind::added : NexthopEvent::Kind::deleted;
+            events.emplace_back(NexthopEvent{kind, std::move(*nexthop)});
             return;
         }
         case RTM_NEWRULE:

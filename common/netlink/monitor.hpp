@@ -1,7 +1,8 @@
-// Kernel change notifications: routes (IPv4, IPv6) and links.
+// Kernel change notifications: routes (IPv4, IPv6), nexthop objects, rules and links.
 #pragma once
 
 #include "common/netlink/link.hpp"
+#include "common/netlink/nexthop.hpp"
 #include "common/netlink/route.hpp"
 #include "common/netlink/rule.hpp"
 #include "common/netlink/socket.hpp"
@@ -17,6 +18,11 @@ namespace anycast::common::netlink {
 struct RouteEvent {
     enum class Kind { added, deleted } kind;
     Route route;  // with its protocol and table: filter on ours
+};
+
+struct NexthopEvent {
+    enum class Kind { added, deleted } kind;
+    Nexthop nexthop;  // with its protocol: filter on ours
 };
 
 struct LinkEvent {
@@ -37,10 +43,10 @@ struct ResyncNeeded {
     friend bool operator==(const ResyncNeeded&, const ResyncNeeded&) = default;
 };
 
-using Event = std::variant<RouteEvent, LinkEvent, RuleEvent, ResyncNeeded>;
+using Event = std::variant<RouteEvent, LinkEvent, RuleEvent, NexthopEvent, ResyncNeeded>;
 
 // Decodes one datagram of notifications (nlmsghdr laid end to end, as recv returned it) into
-// `events`: unicast routes that are not cache clones, IPv4/IPv6 rules, and links, told added
+// `events`: unicast routes that are not cache clones, nexthop objects, IPv4/IPv6 rules, and links, told added
 // from renamed or changed by `link_names` (index → name), which it keeps current. A malformed
 // message is skipped (a route or link one with a warning); nothing the kernel sent is trusted.
 // Pure: Monitor::read_events hands it what recv returned, the fuzz target (test/fuzz/) any bytes.
@@ -49,9 +55,9 @@ void decode_notifications(const void* datagram, std::size_t length, std::map<int
 
 class Monitor {
 public:
-    // A non-blocking socket on RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK and the
-    // IPv4 and IPv6 rule groups, in the calling thread's namespace; knows the current links so it can tell added from
-    // renamed.
+    // A non-blocking socket on RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, the
+    // IPv4 and IPv6 rule groups and RTNLGRP_NEXTHOP (where the kernel has it), in the calling thread's namespace; knows
+    // the current links so it can tell added from renamed.
     static Monitor open();
 
     // Drive with boost::asio::posix::stream_descriptor::async_wait(wait_read).

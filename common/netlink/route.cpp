@@ -8,23 +8,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <stdexcept>
 
 namespace anycast::common::netlink {
-
-namespace {
-
-bool is_not_found(int error) { return error == ESRCH || error == ENOENT; }
-
-void add_change(RequestBatch& batch, const RouteChange& change) {
-    const bool replace = change.kind == RouteChange::Kind::replace;
-    MessageBuilder message(replace ? RTM_NEWROUTE : RTM_DELROUTE, replace ? NLM_F_CREATE | NLM_F_REPLACE : 0,
-                           route_message_capacity(change.route));
-    build_route_message(message, change.route);
-    batch.add(message.header());
-}
-
-}  // namespace
 
 RouteLookup lookup_route(Socket& socket, const IpAddress& destination) {
     MessageBuilder request(RTM_GETROUTE, 0);
@@ -74,28 +59,6 @@ std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol
         }
     }
     return merge_routes(std::move(routes));
-}
-
-std::vector<int> apply_route_changes(Socket& socket, const std::vector<RouteChange>& changes) {
-    RequestBatch batch;
-    std::vector<std::size_t> batched;  // the index in `changes` of each request in the batch
-    std::vector<int> results(changes.size(), 0);
-    for (std::size_t i = 0; i < changes.size(); ++i) {
-        try {
-            add_change(batch, changes[i]);
-            batched.push_back(i);
-        } catch (const std::length_error&) {
-            // More hops than one netlink attribute can carry: this route fails alone, the
-            // others of the pass still go to the kernel.
-            results[i] = EMSGSIZE;
-        }
-    }
-    const std::vector<int> answers = socket.transact(batch);
-    for (std::size_t k = 0; k < batched.size(); ++k) results[batched[k]] = answers[k];
-    for (std::size_t i = 0; i < changes.size(); ++i) {
-        if (changes[i].kind == RouteChange::Kind::remove && is_not_found(results[i])) results[i] = k_not_found;
-    }
-    return results;
 }
 
 void replace_route(Socket& socket, const Route& route) {

@@ -23,8 +23,19 @@ struct Route {
     std::vector<NextHop> hops;  // sorted, so equal sets compare equal
     int protocol;               // rtm_protocol
     std::uint32_t table;
+    // RTA_PRIORITY (the metric); 0 is the family's default (IPv4 0, IPv6 1024, which a
+    // dump reports and parse_route maps back to 0). Two routes to one destination at two
+    // metrics are two routes.
+    std::uint32_t priority = 0;
+    // RTA_NH_ID: the route forwards through this nexthop object (common/netlink/nexthop.hpp)
+    // instead of its own hops; `hops` then only tell what it expands to (empty when the kernel
+    // does not expand it: net.ipv4.nexthop_compat_mode=0).
+    std::uint32_t nexthop_id = 0;
     friend bool operator==(const Route&, const Route&) = default;
 };
+
+// The metric the kernel stores for priority 0 (IPv6 routes default to 1024).
+inline constexpr std::uint32_t k_ipv6_default_priority = 1024;
 
 // Routes and their next hops per address family: what the metrics and `status` report.
 struct FamilyCounts {
@@ -54,7 +65,8 @@ struct RouteLookup {
 RouteLookup lookup_route(Socket& socket, const IpAddress& destination);
 
 // Every unicast route of `table` with rtm_protocol == `protocol`, IPv4 and IPv6, one Route
-// per destination with all its hops (IPv6 multipath routes reported hop by hop are merged).
+// per destination and metric with all its hops (IPv6 multipath routes reported hop by hop
+// are merged).
 std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol);
 
 struct RouteChange {
@@ -65,8 +77,8 @@ struct RouteChange {
 // A delete of a route that does not exist (the kernel's ESRCH/ENOENT): distinct from errnos.
 inline constexpr int k_not_found = -1;
 
-// Applies all changes as one batched transaction. result[i] is 0, k_not_found (remove of a
-// missing route) or the positive errno of change i; a failing change does not stop the rest.
+// Applies all changes as one batched transaction (common/netlink/change_batch.cpp). result[i] is 0, k_not_found (remove
+// of a missing route) or the positive errno of change i; a failing change does not stop the rest.
 std::vector<int> apply_route_changes(Socket& socket, const std::vector<RouteChange>& changes);
 
 // Replace (NLM_F_CREATE|NLM_F_REPLACE): afterwards the route has exactly `route.hops`.

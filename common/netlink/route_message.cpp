@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <tuple>
 
 namespace anycast::common::netlink {
 
@@ -67,9 +68,20 @@ void build_route_message(MessageBuilder& message, const Route& route) {
     header.rtm_type = RTN_UNICAST;
     message.put_address(RTA_DST, destination);
     if (route.table > k_max_byte_table) message.put_u32(RTA_TABLE, route.table);
-    // A delete names destination, table and protocol only: it removes the route with
+    // The metric, so a delete removes that route and no other of the destination (without
+    // it IPv6 deletes the first one it finds, whatever its metric); IPv6's default is sent
+    // explicitly for the same reason.
+    const std::uint32_t priority =
+        route.priority != 0 || destination.family() == Family::v4 ? route.priority : k_ipv6_default_priority;
+    if (priority != 0) message.put_u32(RTA_PRIORITY, priority);
+    // A delete names destination, table, protocol and metric only: it removes the route with
     // whatever hops it has now (IPv6 then drops all siblings of a multipath route).
     if (remove) return;
+    if (route.nexthop_id != 0) {
+        // The hops live in the nexthop object; the route only names it.
+        message.put_u32(RTA_NH_ID, route.nexthop_id);
+        return;
+    }
     // Every hop is "onlink": the gateway is a pod reached through that very interface, often a
     // /32 link route (ptp, Calico-style). Without the flag BIRD's kernel protocol rejects the
     // route ("KRT: Received route ... with strange next-hop") and never announces it;
@@ -97,7 +109,8 @@ std::size_t route_message_capacity(const Route& route) {
     constexpr std::size_t address = MNL_ATTR_HDRLEN + MNL_ALIGN(16);
     constexpr std::size_t u32 = MNL_ATTR_HDRLEN + MNL_ALIGN(4);
     constexpr std::size_t fixed = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(rtmsg)) + address /* RTA_DST */ +
-                                  u32 /* RTA_TABLE */ + address /* RTA_GATEWAY */ + u32 /* RTA_OIF */;
+                                  u32 /* RTA_TABLE */ + u32 /* RTA_PRIORITY */ + address /* RTA_GATEWAY */ +
+                                  u32 /* RTA_OIF */;
     constexpr std::size_t per_hop = RTNH_ALIGN(sizeof(rtnexthop)) + address;
     return fixed + route.hops.size() * per_hop;
 }
@@ -106,6 +119,8 @@ std::string describe_route_request(std::uint16_t type, const Route& route) {
     const char* name = type == RTM_NEWROUTE ? "RTM_NEWROUTE" : type == RTM_DELROUTE ? "RTM_DELROUTE" : "RTM_GETROUTE";
     std::string text =
         std::string(name) + " " + route.destination.to_string() + " table " + std::to_string(route.table);
+    if (route.priority != 0) text += " metric " + std::to_string(route.priority);
+    if (route.nexthop_id != 0) text += " nhid " + std::to_string(route.nexthop_id);
     for (const auto& hop : route.hops) {
         text += " via " + hop.gateway.to_string() + " dev " + std::to_string(hop.ifindex);
     }
@@ -119,6 +134,8 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
                                                {RTA_GATEWAY, MNL_TYPE_BINARY, 0},
                                                {RTA_OIF, MNL_TYPE_U32, 0},
                                                {RTA_TABLE, MNL_TYPE_U32, 0},
+                                               {RTA_PRIORITY, MNL_TYPE_U32, 0},
+                                               {RTA_NH_ID, MNL_TYPE_U32, 0},
                                                {RTA_MULTIPATH, MNL_TYPE_BINARY, 0}});
     if (!attributes) return std::nullopt;
     const auto* header = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&message));
@@ -140,6 +157,9 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
                              header->rtm_protocol,
                              attributes->u32(RTA_TABLE).value_or(header->rtm_table)},
                        header->rtm_type, (header->rtm_flags & RTM_F_CLONED) != 0};
+    result.route.priority = attributes->u32(RTA_PRIORITY).value_or(0);
+    if (family == Family::v6 && result.route.priority == k_ipv6_default_priority) result.route.priority = 0;
+    result.route.nexthop_id = attributes->u32(RTA_NH_ID).value_or(0);
     if (const nlattr* multipath = attributes->get(RTA_MULTIPATH)) {
         auto hops = parse_multipath(*multipath, family);
         if (!hops) return std::nullopt;
@@ -154,9 +174,11 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
 }
 
 std::vector<Route> merge_routes(std::vector<Route> routes) {
-    std::map<std::pair<std::uint32_t, Prefix>, Route> merged;
+    // Keyed by metric too: a second route at another metric is another route (IPv6 siblings
+    // of one multipath route share theirs).
+    std::map<std::tuple<std::uint32_t, Prefix, std::uint32_t>, Route> merged;
     for (auto& route : routes) {
-        auto [it, inserted] = merged.try_emplace({route.table, route.destination}, route);
+        auto [it, inserted] = merged.try_emplace({route.table, route.destination, route.priority}, route);
         if (!inserted) {
             auto& hops = it->second.hops;
             hops.insert(hops.end(), route.hops.begin(), route.hops.end());
@@ -169,8 +191,9 @@ std::vector<Route> merge_routes(std::vector<Route> routes) {
         route.hops.erase(std::unique(route.hops.begin(), route.hops.end()), route.hops.end());
         result.push_back(std::move(route));
     }
-    std::sort(result.begin(), result.end(),
-              [](const Route& a, const Route& b) { return a.destination < b.destination; });
+    std::sort(result.begin(), result.end(), [](const Route& a, const Route& b) {
+        return std::tie(a.destination, a.priority) < std::tie(b.destination, b.priority);
+    });
     return result;
 }
 

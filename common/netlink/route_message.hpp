@@ -11,6 +11,7 @@ namespace anycast::common::netlink {
 
 // RTM_NEWROUTE (NLM_F_CREATE|NLM_F_REPLACE) or RTM_DELROUTE for `route`: unicast, universe
 // scope, rtm_protocol = route.protocol, the table in rtm_table or RTA_TABLE when > 255,
+// the metric in RTA_PRIORITY, and RTA_NH_ID when it uses a nexthop object, else
 // one hop as RTA_GATEWAY + RTA_OIF, several as RTA_MULTIPATH. Throws std::length_error when
 // the hops do not fit one RTA_MULTIPATH (its length is 16 bits: about 2 300 IPv6 hops).
 void build_route_message(MessageBuilder& message, const Route& route);
@@ -30,8 +31,9 @@ struct ParsedRoute {
 // Decodes RTM_NEWROUTE/RTM_DELROUTE; nullopt if malformed or not IPv4/IPv6.
 std::optional<ParsedRoute> parse_route(const nlmsghdr& message);
 
-// Merges routes with the same table and destination into one with the union of their hops,
-// sorted (IPv6 multipath can arrive as one message per hop). Output sorted by destination.
+// Merges routes with the same table, destination and metric into one with the union of their
+// hops, sorted (IPv6 multipath can arrive as one message per hop). Output sorted by
+// destination, then metric.
 std::vector<Route> merge_routes(std::vector<Route> routes);
 
 }  // namespace anycast::common::netlink

@@ -6,6 +6,7 @@
 #include "common/store/record_store.hpp"
 #include "reconciler/readiness/file_source.hpp"
 #include "reconciler/serve/instance_lock.hpp"
+#include "reconciler/serve/ecmp_support.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/metrics/metrics_scrape.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
@@ -164,6 +165,7 @@ struct Inputs {
 Inputs gather(const Flags& flags) {
     Inputs in;
     in.config = load_config(flags);
+    in.config.routes = supported_route_settings(in.config.routes);
     in.records = read_records(in.config);
     in.pods = read_pods_once(in.config, flags);
     try {
@@ -186,7 +188,7 @@ Inputs gather(const Flags& flags) {
 
 Plan plan_of(const Inputs& in) {
     return make_plan({in.config, in.records, in.pods.snapshot, in.pods.description, in.kernel.routes,
-                      in.kernel_unreadable, in.kernel.links});
+                      in.kernel_unreadable, in.kernel.links, in.kernel.nexthops});
 }
 
 int run_plan(const std::vector<std::string>& args) {

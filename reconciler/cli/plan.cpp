@@ -1,5 +1,6 @@
 #include "reconciler/cli/plan.hpp"
 
+#include "common/netlink/nexthop_message.hpp"
 #include "reconciler/bird/bird_render.hpp"
 #include "reconciler/pipeline/route_text.hpp"
 
@@ -22,7 +23,7 @@ Plan make_plan(const PlanInputs& in) {
 
     Resolved resolved = resolve(in.records, in.pods, in.config.policy);
     plan.eligible_records = resolved.eligible_records;
-    const RouteDiff diff = diff_desired(resolved.routes, in.kernel, in.links, in.config.routes);
+    const RouteDiff diff = diff_desired(resolved.routes, in.kernel, in.links, in.config.routes, in.nexthops);
     plan.desired = std::move(resolved.routes);
     plan.skipped = std::move(resolved.skipped);
     plan.skipped.insert(plan.skipped.end(), diff.skipped.begin(), diff.skipped.end());
@@ -36,6 +37,14 @@ Plan make_plan(const PlanInputs& in) {
     for (const auto& change : diff.changes) {
         auto& list = change.kind == netlink::RouteChange::Kind::replace ? plan.replace : plan.remove;
         list.push_back(route_text(change.route, in.links));
+    }
+    // Nexthop objects (resilient groups) count as changes too: `status` is out of sync then.
+    for (const auto* changes : {&diff.nexthops_first, &diff.nexthops_last}) {
+        for (const auto& change : *changes) {
+            auto& list = change.kind == netlink::NexthopChange::Kind::remove ? plan.remove : plan.replace;
+            const char* kind = change.kind == netlink::NexthopChange::Kind::create ? "create " : "";
+            list.push_back(fmt::format("nexthop {}{}", kind, netlink::describe_nexthop(change.nexthop)));
+        }
     }
     if (in.config.bird.enabled) {
         std::vector<common::Prefix> prefixes;

@@ -2,6 +2,7 @@
 // reads records, readiness, the kernel and the links; this builds and renders the result.
 #pragma once
 
+#include "common/netlink/nexthop.hpp"
 #include "common/netlink/route.hpp"
 #include "common/config/node_config.hpp"
 #include "common/store/record.hpp"
@@ -27,6 +28,8 @@ struct PlanInputs {
     const std::vector<common::netlink::Route>& kernel;
     std::optional<std::string> kernel_unreadable;
     const LinkTable& links;
+    // The namespace's nexthop objects (resilient mode's groups); empty when unreadable.
+    common::netlink::NexthopTable nexthops = {};
 };
 
 struct Plan {

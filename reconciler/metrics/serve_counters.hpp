@@ -11,7 +11,7 @@ namespace anycast::reconciler {
 struct ServeCounters {
     std::uint64_t passes = 0;         // passes run (including no-change ones)
     std::uint64_t failed_passes = 0;  // a kernel read failed or a change was refused
-    std::uint64_t route_changes = 0;  // replace/delete requests sent to the kernel
+    std::uint64_t route_changes = 0;  // replace/delete requests sent to the kernel (routes, nexthop objects)
     std::uint64_t route_change_errors = 0;
     std::uint64_t publishes = 0;  // RoutePublisher::publish calls
     std::uint64_t resyncs = 0;    // periodic passes and monitor overruns

@@ -1,10 +1,12 @@
 #include "reconciler/pipeline/desired_diff.hpp"
 
+#include "common/netlink/nexthop_changes.hpp"
 #include "common/netlink/route_changes.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -13,7 +15,8 @@ namespace anycast::reconciler {
 namespace netlink = common::netlink;
 
 RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vector<netlink::Route>& kernel,
-                       const LinkTable& links, const common::RouteSettings& settings) {
+                       const LinkTable& links, const common::RouteSettings& settings,
+                       const netlink::NexthopTable& nexthops) {
     RouteDiff out;
     out.target.reserve(desired.size());
     for (const auto& want : desired) {
@@ -38,6 +41,14 @@ RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vect
     }
     std::sort(out.target.begin(), out.target.end(),
               [](const netlink::Route& a, const netlink::Route& b) { return a.destination < b.destination; });
+    std::optional<netlink::ResilientGroupSettings> resilient;
+    if (settings.ecmp == common::EcmpMode::resilient) {
+        resilient = netlink::ResilientGroupSettings{settings.resilient_buckets, settings.resilient_idle_seconds};
+    }
+    netlink::NexthopPlan plan = netlink::plan_nexthops(out.target, kernel, nexthops, settings.protocol, resilient);
+    out.nexthop_target = std::move(plan.target);
+    out.nexthops_first = std::move(plan.first);
+    out.nexthops_last = std::move(plan.last);
     out.changes = netlink::diff_routes(kernel, out.target);
     std::stable_partition(out.changes.begin(), out.changes.end(), [](const netlink::RouteChange& change) {
         return change.kind == netlink::RouteChange::Kind::replace;

@@ -1,7 +1,9 @@
 #include "reconciler/serve/kernel_routes.hpp"
 
 #include "common/log.hpp"
+#include "common/netlink/change_batch.hpp"
 #include "common/netlink/link.hpp"
+#include "common/netlink/nexthop_message.hpp"
 #include "common/netlink/rule.hpp"
 #include "reconciler/pipeline/route_text.hpp"
 
@@ -20,20 +22,58 @@ const char* kind_name(netlink::RouteChange::Kind kind) {
     return kind == netlink::RouteChange::Kind::replace ? "replace" : "delete";
 }
 
+const char* kind_name(netlink::NexthopChange::Kind kind) {
+    using Kind = netlink::NexthopChange::Kind;
+    return kind == Kind::create ? "create" : kind == Kind::replace ? "replace" : "delete";
+}
+
+std::string error_text(int result) { return result == netlink::k_not_found ? "not found" : std::strerror(result); }
+
+// Logs each nexthop change's outcome; returns the refusals.
+std::size_t log_nexthop_results(const std::vector<netlink::NexthopChange>& changes, const std::vector<int>& results) {
+    std::size_t errors = 0;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const auto& change = changes[i];
+        const int result = i < results.size() ? results[i] : EIO;
+        const std::string text = netlink::describe_nexthop(change.nexthop);
+        if (result == 0) {
+            log::info("nexthop changed", {log::kv("op", kind_name(change.kind)), log::kv("nexthop", text)});
+        } else if (result == netlink::k_not_found && change.kind == netlink::NexthopChange::Kind::remove) {
+            log::info("nexthop already gone", {log::kv("nexthop", text)});
+        } else {
+            ++errors;
+            log::error("nexthop change refused", {log::kv("op", kind_name(change.kind)), log::kv("nexthop", text),
+                                                  log::kv("error", error_text(result))});
+        }
+    }
+    return errors;
+}
+
 }  // namespace
 
 KernelView read_kernel(netlink::Socket& socket, const common::RouteSettings& settings) {
     KernelView view;
     view.links = LinkTable(netlink::list_links(socket));
     view.routes = netlink::dump_routes(socket, settings.table, settings.protocol);
+    view.nexthops = netlink::dump_nexthops(socket, settings.protocol);
     return view;
 }
 
 ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const LinkTable& links) {
     ApplyOutcome outcome;
-    if (diff.changes.empty()) return outcome;
-    outcome.results = netlink::apply_route_changes(socket, diff.changes);
+    if (diff.no_changes()) return outcome;
+    // Copies the lists into one batch description; the route list is the large one, and
+    // multipath mode (or a pass without nexthop changes) sends it as it is.
+    netlink::ChangeResults results;
+    if (diff.nexthops_first.empty() && diff.nexthops_last.empty()) {
+        results.routes = netlink::apply_route_changes(socket, diff.changes);
+    } else {
+        results = netlink::apply_kernel_changes(socket, {diff.nexthops_first, diff.changes, diff.nexthops_last});
+    }
+    outcome.results = std::move(results.routes);
     const log::Batch batch;  // one line per change, written together
+    outcome.errors += log_nexthop_results(diff.nexthops_first, results.nexthops_first);
+    outcome.errors += log_nexthop_results(diff.nexthops_last, results.nexthops_last);
     for (std::size_t i = 0; i < diff.changes.size(); ++i) {
         const auto& change = diff.changes[i];
         const int result = i < outcome.results.size() ? outcome.results[i] : EIO;
@@ -44,19 +84,34 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
             log::info("route already gone", {log::kv("route", text)});
         } else {
             ++outcome.errors;
-            log::error(
-                "route change refused",
-                {log::kv("op", kind_name(change.kind)), log::kv("route", text), log::kv("table", change.route.table),
-                 log::kv("error", result == netlink::k_not_found ? "not found" : std::strerror(result))});
+            log::error("route change refused",
+                       {log::kv("op", kind_name(change.kind)), log::kv("route", text),
+                        log::kv("table", change.route.table), log::kv("error", error_text(result))});
         }
     }
     return outcome;
+}
+
+void log_nexthop_dry_run(const RouteDiff& diff) {
+    for (const auto* list : {&diff.nexthops_first, &diff.nexthops_last}) {
+        for (const auto& change : *list) {
+            log::info("dry run: would change nexthop", {log::kv("op", kind_name(change.kind)),
+                                                        log::kv("nexthop", netlink::describe_nexthop(change.nexthop))});
+        }
+    }
 }
 
 std::size_t withdraw_all(netlink::Socket& socket, const common::RouteSettings& settings) {
     const KernelView view = read_kernel(socket, settings);
     RouteDiff diff;
     for (const auto& route : view.routes) diff.changes.push_back({netlink::RouteChange::Kind::remove, route});
+    // Groups before their members; removing a member first would shrink the group in place.
+    for (const bool groups : {true, false}) {
+        for (const auto& nexthop : view.nexthops.ours) {
+            if (nexthop.group.has_value() == groups)
+                diff.nexthops_last.push_back({netlink::NexthopChange::Kind::remove, nexthop});
+        }
+    }
     const ApplyOutcome outcome = apply_changes(socket, diff, view.links);
     std::size_t removed = 0;
     for (const int result : outcome.results) removed += result == 0 ? 1 : 0;

@@ -3,6 +3,7 @@
 // and keep the `ip rule` that makes the kernel consult our table.
 #pragma once
 
+#include "common/netlink/nexthop.hpp"
 #include "common/netlink/route.hpp"
 #include "common/netlink/socket.hpp"
 #include "common/config/node_config.hpp"
@@ -17,20 +18,26 @@ namespace anycast::reconciler {
 struct KernelView {
     std::vector<common::netlink::Route> routes;  // ours only: our protocol in our table
     LinkTable links;
+    common::netlink::NexthopTable nexthops = {};  // ours (our protocol) and the others' ids
 };
 
 // Throws NetlinkError when the kernel cannot be read.
 KernelView read_kernel(common::netlink::Socket& socket, const common::RouteSettings& settings);
 
 struct ApplyOutcome {
-    std::vector<int> results;  // per change of the diff: 0, k_not_found or an errno
-    std::size_t errors = 0;    // refused changes (a delete of a route already gone is fine)
+    std::vector<int> results;  // per route change of the diff: 0, k_not_found or an errno
+    std::size_t errors = 0;    // refused changes, nexthop ones too (a delete of one already gone is fine)
 };
 
-// One batched transaction for all of `diff.changes`; each refusal logged with the route.
+// One batched transaction for all of the diff's nexthop and route changes; each refusal
+// logged with the route or nexthop object.
 ApplyOutcome apply_changes(common::netlink::Socket& socket, const RouteDiff& diff, const LinkTable& links);
 
-// Deletes every route with our protocol in our table; returns how many were deleted.
+// --dry-run: logs the nexthop changes the diff would make (one line each).
+void log_nexthop_dry_run(const RouteDiff& diff);
+
+// Deletes every route with our protocol in our table, then every nexthop object with our
+// protocol (groups before members); returns how many routes were deleted.
 std::size_t withdraw_all(common::netlink::Socket& socket, const common::RouteSettings& settings);
 
 // Whether routes in `settings.table` need a rule: not in main (254), which the kernel

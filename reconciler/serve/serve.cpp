@@ -2,6 +2,9 @@
 
 #include "common/log.hpp"
 #include "common/config/node_config_loader.hpp"
+#include "common/netlink/nexthop_changes.hpp"
+#include "common/netlink/route_changes.hpp"
+#include "reconciler/serve/ecmp_support.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/bird/bird_access.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
@@ -66,11 +69,14 @@ Server::~Server() {
 }
 
 int Server::run() {
+    config_.routes = supported_route_settings(config_.routes);
     log::info("serve starting",
               {kv("node", config_.node), kv("stateDir", config_.state_dir), kv("table", config_.routes.table),
-               kv("protocol", config_.routes.protocol), kv("readiness", describe_readiness(config_)),
-               kv("dryRun", options_.dry_run), kv("withdrawOnExit", options_.withdraw_on_exit)});
+               kv("protocol", config_.routes.protocol), kv("ecmp", common::ecmp_name(config_.routes.ecmp)),
+               kv("readiness", describe_readiness(config_)), kv("dryRun", options_.dry_run),
+               kv("withdrawOnExit", options_.withdraw_on_exit)});
     if (!options_.dry_run) ensure_rules(socket_, config_.routes);
+    check_nexthop_compat_mode(config_.routes);
     publisher_ = make_publisher(io_, config_, options_.dry_run);
     // A BIRD of the operator's own: say now what keeps the announcements from reaching it.
     if (config_.bird.enabled && config_.bird.config.empty() && !options_.dry_run) {
@@ -251,9 +257,18 @@ void Server::on_kernel_events() {
             const bool added = route->kind == netlink::RouteEvent::Kind::added;
             // Our own changes come back as events: an add equal to what we installed, or a
             // delete of something we no longer want, needs no pass.
-            if (added && ours != nullptr && ours->hops == route->route.hops) continue;
+            if (added && ours != nullptr && netlink::same_route(route->route, *ours)) continue;
             if (!added && ours == nullptr) continue;
             kernel_changed(added ? "route-added" : "route-deleted");
+        } else if (const auto* nexthop = std::get_if<netlink::NexthopEvent>(&event)) {
+            // Our objects echoed back need nothing; someone else's new one only makes the
+            // cached id list stale (a new id of ours must not take it).
+            const bool added = nexthop->kind == netlink::NexthopEvent::Kind::added;
+            if (!netlink::nexthop_event_expected(nexthop->nexthop, added, *target_nexthops_, config_.routes.protocol)) {
+                kernel_changed(added ? "nexthop-changed" : "nexthop-deleted");
+            } else if (added && nexthop->nexthop.protocol != config_.routes.protocol) {
+                kernel_.reset();
+            }
         } else if (const auto* rule = std::get_if<netlink::RuleEvent>(&event)) {
             // Our rule deleted (by hand, by `cleanup`): routes in our table would stay
             // announced but unused. Put it back at once, like a route.
@@ -443,9 +458,9 @@ Server::PassSummary Server::reconcile() {
         }
         if (!kernel_) {
             KernelView view = read_kernel(socket_, config_.routes);
-            kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links)};
+            kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links), std::move(view.nexthops)};
         }
-        diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes);
+        diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes, kernel_->nexthops);
         std::vector<Skipped> skipped = std::move(resolved.skipped);
         skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
         log_skipped(skipped);
@@ -459,12 +474,14 @@ Server::PassSummary Server::reconcile() {
                       {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
                        kv("route", route_text(change.route, kernel.links))});
         }
+        log_nexthop_dry_run(diff);
     } else {
         outcome = apply_changes(socket_, diff, kernel.links);
-        counters_.route_changes += diff.changes.size();
+        counters_.route_changes += diff.change_count();
         counters_.route_change_errors += outcome.errors;
     }
-    const std::size_t change_count = diff.changes.size();
+    const std::size_t change_count = diff.change_count();
+    target_nexthops_ = std::make_shared<const std::vector<netlink::Nexthop>>(std::move(diff.nexthop_target));
     target_ = share(take_installed(diff, outcome.results));  // moved, not copied
     std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
     std::vector<common::Prefix> installed;
@@ -477,6 +494,7 @@ Server::PassSummary Server::reconcile() {
             kernel_.reset();
         } else {
             kernel_->routes = target_;
+            kernel_->nexthops.ours = *target_nexthops_;
         }
     }
     publish(installed);
@@ -555,6 +573,7 @@ void Server::reload_config() {
     std::unique_ptr<RoutePublisher> publisher;
     try {
         next = common::load_node_config(options_.config_path);
+        next.routes = supported_route_settings(next.routes);
         // All or nothing: what the new config needs is made and started before anything that
         // runs is touched, so a config that fails here leaves the running one as it was.
         if (next.state_dir != config_.state_dir) records = open_records(next.state_dir);
@@ -572,7 +591,11 @@ void Server::reload_config() {
     const common::NodeConfig previous = std::exchange(config_, std::move(next));
     if (previous.routes != config_.routes) {
         kernel_.reset();  // another table, another view
-        if (!options_.dry_run) move_routes(previous.routes);
+        // Another ECMP mode or group shape needs no withdrawal: the next pass rewrites them.
+        if (!options_.dry_run && !common::same_route_placement(previous.routes, config_.routes)) {
+            move_routes(previous.routes);
+        }
+        check_nexthop_compat_mode(config_.routes);
     }
     if (records.store) use_records(std::move(records));
     if (readiness) use_readiness(std::move(readiness));

@@ -140,10 +140,14 @@ private:
     struct CachedKernel {
         SharedRoutes routes;
         LinkTable links;
+        common::netlink::NexthopTable nexthops;
     };
     // The routes the last pass installed, sorted by destination: to tell our own changes
     // echoed by the monitor from someone else's. Never null.
     SharedRoutes target_ = share({});
+    // Our nexthop objects as the last pass left them, sorted by id: the same, for nexthop events.
+    std::shared_ptr<const std::vector<common::netlink::Nexthop>> target_nexthops_ =
+        std::make_shared<const std::vector<common::netlink::Nexthop>>();
     const common::netlink::Route* find_target(const common::Prefix& destination) const;
     std::set<std::string> referenced_ifaces_;
     // Dropped (re-read by the next pass) on any foreign route or link event, a monitor

@@ -10,6 +10,7 @@
 #include "common/ip_address.hpp"
 #include "common/netlink/address.hpp"
 #include "common/netlink/attributes.hpp"
+#include "common/netlink/change_batch.hpp"
 #include "common/netlink/link.hpp"
 #include "common/netlink/message.hpp"
 #include "common/netlink/route.hpp"
@@ -18,6 +19,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
+#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -109,6 +111,8 @@ std::string type_names(const Bytes& datagram) {
             case RTM_DELROUTE: name = "delroute"; break;
             case RTM_NEWRULE: name = "newrule"; break;
             case RTM_DELRULE: name = "delrule"; break;
+            case RTM_NEWNEXTHOP: name = "newnexthop"; break;
+            case RTM_DELNEXTHOP: name = "delnexthop"; break;
             default: break;
         }
         names += names.empty() ? name : std::string("-") + name;
@@ -161,6 +165,59 @@ void write_dumps(Socket& socket, SeedWriter& seeds, const std::string& suffix) {
     }
 }
 
+// Resilient mode (docs/ecmp.md), last so the seeds before keep their names: gateway objects,
+// a resilient group and routes naming it, the group shrunk, everything removed; the
+// notifications (RTNLGRP_NEXTHOP joined only now) and a dump of the objects.
+void write_nexthop_seeds(Socket& socket, Socket& monitor, SeedWriter& seeds, int& counter) {
+    const int group = RTNLGRP_NEXTHOP;
+    if (::setsockopt(monitor.fd(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
+        throw_errno("join RTNLGRP_NEXTHOP");
+    }
+    run_ip({"link", "add", "flkseed2", "type", "veth", "peer", "name", "flkseed2p"});
+    const auto link = find_link(socket, "flkseed2");
+    const auto peer = find_link(socket, "flkseed2p");
+    if (!link || !peer) throw std::runtime_error("veth pair flkseed2/flkseed2p not found after creating it");
+    set_link_up(socket, peer->index);
+    set_link_up(socket, link->index);
+    drain_notifications(monitor, seeds, counter);
+    const int dev = link->index;
+    const auto gateway = [&](std::uint32_t id, const char* via) {
+        return Nexthop{id, 241, NextHop{ip(via), dev}, std::nullopt};
+    };
+    const auto resilient = [](std::uint32_t id, std::vector<std::uint32_t> members) {
+        return Nexthop{id, 241, std::nullopt, NexthopGroup{std::move(members), true, 128, 120}};
+    };
+    Route v4{host("10.255.53.55"), {}, 241, 241};
+    v4.nexthop_id = 20;
+    Route v6{host("fd00:255::55"), {}, 241, 241};
+    v6.nexthop_id = 21;
+    using Kind = NexthopChange::Kind;
+    apply_kernel_changes(socket, {{{Kind::create, gateway(10, "10.0.0.12")},
+                                   {Kind::create, gateway(11, "10.0.0.13")},
+                                   {Kind::create, gateway(12, "fd00::12")},
+                                   {Kind::create, resilient(20, {10, 11})},
+                                   {Kind::create, resilient(21, {12})}},
+                                  {{RouteChange::Kind::replace, v4}, {RouteChange::Kind::replace, v6}},
+                                  {}});
+    drain_notifications(monitor, seeds, counter);
+    MessageBuilder request(RTM_GETNEXTHOP, 0);
+    request.family_header<nhmsg>().nh_family = AF_UNSPEC;
+    seeds.write("dump-nexthops", dump(socket, request, "dump nexthops"));
+    MessageBuilder routes(RTM_GETROUTE, 0);
+    routes.family_header<rtmsg>().rtm_family = AF_INET6;
+    seeds.write("dump-routes-v6-nexthop", dump(socket, routes, "dump routes"));
+    apply_kernel_changes(socket,
+                         {{{Kind::replace, resilient(20, {11})}}, {}, {{Kind::remove, gateway(10, "10.0.0.12")}}});
+    drain_notifications(monitor, seeds, counter);
+    apply_kernel_changes(socket, {{},
+                                  {{RouteChange::Kind::remove, v4}, {RouteChange::Kind::remove, v6}},
+                                  {{Kind::remove, resilient(20, {11})},
+                                   {Kind::remove, resilient(21, {12})},
+                                   {Kind::remove, gateway(11, "10.0.0.13")},
+                                   {Kind::remove, gateway(12, "fd00::12")}}});
+    drain_notifications(monitor, seeds, counter);
+}
+
 void generate(const fs::path& dir) {
     // Never the host's namespace: everything below happens in a fresh one.
     if (::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET) (run as root)");
@@ -209,6 +266,7 @@ void generate(const fs::path& dir) {
     drain_notifications(monitor, seeds, counter);
     run_ip({"link", "del", "flkseed1"});
     drain_notifications(monitor, seeds, counter);
+    write_nexthop_seeds(socket, monitor, seeds, counter);
     std::cout << seeds.written() << " seed files\n";
 }
 

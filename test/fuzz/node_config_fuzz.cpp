@@ -23,6 +23,8 @@ void check(const common::NodeConfig& config) {
     require(config.routes.protocol >= 5 && config.routes.protocol <= 255, "routes.protocol in [5, 255]");
     require(config.routes.table != 0 && config.routes.table != 255, "routes.table is not 0 or 255");
     require(config.routes.rule_priority != 0, "routes.rulePriority is not 0");
+    require(config.routes.resilient_buckets >= 16, "routes.resilientBuckets in [16, 65535]");
+    require(config.routes.resilient_idle_seconds <= 3600, "routes.resilientIdleSeconds in [0, 3600]");
     require(config.resync_seconds >= 1 && config.resync_seconds <= 86400, "resyncSeconds in [1, 86400]");
     require(!common::overlapping_namespaces(config.policy), "listed namespaces' prefixes never overlap");
     try {

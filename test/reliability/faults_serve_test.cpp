@@ -255,7 +255,8 @@ TEST_CASE(
     const auto written = std::chrono::steady_clock::now();
 
     const auto count = [](const char* family) {
-        return line_count(ServeLab::show(std::string("ip ") + family + " route show table 241 proto 241"));
+        // -o: one line a route (IPv6 prints a route through a nexthop group on several).
+        return line_count(ServeLab::show(std::string("ip -o ") + family + " route show table 241 proto 241"));
     };
     CHECK_LOGGED(lab, wait_until([&] { return count("-4") == k_records && count("-6") == k_records; }, 60s));
     const auto converged = std::chrono::steady_clock::now();
@@ -279,27 +280,29 @@ TEST_CASE(
     CHECK(serve->alive());
 }
 
-// Known bug, reported (issue 15 B.3 report): a second route with our protocol in our table on
-// one of our destinations, at another metric (`ip route add ... proto 241 metric 50`), is
-// ours by docs/operations.md ("Route ownership") but serve never removes it: the dump
-// (common/netlink/route.cpp) keys routes by destination only (IPv6 hops of both are merged
-// into one route), diff_routes keeps the first per destination, and a delete without a
-// priority removes whichever the kernel finds first. The IPv6 one at metric 50 wins
-// forwarding, to a hop serve never chose. Hidden ([.]) while the bug is there, so the suite
-// stays green (a [!shouldfail] case would count as failed in test/run.sh's summary); run it
-// with `unshare --net -- reliability_tests "[known-bug]"`, and drop the [.] with the fix.
-TEST_CASE("a second route of ours at another metric, added by hand, is removed",
-          "[.][known-bug][faults][serve][netns]") {
+// A second route with our protocol in our table on one of our destinations, at another metric
+// (`ip route add ... proto 241 metric 50`), is ours by docs/operations.md ("Route ownership")
+// and must go. It never did (issue 15 B.3 report): the dump keyed routes by destination only
+// (IPv6 hops of both merged into one route), diff_routes kept the first per destination, and a
+// delete without a priority removed whichever the kernel found first; the IPv6 one at metric
+// 50 won forwarding, to a hop serve never chose. Fixed in issue 19: routes carry their metric
+// (common/netlink/route.hpp), are keyed by it, and the extra one is deleted by its metric.
+// Both ECMP modes: ours is a plain route in one, a route through a nexthop group in the other.
+TEST_CASE("a second route of ours at another metric, added by hand, is removed", "[faults][serve][netns]") {
+    const std::string mode = GENERATE(as<std::string>{}, "resilient", "multipath");
+    INFO("routes.ecmp " << mode);
     PrivateNetns netns;
     ServeLab lab;
+    lab.config["routes"].as_object()["ecmp"] = mode;
+    lab.write_config();
     auto serve = lab.start_serving(1);
     const ServePod& pod = lab.pods[0];
     sh("ip route add 10.255.53.53/32 table 241 proto 241 metric 50 via 10.0.0.99 dev " + pod.host_end + " onlink");
     sh("ip -6 route add fd00:255::53/128 table 241 proto 241 metric 50 via fd00::99 dev " + pod.host_end + " onlink");
     const bool repaired = wait_until(
         [&] {
-            return line_count(ServeLab::show("ip -4 route show table 241 proto 241")) == 1 &&
-                   line_count(ServeLab::show("ip -6 route show table 241 proto 241")) == 1 &&
+            return line_count(ServeLab::show("ip -o -4 route show table 241 proto 241")) == 1 &&
+                   line_count(ServeLab::show("ip -o -6 route show table 241 proto 241")) == 1 &&
                    ServeLab::routed_via({&pod});
         },
         3s);

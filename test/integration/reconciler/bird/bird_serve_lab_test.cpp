@@ -27,8 +27,10 @@ std::string trim_copy(std::string text) {
 
 }  // namespace
 
-TEST_CASE("serve with BIRD: only ready pods get traffic, ECMP shrink never withdraws, withdrawal when none is left",
-          "[netns][bird]") {
+TEST_CASE(
+    "serve with BIRD: only ready pods get traffic, ECMP growth and shrink never withdraw, withdrawal when none is "
+    "left",
+    "[netns][bird]") {
     PrivateNetns netns;
     BirdLab lab;
     const std::string a4 = BirdLab::anycast_v4;
@@ -68,9 +70,22 @@ TEST_CASE("serve with BIRD: only ready pods get traffic, ECMP shrink never withd
     CHECK(ask(a4, 20) == "pod-1=20");
     CHECK(ask(a6, 20) == "pod-1=20");
 
-    // Step 3: both ready → ECMP; flows from the router spread over both pods.
+    // serve's default routes.ecmp resilient: the routes name a resilient nexthop group
+    // (RTA_NH_ID), and BIRD learns them through the kernel's nexthop_compat_mode expansion.
+    CHECK(lab.node.exec("ip route show table 241 " + a4).find("nhid") != std::string::npos);
+    CHECK(lab.node.exec("ip -6 route show table 241 " + a6).find("nhid") != std::string::npos);
+
+    // Step 3: both ready → ECMP (the group grows: replaced, the route untouched), never
+    // withdrawn at the router on the way; flows from the router spread over both pods.
+    RouteMonitorLog growing(lab.router, lab.dir.file("router-monitor-grow.log"));
     set_pods({{true, false}, {true, false}});
     REQUIRE(wait_until([&] { return lab.node_bird_hops(a4 + "/32") == 2 && lab.node_bird_hops(a6 + "/128") == 2; }));
+    {
+        const std::string log = growing.stop();
+        INFO(log);
+        CHECK(monitor_deletions(log, a4) == 0);
+        CHECK(monitor_deletions(log, a6) == 0);
+    }
     // Warm pod-2's new path (neighbour discovery both ways) before counting, as in step 2.
     for (const auto& address : {a4, a6}) {
         REQUIRE(wait_until([&] { return ask(address, 20).find("pod-2=") != std::string::npos; }));

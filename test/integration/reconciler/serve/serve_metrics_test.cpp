@@ -66,6 +66,7 @@ TEST_CASE("serve's metrics move as its routes change", "[netns][serve][metrics]"
     CHECK(wait_scraped("flock_anycast_routes_installed{family=\"ipv4\"}", 0));
     CHECK(wait_scraped("flock_anycast_routes_installed{family=\"ipv6\"}", 0));
     CHECK(wait_scraped("flock_anycast_nexthops{family=\"ipv6\"}", 0));
+    INFO(lab.log());
     CHECK(wait_scraped("flock_anycast_netlink_errors_total", 0));
 }
 

@@ -20,6 +20,8 @@ TEST_CASE("plan prints the desired routes, the diff against the kernel and the B
     lab.write_record(b);
     lab.write_record(c, {"10.255.53.53", "10.1.2.3"});
     lab.config["bird"] = boost::json::object{{"enabled", true}, {"fragment", lab.dir.file("flock-anycast.conf")}};
+    // Routes alone (resilient groups add their objects to the plan: the next test).
+    lab.config["routes"].as_object()["ecmp"] = "multipath";
     lab.write_config();
     lab.set_pods({ServeLab::ready(a), ServeLab::ready(b), ServeLab::deleting(c)});
     // In the kernel: the v4 route with one hop only, and a stale route of ours.
@@ -87,6 +89,8 @@ TEST_CASE("plan --readiness-file overrides the configured source; status reports
     auto& a = lab.add_pod(1);
     lab.write_record(a, {"10.255.53.53"});
     lab.set_pods({});
+    lab.config["routes"].as_object()["ecmp"] = "multipath";
+    lab.write_config();
     const std::string other = lab.dir.file("other.json");
     sh("echo '[{\"namespace\":\"dns\",\"name\":\"pod1\",\"ready\":true}]' > " + other);
 
@@ -106,4 +110,26 @@ TEST_CASE("plan --readiness-file overrides the configured source; status reports
     CHECK(in_sync.out.find("  k8s_c-pod1_eth0 pod dns/pod1 ips 10.255.53.53: pod unknown\n") != std::string::npos);
     CHECK(in_sync.out.find("eligible pods (0):\n") != std::string::npos);
     CHECK(in_sync.out.find("in sync\n") != std::string::npos);
+}
+
+TEST_CASE("in resilient mode plan lists the nexthop objects it would make, and status is in sync once serve made them",
+          "[netns][serve][ecmp]") {
+    PrivateNetns netns;
+    ServeLab lab;
+    lab.add_ready_pods(2);
+    const auto plan = run_process({flock_binary(), "plan", "--config", lab.config_path()});
+    INFO(plan.out << plan.err);
+    REQUIRE(plan.exit_code == 0);
+    // Two gateways and a group per family, and the two routes naming the groups.
+    CHECK(plan.out.find("changes (8):\n") != std::string::npos);
+    CHECK(plan.out.find("nexthop create id 4043309058 group 4043309056/4043309057 resilient buckets 128 idle 120s") !=
+          std::string::npos);
+
+    auto serve = lab.start_serve();
+    REQUIRE(lab.wait_routed_via({&lab.pods[0], &lab.pods[1]}));
+    CHECK(ServeLab::v4_route().find("nhid 4043309058") != std::string::npos);
+    const auto status = run_process({flock_binary(), "status", "--config", lab.config_path()});
+    INFO(status.out);
+    CHECK(status.exit_code == 0);
+    CHECK(status.out.find("in sync\n") != std::string::npos);
 }

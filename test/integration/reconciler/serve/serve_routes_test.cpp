@@ -390,9 +390,12 @@ TEST_CASE("SIGHUP with another table and rule priority moves the routes and the 
     const auto in_242 = [](const char* family) {
         return sh(std::string("ip ") + family + " route show table 242 proto 241 2>/dev/null || true");
     };
+    // "10.255.53.53 nhid N via 10.0.0.11 ..." (resilient mode; multipath has no nhid).
+    const auto routed = [](const std::string& routes, const std::string& destination, const std::string& via) {
+        return routes.rfind(destination + " ", 0) == 0 && routes.find(" via " + via + " ") != std::string::npos;
+    };
     REQUIRE(wait_until([&] {
-        return in_242("-4").find(std::string(ServeLab::anycast_v4) + " via " + a.v4) != std::string::npos &&
-               in_242("-6").find(std::string(ServeLab::anycast_v6) + " via " + a.v6) != std::string::npos;
+        return routed(in_242("-4"), ServeLab::anycast_v4, a.v4) && routed(in_242("-6"), ServeLab::anycast_v6, a.v6);
     }));
     // Nothing left behind in the old table, and the rules point at the new one.
     CHECK(ServeLab::routes().empty());

@@ -24,7 +24,8 @@ namespace {
 IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 Prefix prefix(const char* text) { return *Prefix::parse(text); }
 
-const common::RouteSettings k_settings{};  // protocol 241, table 241
+// protocol 241, table 241; the route-level cases in multipath mode (resilient groups: below)
+const common::RouteSettings k_settings{241, 241, 1000, common::EcmpMode::multipath};
 
 LinkTable links() {
     return LinkTable({{1, "lo", true}, {7, "veth-a", true}, {8, "veth-b", true}, {9, "veth-down", false}});
@@ -115,6 +116,43 @@ TEST_CASE("installed prefixes are the target minus failed replaces", "[unit][rec
     CHECK(installed == std::vector<Prefix>{prefix("10.255.53.53/32"), prefix("10.255.53.55/32")});
 }
 
+TEST_CASE("resilient mode: a group per route, nothing to write once applied, a pod leaving replaces only the group",
+          "[unit][reconciler]") {
+    common::RouteSettings settings;  // resilient by default
+    const std::vector<DesiredRoute> three = {
+        {prefix("10.255.53.53/32"), {{ip("10.0.0.12"), "veth-a"}, {ip("10.0.0.13"), "veth-b"}}},
+        {prefix("fd00:255::53/128"), {{ip("fd00::12"), "veth-a"}}},
+    };
+    const auto first = reconciler::diff_desired(three, {}, links(), settings);
+    CHECK(first.nexthops_first.size() == 5);  // three gateways, two groups
+    CHECK(first.changes.size() == 2);
+    for (const auto& route : first.target) CHECK(route.nexthop_id != 0);
+
+    // The kernel now holds what the pass wrote: the same desired set writes nothing.
+    const common::netlink::NexthopTable applied{first.nexthop_target, {}};
+    const auto again = reconciler::diff_desired(three, first.target, links(), settings, applied);
+    CHECK(again.no_changes());
+
+    const std::vector<DesiredRoute> one_left = {
+        {prefix("10.255.53.53/32"), {{ip("10.0.0.12"), "veth-a"}}},
+        {prefix("fd00:255::53/128"), {{ip("fd00::12"), "veth-a"}}},
+    };
+    const auto shrink = reconciler::diff_desired(one_left, first.target, links(), settings, applied);
+    CHECK(shrink.changes.empty());  // the routes keep naming their groups
+    REQUIRE(shrink.nexthops_first.size() == 1);
+    CHECK(shrink.nexthops_first[0].kind == common::netlink::NexthopChange::Kind::replace);
+    REQUIRE(shrink.nexthops_last.size() == 1);
+    CHECK(shrink.nexthops_last[0].nexthop.hop->gateway == ip("10.0.0.13"));
+
+    // multipath mode takes the objects away after the routes are rewritten with their hops.
+    settings.ecmp = common::EcmpMode::multipath;
+    const auto back = reconciler::diff_desired(three, first.target, links(), settings, applied);
+    CHECK(back.changes.size() == 2);
+    CHECK(back.nexthops_first.empty());
+    CHECK(back.nexthops_last.size() == 5);
+    CHECK(back.nexthop_target.empty());
+}
+
 namespace {
 
 common::Record record(const char* pod, const char* via, const char* iface) {
@@ -133,6 +171,7 @@ TEST_CASE("plan renders desired routes, kernel routes, changes and skips as exac
     config.node = "worker-1";
     config.policy.allowed_prefixes = {prefix("10.255.0.0/16")};
     config.bird.fragment = "/etc/bird/flock-anycast.conf";
+    config.routes.ecmp = common::EcmpMode::multipath;
     const std::vector<common::Record> records = {record("a", "10.0.0.12", "veth-a"),
                                                  record("b", "10.0.0.13", "veth-b")};
     const reconciler::ReadinessSnapshot pods{false, {{"dns", "a", "", true, false}, {"dns", "b", "", true, false}}};
@@ -178,6 +217,7 @@ TEST_CASE("plan without a readable kernel diffs against an empty table and says 
     config.node = "n";
     config.policy.allowed_prefixes = {prefix("10.255.0.0/16")};
     config.bird.enabled = false;
+    config.routes.ecmp = common::EcmpMode::multipath;
     const std::vector<common::Record> records = {record("a", "10.0.0.12", "veth-a")};
     const reconciler::ReadinessSnapshot pods{true, {}};
     const std::vector<Route> none;
