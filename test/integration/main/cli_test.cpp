@@ -44,11 +44,9 @@ TEST_CASE("an unknown CNI_COMMAND is the spec's error JSON with code 4", "[cli]"
     CHECK(std::string(json.at("msg").as_string()).find("FROB") != std::string::npos);
 }
 
-TEST_CASE("the executable loads no shared library but glibc's libc", "[cli]") {
+TEST_CASE("the executable loads no shared library but glibc and libmnl", "[cli]") {
     // Each one costs every CNI exec its mapping and relocations (libm alone ~0.7 ms in the
-    // build VM; docs/design-notes.md), and the plugin is copied to nodes that may have nothing
-    // else (packaging/README.md; portability_test.cpp runs it there). Sanitized builds keep
-    // libstdc++ (and so libm) shared; -Dlibmnl=system links libmnl.so.0.
+    // build VM; docs/design-notes.md). Sanitized builds keep libstdc++ (and so libm) shared.
     const std::string dynamic = sh("readelf -d " + flock_binary());
     std::vector<std::string> needed;
     for (std::size_t at = dynamic.find("Shared library: ["); at != std::string::npos;
@@ -60,16 +58,9 @@ TEST_CASE("the executable loads no shared library but glibc's libc", "[cli]") {
     const bool sanitized = std::any_of(needed.begin(), needed.end(), [](const std::string& lib) {
         return lib.rfind("libasan", 0) == 0 || lib.rfind("libubsan", 0) == 0;
     });
-#ifdef FLOCK_LIBMNL_SYSTEM
-    const bool libmnl_shared = true;
-    const std::vector<std::string> expected{"libmnl.so.0", "libc.so.6", "ld-linux-x86-64.so.2"};
-#else
-    const bool libmnl_shared = false;
-    const std::vector<std::string> expected{"libc.so.6", "ld-linux-x86-64.so.2"};
-#endif
     if (!sanitized) {
-        CHECK(needed == expected);
+        CHECK(needed == std::vector<std::string>{"libmnl.so.0", "libc.so.6", "ld-linux-x86-64.so.2"});
     } else {
-        CHECK((std::find(needed.begin(), needed.end(), "libmnl.so.0") != needed.end()) == libmnl_shared);
+        CHECK(std::find(needed.begin(), needed.end(), "libmnl.so.0") != needed.end());
     }
 }
