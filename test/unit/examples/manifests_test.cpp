@@ -101,26 +101,59 @@ std::vector<std::string> names_in(const fs::path& dir) {
     return names;
 }
 
-// A scratch "host" for install-cni.sh: /opt/cni/bin, /etc/cni/net.d, /etc/flock-anycast.
+// The host's glibc loader in a FakeHost, which install-cni.sh runs the plugin with.
+enum class HostLoader {
+    runs,     // glibc 2.36: runs the plugin
+    too_old,  // glibc 2.31: refuses it, as a real loader does when a symbol version is missing
+    missing,  // no /lib64/ld-linux-x86-64.so.2
+};
+
+// A glibc loader as install-cni.sh runs it: `--version`, or `--library-path DIRS PROGRAM ARGS`
+// (recorded in args_file), which runs PROGRAM or fails as glibc 2.31's loader does on our binary.
+std::string fake_loader(bool runs, const fs::path& args_file) {
+    const std::string version = runs ? "2.36" : "2.31";
+    std::string script = "#!/bin/sh\nif [ \"$1\" = --version ]; then\n";
+    script += "  echo 'ld.so (Debian GLIBC " + version + "-9) stable release version " + version + ".'\n";
+    script += "  exit 0\nfi\n";
+    script += "printf '%s\\n' \"$@\" > '" + args_file.string() + "'\n";
+    script += runs ? "shift 2\nexec \"$@\"\n"
+                   : "echo \"$3: /lib/x86_64-linux-gnu/libc.so.6: version \\`GLIBC_2.34' not found\" >&2\nexit 1\n";
+    return script;
+}
+
+// A scratch "host" for install-cni.sh: /opt/cni/bin, /etc/cni/net.d, /etc/flock-anycast, and a
+// loader laid out as Debian's (/lib64/ld-linux-x86-64.so.2, an absolute link into
+// /lib/x86_64-linux-gnu), a shell script that records its arguments and execs the plugin (the
+// plugin here is a script too; the real binary on a glibc-only root: portability_test.cpp).
 class FakeHost {
 public:
-    FakeHost() {
+    explicit FakeHost(HostLoader loader = HostLoader::runs) {
         for (const char* key : {"install-cni.sh", "config.json", "cni-entry.json"}) {
             write_file(dir_ / "source" / key, configmap()["data"][key].as<std::string>());
         }
         write_file(dir_ / "flock-anycast", "#!/bin/sh\necho fake plugin\n");
+        write_file(dir_ / "libmnl.so.0", "fake libmnl\n");
         fs::create_directories(net_d());
+        if (loader == HostLoader::missing) return;
+        const fs::path real = host() / "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+        write_file(real, fake_loader(loader == HostLoader::runs, dir_ / "loader-args"));
+        fs::permissions(real, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+        fs::create_directories(host() / "lib64");
+        fs::create_symlink("/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", host() / "lib64/ld-linux-x86-64.so.2");
     }
     FakeHost(const FakeHost&) = delete;
     FakeHost& operator=(const FakeHost&) = delete;
 
     fs::path net_d() const { return dir_ / "host/etc/cni/net.d"; }
     fs::path host() const { return dir_ / "host"; }
+    // The loader's arguments in its last run, one a line.
+    std::string loader_args() const { return read_file(dir_ / "loader-args"); }
 
     Command install() const {
         const std::string d = dir_.string();
         return run("env HOST_ROOT=" + d + "/host SOURCE_DIR=" + d + "/source FLOCK_BINARY=" + d +
-                   "/flock-anycast KUBERNETES_SERVICE_HOST=10.96.0.1 "
+                   "/flock-anycast FLOCK_LIBMNL=" + d +
+                   "/libmnl.so.0 KUBERNETES_SERVICE_HOST=10.96.0.1 "
                    "KUBERNETES_SERVICE_PORT=443 WAIT_SECONDS=0 sh " +
                    d + "/source/install-cni.sh");
     }
@@ -222,7 +255,13 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
         const auto it = host_paths.find(mount["name"].as<std::string>());
         if (it != host_paths.end()) init_host_paths.insert(it->second);
     }
-    CHECK(init_host_paths == std::set<std::string>{"/opt/cni/bin", "/etc/cni/net.d", "/etc/flock-anycast"});
+    CHECK(init_host_paths ==
+          std::set<std::string>{"/opt/cni/bin", "/etc/cni/net.d", "/etc/flock-anycast", "/lib", "/lib64", "/usr"});
+    // The host's libraries only to run the plugin once: read only.
+    for (const auto& mount : init["volumeMounts"]) {
+        const std::string name = mount["name"].as<std::string>();
+        if (name.rfind("host-lib", 0) == 0 || name == "host-usr") CHECK(mount["readOnly"].as<bool>());
+    }
     CHECK_FALSE((init["securityContext"]["privileged"] && init["securityContext"]["privileged"].as<bool>()));
     CHECK(find_named(pod["volumes"], "install")["configMap"]["name"].as<std::string>() ==
           configmap()["metadata"]["name"].as<std::string>());
@@ -414,6 +453,52 @@ TEST_CASE("install-cni.sh refuses when the main config sorts before its chain fi
     CHECK(result.status == 1);
     CHECK_THAT(result.output, Catch::Contains("00-cilium.conflist sorts before 00-flock-anycast.conflist"));
     CHECK(host.net_d_files() == std::vector<std::string>{"00-cilium.conflist"});
+}
+
+TEST_CASE("install-cni.sh puts the image's libmnl beside the plugin and runs it with the host's loader", "[unit]") {
+    FakeHost host;
+    write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
+    const auto result = host.install();
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+    const fs::path lib = host.host() / "opt/cni/bin/flock-anycast.d/libmnl.so.0";
+    CHECK(read_file(lib) == "fake libmnl\n");
+    struct stat st {};
+    REQUIRE(::stat(lib.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0644);
+    CHECK(names_in(lib.parent_path()) == std::vector<std::string>{"libmnl.so.0"});  // no temp file left
+    // The host's loader (its link followed inside the host root, not to this machine's), our
+    // directory first on its library path, then the host's own.
+    const std::string bin = (host.host() / "opt/cni/bin").string();
+    const std::string h = host.host().string();
+    CHECK(host.loader_args() == "--library-path\n" + bin + "/flock-anycast.d:" + h + "/lib/x86_64-linux-gnu:" + h +
+                                    "/usr/lib/x86_64-linux-gnu:" + h + "/lib64:" + h + "/usr/lib64\n" + bin +
+                                    "/flock-anycast\nversion\n");
+    CHECK_THAT(result.output,
+               Catch::Contains("the host runs " + bin + "/flock-anycast (fake plugin; host glibc 2.36)"));
+}
+
+TEST_CASE("install-cni.sh refuses a host whose glibc cannot run the plugin, and names its version", "[unit]") {
+    FakeHost host(HostLoader::too_old);
+    write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
+    const auto result = host.install();
+    CHECK(result.status == 1);
+    CHECK_THAT(result.output, Catch::Contains("cannot run " + (host.host() / "opt/cni/bin/flock-anycast").string() +
+                                              ": host glibc 2.31, the plugin needs glibc >= 2.36 (x86-64)"));
+    CHECK_THAT(result.output, Catch::Contains("GLIBC_2.34' not found"));
+    // No chain: the runtime never calls a plugin that cannot run.
+    CHECK(host.net_d_files() == std::vector<std::string>{"10-ptp.conflist"});
+}
+
+TEST_CASE("install-cni.sh refuses when it cannot find the host's loader", "[unit]") {
+    FakeHost host(HostLoader::missing);
+    write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
+    const auto result = host.install();
+    CHECK(result.status == 1);
+    CHECK_THAT(result.output, Catch::Contains("cannot check that this host can run the plugin (it needs glibc >= 2.36, "
+                                              "x86-64): no loader at " +
+                                              (host.host() / "lib64/ld-linux-x86-64.so.2").string()));
+    CHECK(host.net_d_files() == std::vector<std::string>{"10-ptp.conflist"});
 }
 
 TEST_CASE("every example node config loads with the real loader", "[unit]") {
