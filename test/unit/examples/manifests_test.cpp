@@ -269,8 +269,7 @@ TEST_CASE("the DaemonSet runs serve on the host network with NET_ADMIN and SYS_A
     for (const auto& volume : pod["volumes"]) CHECK_FALSE(volume["secret"]);
 }
 
-TEST_CASE("BIRD runs in the agent's pod from the generated bird.conf, sharing /run/bird with serve only",
-          "[unit]") {
+TEST_CASE("BIRD runs in the agent's pod from the generated bird.conf, sharing /run/bird with serve only", "[unit]") {
     const auto pod = find_kind("daemonset.yaml", "DaemonSet")["spec"]["template"]["spec"];
     const auto config = anycast::common::parse_node_config(configmap_json("config.json"), "configmap");
     REQUIRE(config.bgp.enabled());

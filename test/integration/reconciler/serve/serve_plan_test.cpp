@@ -32,43 +32,49 @@ TEST_CASE("plan prints the desired routes, the diff against the kernel and the B
     const auto result = run_process({flock_binary(), "plan", "--config", lab.config_path()});
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
-    const std::string expected = "node worker-1: table 241, protocol 241; 3 records, 2 eligible; readiness file " +
-                                 lab.dir.file("pods.json") +
-                                 "\n"
-                                 "desired routes (2):\n"
-                                 "  10.255.53.53/32 via 10.0.0.11 dev " +
-                                 a.host_end + ", via 10.0.0.12 dev " + b.host_end +
-                                 "\n"
-                                 "  fd00:255::53/128 via fd00::11 dev " +
-                                 a.host_end + ", via fd00::12 dev " + b.host_end +
-                                 "\n"
-                                 "kernel routes of ours (2):\n"
-                                 "  10.255.9.9/32 via 10.0.0.13 dev " +
-                                 c.host_end +
-                                 "\n"
-                                 "  10.255.53.53/32 via 10.0.0.11 dev " +
-                                 a.host_end +
-                                 "\n"
-                                 "changes (3):\n"
-                                 "  replace 10.255.53.53/32 via 10.0.0.11 dev " +
-                                 a.host_end + ", via 10.0.0.12 dev " + b.host_end +
-                                 "\n"
-                                 "  replace fd00:255::53/128 via fd00::11 dev " +
-                                 a.host_end + ", via fd00::12 dev " + b.host_end +
-                                 "\n"
-                                 "  delete 10.255.9.9/32 via 10.0.0.13 dev " +
-                                 c.host_end +
-                                 "\n"
-                                 "skipped (1):\n"
-                                 "  k8s_c-pod3_eth0: 10.1.2.3 skipped: 10.1.2.3 is outside policy.allowedPrefixes "
-                                 "(10.255.0.0/16, fd00:255::/48)\n"
-                                 "bird include " +
-                                 lab.dir.file("flock-anycast.conf") +
-                                 ":\n"
-                                 "  # Written by flock-anycast serve: the anycast prefixes it has routes for.\n"
-                                 "  # Do not edit; it is rewritten on every change and read by flock.conf.\n"
-                                 "  define FLOCK_ANYCAST_V4 = [ 10.255.53.53/32 ];\n"
-                                 "  define FLOCK_ANYCAST_V6 = [ fd00:255::53/128 ];\n";
+    const std::string expected =
+        "node worker-1: table 241, protocol 241; 3 records, 2 eligible; readiness file " + lab.dir.file("pods.json") +
+        "\n"
+        "desired routes (2):\n"
+        "  10.255.53.53/32 via 10.0.0.11 dev " +
+        a.host_end + ", via 10.0.0.12 dev " + b.host_end +
+        "\n"
+        "  fd00:255::53/128 via fd00::11 dev " +
+        a.host_end + ", via fd00::12 dev " + b.host_end +
+        "\n"
+        "kernel routes of ours (2):\n"
+        "  10.255.9.9/32 via 10.0.0.13 dev " +
+        c.host_end +
+        "\n"
+        "  10.255.53.53/32 via 10.0.0.11 dev " +
+        a.host_end +
+        "\n"
+        "changes (3):\n"
+        "  replace 10.255.53.53/32 via 10.0.0.11 dev " +
+        a.host_end + ", via 10.0.0.12 dev " + b.host_end +
+        "\n"
+        "  replace fd00:255::53/128 via fd00::11 dev " +
+        a.host_end + ", via fd00::12 dev " + b.host_end +
+        "\n"
+        "  delete 10.255.9.9/32 via 10.0.0.13 dev " +
+        c.host_end +
+        "\n"
+        "skipped (1):\n"
+        "  k8s_c-pod3_eth0: 10.1.2.3 skipped: 10.1.2.3 is outside policy.allowedPrefixes "
+        "(10.255.0.0/16, fd00:255::/48)\n"
+        "bird include " +
+        lab.dir.file("flock-anycast.conf") +
+        ":\n"
+        "  # Written by flock-anycast serve: the anycast prefixes it has routes for.\n"
+        "  # Do not edit; it is rewritten on every change and read by flock.conf.\n"
+        "  define FLOCK_ANYCAST_V4 = [ 10.255.53.53/32 ];\n"
+        "  define FLOCK_ANYCAST_V6 = [ fd00:255::53/128 ];\n"
+        "  # Per-prefix BGP attributes (bgp.prefixes in the node config), most specific prefix "
+        "first.\n"
+        "  function flock_prefix_attributes()\n"
+        "  {\n"
+        "      return true;\n"
+        "  }\n";
     CHECK(result.out == expected);
     // plan changes nothing.
     CHECK(ServeLab::routes() == routes_before);
