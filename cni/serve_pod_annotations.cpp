@@ -4,20 +4,13 @@
 #include "common/json_reader.hpp"
 #include "common/pod_lookup_protocol.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
+#include "common/serve_socket_client.hpp"
 
 #include <optional>
 
 namespace anycast::cni {
 
 namespace {
-
-namespace net = boost::asio;
-using local = net::local::stream_protocol;
 
 class ServePodAnnotations final : public PodAnnotationSource {
 public:
@@ -44,42 +37,14 @@ public:
     }
 
 private:
-    // One request, one answer line (without its '\n'); all of it within the deadline.
+    // One request, one answer line; no answer in time or no serve at all passes (code 11), so
+    // the runtime's retry may succeed.
     std::string exchange(const std::string& request) const {
-        net::io_context io;
-        local::socket socket(io);
-        net::streambuf reply(common::k_pod_lookup_line_limit);
-        std::optional<boost::system::error_code> outcome;
-        std::size_t length = 0;
-        socket.async_connect(local::endpoint(socket_path_), [&](boost::system::error_code ec) {
-            if (ec) {
-                outcome = ec;
-                return;
-            }
-            net::async_write(socket, net::buffer(request), [&](boost::system::error_code ec, std::size_t) {
-                if (ec) {
-                    outcome = ec;
-                    return;
-                }
-                net::async_read_until(socket, reply, '\n', [&](boost::system::error_code ec, std::size_t n) {
-                    outcome = ec;
-                    length = n;
-                });
-            });
-        });
-        io.run_for(deadline_);
-        if (!outcome) {
-            throw CniError(cni_code::try_again_later, "serve did not answer the pod lookup on " + socket_path_ +
-                                                          " within " + std::to_string(deadline_.count()) + " ms");
+        try {
+            return common::serve_socket_exchange(socket_path_, request, deadline_);
+        } catch (const common::ServeSocketError& e) {
+            throw CniError(cni_code::try_again_later, std::string(e.what()) + " (pod annotation lookup)");
         }
-        if (*outcome) {
-            // No socket (serve not started yet), refused (serve gone), closed unanswered (serve
-            // busy or restarting): all pass, so the runtime's retry may succeed.
-            throw CniError(cni_code::try_again_later, "asking serve for the pod's annotation on " + socket_path_ +
-                                                          ": " + outcome->message() +
-                                                          " (is flock-anycast serve running on this node?)");
-        }
-        return {net::buffers_begin(reply.data()), net::buffers_begin(reply.data()) + length - 1};
     }
 
     std::string socket_path_;

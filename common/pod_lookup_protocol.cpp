@@ -77,4 +77,43 @@ PodLookupAnswer parse_answer(std::string_view line) {
     return PodLookupAnswer::failed(reader.required("error").as_string(), reader.bool_or("transient", false));
 }
 
+std::optional<std::string> parse_command(std::string_view line) {
+    const json::value document = parse_json(line, "serve.sock request");
+    const JsonReader reader(document, "request");
+    reader.as_object();
+    const auto command = reader.member("command");
+    if (!command) return std::nullopt;
+    return command->as_string();
+}
+
+std::string encode_command(std::string_view command) {
+    return json::serialize(json::object{{"command", command}}) + "\n";
+}
+
+std::string encode_command_answer(const ServeCommandAnswer& answer) {
+    json::object line{{"ok", answer.ok}};
+    if (answer.ok) {
+        line["state"] = answer.state;
+        line["reason"] = answer.reason;
+    } else {
+        line["error"] = answer.error;
+    }
+    return json::serialize(line) + "\n";
+}
+
+ServeCommandAnswer parse_command_answer(std::string_view line) {
+    const json::value document = parse_json(line, "serve's answer");
+    const JsonReader reader(document, "answer");
+    reader.as_object();
+    ServeCommandAnswer answer;
+    answer.ok = reader.required("ok").as_bool();
+    if (answer.ok) {
+        answer.state = reader.required("state").as_string();
+        answer.reason = reader.string_or("reason", "");
+    } else {
+        answer.error = reader.required("error").as_string();
+    }
+    return answer;
+}
+
 }  // namespace anycast::common

@@ -46,6 +46,24 @@ struct PodLookupAnswer {
     friend bool operator==(const PodLookupAnswer&, const PodLookupAnswer&) = default;
 };
 
+// A command to serve on the same socket (issue 18: `flock-anycast drain` / `undrain`):
+// {"command":"drain"}; the answer says the drain state afterwards.
+struct ServeCommandAnswer {
+    bool ok = false;
+    std::string state;   // "announcing" | "draining" | "drained"
+    std::string reason;  // what started (or ended) the drain
+    std::string error;   // !ok: why not (an unknown command, say)
+
+    friend bool operator==(const ServeCommandAnswer&, const ServeCommandAnswer&) = default;
+};
+
+// The command of a command line ("drain"), nullopt for a pod lookup request; JsonError for
+// a line that is not a JSON object or whose `command` is not a string.
+std::optional<std::string> parse_command(std::string_view line);
+std::string encode_command(std::string_view command);
+std::string encode_command_answer(const ServeCommandAnswer& answer);
+ServeCommandAnswer parse_command_answer(std::string_view line);
+
 // One line each, '\n' included. parse_* take the line without its '\n' and throw JsonError
 // naming the field (a request without namespace, an answer neither ok nor failed, ...).
 std::string encode_request(const PodLookupRequest& request);

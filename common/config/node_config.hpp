@@ -76,6 +76,15 @@ struct BirdSettings {
     friend bool operator==(const BirdSettings&, const BirdSettings&) = default;
 };
 
+// A node drain (issue 18): the prefixes are first re-announced with GRACEFUL_SHUTDOWN and
+// this LOCAL_PREF, then withdrawn from BGP `graceful_seconds` later; the kernel routes stay.
+struct DrainSettings {
+    std::uint32_t local_preference = 0;
+    int graceful_seconds = 30;
+
+    friend bool operator==(const DrainSettings&, const DrainSettings&) = default;
+};
+
 struct MetricsSettings {
     // host:port; empty disables the endpoint.
     std::string listen = "127.0.0.1:9641";
@@ -94,6 +103,7 @@ struct NodeConfig {
     ReadinessSettings readiness;
     BirdSettings bird;
     BgpSettings bgp;
+    DrainSettings drain;
     int resync_seconds = 30;
     MetricsSettings metrics;
     std::string log_file;  // empty: stderr

@@ -126,6 +126,12 @@ NodeConfig parse_fields(const JsonReader& root) {
     if (auto readiness = root.member("readiness")) config.readiness = parse_readiness(*readiness);
     if (auto bird = root.member("bird")) config.bird = parse_bird(*bird);
     if (auto bgp = root.member("bgp")) config.bgp = parse_bgp(*bgp);
+    if (auto drain = root.member("drain")) {
+        config.drain.local_preference = static_cast<std::uint32_t>(drain->int_or(
+            "localPreference", config.drain.local_preference, 0, std::numeric_limits<std::uint32_t>::max()));
+        config.drain.graceful_seconds =
+            static_cast<int>(drain->int_or("gracefulSeconds", config.drain.graceful_seconds, 0, 3600));
+    }
     config.resync_seconds = static_cast<int>(root.int_or("resyncSeconds", config.resync_seconds, 1, 86400));
     if (auto metrics = root.member("metrics"))
         config.metrics.listen = metrics->string_or("listen", config.metrics.listen);
@@ -176,8 +182,8 @@ json::value merge_config(const json::value& base, const json::value& overrides) 
 
 json::object node_config_fields(const json::object& doc) {
     static constexpr std::string_view k_fields[] = {
-        "node", "stateDir", "policy",        "annotation", "kubeconfig", "routes",   "readiness",
-        "bird", "bgp",      "resyncSeconds", "metrics",    "logFile",    "logLevel",
+        "node", "stateDir", "policy", "annotation",    "kubeconfig", "routes",  "readiness",
+        "bird", "bgp",      "drain",  "resyncSeconds", "metrics",    "logFile", "logLevel",
     };
     json::object fields;
     for (const auto name : k_fields) {

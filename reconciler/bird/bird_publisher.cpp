@@ -56,6 +56,17 @@ void BirdPublisher::publish(const std::vector<common::Prefix>& installed) {
     });
 }
 
+void BirdPublisher::set_attributes(std::string attributes) {
+    if (attributes == settings_.attributes) return;
+    settings_.attributes = std::move(attributes);
+    // The newest set: one waiting for its delay or for a retry, else the one in the include.
+    const auto& newest = deferred_ ? deferred_ : (unwritten_ ? unwritten_ : written_);
+    if (!newest) return;  // nothing published yet: the first publish writes them
+    const std::vector<common::Prefix> set = *newest;
+    drop_deferred();
+    write_and_reload(set);
+}
+
 void BirdPublisher::drop_deferred() {
     shrink_timer_.cancel();
     deferred_.reset();

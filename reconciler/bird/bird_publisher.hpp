@@ -55,6 +55,8 @@ public:
     std::optional<ReloadCounts> reload_counts() const override;
     // A `configure` like the one after a new include (coalesced with it).
     void reconfigure() override { reloader_.request(); }
+    void set_attributes(std::string attributes) override;
+    bool settled() const override { return !deferred_ && !unwritten_ && !reloader_.busy(); }
     // The include's last write failed, or BIRD's last `configure` was not answered or refused.
     std::optional<std::string> trouble() const override;
 

@@ -37,14 +37,19 @@ std::string render_bird_sets(std::vector<common::Prefix> prefixes, std::string_v
     return out;
 }
 
-std::string render_bird_attributes(const common::BgpSettings& bgp) {
+std::string render_bird_attributes(const common::BgpSettings& bgp,
+                                   std::optional<std::uint32_t> drain_local_preference) {
     std::string out =
         "# Per-prefix BGP attributes (bgp.prefixes in the node config), most specific prefix first.\n"
         "function flock_prefix_attributes()\n{\n";
+    bool first = true;
     for (const auto& entry : bgp.prefixes) {
-        // The family test first: a prefix set of the other family never matches.
-        fmt::format_to(std::back_inserter(out), "    if net.type = {} && net ~ [ {}+ ] then {{\n",
-                       entry.prefix.family() == common::Family::v4 ? "NET_IP4" : "NET_IP6", entry.prefix.to_string());
+        // The family test first: a prefix set of the other family never matches. One chain of
+        // else-ifs: the first (most specific) entry that contains the prefix applies.
+        fmt::format_to(std::back_inserter(out), "    {}if net.type = {} && net ~ [ {}+ ] then {{\n",
+                       first ? "" : "else ", entry.prefix.family() == common::Family::v4 ? "NET_IP4" : "NET_IP6",
+                       entry.prefix.to_string());
+        first = false;
         for (const auto& [asn, value] : entry.communities) {
             fmt::format_to(std::back_inserter(out), "        bgp_community.add(({}, {}));\n", asn, value);
         }
@@ -59,7 +64,14 @@ std::string render_bird_attributes(const common::BgpSettings& bgp) {
         for (int i = 0; i < entry.prepend; ++i) {
             fmt::format_to(std::back_inserter(out), "        bgp_path.prepend({});\n", bgp.asn);
         }
-        out += "        return true;\n    }\n";
+        out += "    }\n";
+    }
+    if (drain_local_preference) {
+        fmt::format_to(std::back_inserter(out),
+                       "    # Draining: RFC 8326 graceful shutdown, then the withdrawal.\n"
+                       "    bgp_community.add((65535, 0));\n"
+                       "    bgp_local_pref = {};\n",
+                       *drain_local_preference);
     }
     out += "    return true;\n}\n";
     return out;

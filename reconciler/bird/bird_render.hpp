@@ -6,6 +6,8 @@
 #include "common/config/bgp_settings.hpp"
 #include "common/ip_address.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,10 @@ std::string render_bird_sets(std::vector<common::Prefix> prefixes, std::string_v
 // communities, local preference, MED, `bgp.asn` prepended `prepend` times); it always returns
 // true, so `export where net ~ SET && flock_prefix_attributes();` exports what the set lists.
 // Defined (empty) even without entries, so filters may call it whatever the config holds.
-std::string render_bird_attributes(const common::BgpSettings& bgp);
+// `drain_local_preference`: a drain is on (issue 18 item 1): after the per-prefix attributes,
+// every announcement gets the GRACEFUL_SHUTDOWN community (65535:0, RFC 8326) and this
+// LOCAL_PREF, so peers move traffic away before the prefixes are withdrawn.
+std::string render_bird_attributes(const common::BgpSettings& bgp,
+                                   std::optional<std::uint32_t> drain_local_preference = std::nullopt);
 
 }  // namespace anycast::reconciler

@@ -12,6 +12,8 @@
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
+#include "common/pod_lookup_protocol.hpp"
+#include "common/serve_socket_client.hpp"
 #include "reconciler/cli/bird_query.hpp"
 #include "reconciler/cli/plan.hpp"
 #include "reconciler/cli/why.hpp"
@@ -39,7 +41,7 @@ namespace log = common::log;
 using log::kv;
 
 const std::string_view k_commands_usage =
-    R"(  flock-anycast serve [--config F] [--dry-run] [--withdraw-on-exit]
+    R"(  flock-anycast serve [--config F] [--dry-run] [--withdraw-on-exit] [--drain-on-exit]
                                run the node service: records x readiness -> routes (and BIRD)
   flock-anycast plan [--config F] [--readiness-file F] [--json]
                                print the desired routes, the diff against the kernel and the
@@ -50,6 +52,10 @@ const std::string_view k_commands_usage =
                                pods, installed routes, what is out of sync (exit 1 when out of sync)
   flock-anycast cleanup [--config F]
                                remove every route of ours and the rules for our table
+  flock-anycast drain | undrain | drain-status [--config F]
+                               ask the running serve to drain the node (announce with
+                               GRACEFUL_SHUTDOWN, withdraw from BGP drain.gracefulSeconds later,
+                               keep the kernel routes), to end a drain, or what the drain is
   flock-anycast why IP [--config F] [--readiness-file F]
                                for one anycast address: the pods that asked for it, their
                                eligibility and why, the desired and the kernel route, the
@@ -294,6 +300,18 @@ int run_why(const std::vector<std::string>& args) {
     return 0;
 }
 
+// drain, undrain, drain-status: one command on serve.sock.
+int run_drain_command(std::string_view command, const std::vector<std::string>& args) {
+    const Flags flags = parse_flags(args, {"--config"}, {});
+    const common::NodeConfig config = load_config(flags);
+    const std::string line = common::serve_socket_exchange(common::serve_socket_path(config.state_dir),
+                                                           common::encode_command(command), std::chrono::seconds(5));
+    const common::ServeCommandAnswer answer = common::parse_command_answer(line);
+    if (!answer.ok) throw std::runtime_error("serve refused: " + answer.error);
+    fmt::print("{}{}\n", answer.state, answer.reason.empty() ? "" : " (" + answer.reason + ")");
+    return 0;
+}
+
 int run_bird_config(const std::vector<std::string>& args) {
     const Flags flags = parse_flags(args, {"--config", "--output"}, {});
     const std::string path = flags.value_or("--config", common::k_default_config_path);
@@ -319,11 +337,12 @@ int run_bird_config(const std::vector<std::string>& args) {
 
 int run_serve(const std::vector<std::string>& args) {
     std::optional<BlockedSignal> hup_until_handled(SIGHUP);
-    const Flags flags = parse_flags(args, {"--config"}, {"--dry-run", "--withdraw-on-exit"});
+    const Flags flags = parse_flags(args, {"--config"}, {"--dry-run", "--withdraw-on-exit", "--drain-on-exit"});
     ServeOptions options;
     options.config_path = flags.value_or("--config", common::k_default_config_path);
     options.dry_run = flags.has("--dry-run");
     options.withdraw_on_exit = flags.has("--withdraw-on-exit");
+    options.drain_on_exit = flags.has("--drain-on-exit");
     common::NodeConfig config = load_config(flags);
     if (!config.log_file.empty()) log::log_to_file(config.log_file);
     // Held until serve returns. --dry-run changes nothing, so it may run beside the real one.
@@ -338,7 +357,8 @@ int run_serve(const std::vector<std::string>& args) {
 
 bool is_reconciler_command(std::string_view command) {
     return command == "serve" || command == "plan" || command == "status" || command == "cleanup" ||
-           command == "bird-config" || command == "why";
+           command == "bird-config" || command == "why" || command == "drain" || command == "undrain" ||
+           command == "drain-status";
 }
 
 int run_command(std::string_view command, const std::vector<std::string>& args) {
@@ -349,6 +369,9 @@ int run_command(std::string_view command, const std::vector<std::string>& args) 
         if (command == "cleanup") return run_cleanup(args);
         if (command == "bird-config") return run_bird_config(args);
         if (command == "why") return run_why(args);
+        if (command == "drain" || command == "undrain" || command == "drain-status") {
+            return run_drain_command(command, args);
+        }
         throw UsageError("unknown command");
     } catch (const UsageError& e) {
         fmt::print(stderr, "flock-anycast {}: {}; run \"flock-anycast help\"\n", command, e.what());

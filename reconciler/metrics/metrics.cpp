@@ -49,6 +49,9 @@ Metrics::Metrics()
       bird_healthy(registry.gauge("flock_anycast_bird_healthy",
                                   "1 while the BIRD include is written and BIRD took the last configure; 0 while "
                                   "announcements are stuck (see /readyz).")),
+      drain_state(registry.gauge("flock_anycast_drain_state",
+                                 "The node's drain: 0 announcing, 1 draining (GRACEFUL_SHUTDOWN), 2 drained "
+                                 "(withdrawn from BGP, kernel routes kept).")),
       records(registry.gauge("flock_anycast_records", "Attachment records in the state directory at the last pass.")),
       eligible_pods(registry.gauge("flock_anycast_eligible_pods",
                                    "Pods with a record that are known, Ready and not being deleted.")),

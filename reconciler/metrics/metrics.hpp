@@ -66,6 +66,8 @@ struct Metrics {
     // flock_anycast_bird_healthy: 1 while the include is written and BIRD took the last
     // `configure` (always 1 with bird.enabled false), else 0; set at each scrape.
     metrics::Gauge& bird_healthy;
+    // flock_anycast_drain_state: 0 announcing, 1 draining (graceful shutdown), 2 drained.
+    metrics::Gauge& drain_state;
     // flock_anycast_records: attachment records in the store at the last pass.
     metrics::Gauge& records;
     // flock_anycast_eligible_pods: pods with a record that may take traffic.

@@ -31,6 +31,12 @@ public:
     // The speaker's own config changed (serve wrote a new generated bird.conf): have it
     // re-read it, asynchronously. Publishers without a speaker ignore it.
     virtual void reconfigure() {}
+    // The attributes function for the include changed (bgp.prefixes, a drain starting or
+    // ending): rewrite the include with the newest set and reload. Others ignore it.
+    virtual void set_attributes(std::string /*attributes*/) {}
+    // Nothing published is still waiting to reach the speaker (a delayed write, a retry, a
+    // reload in flight): serve waits for it before exiting after a drain.
+    virtual bool settled() const { return true; }
     // Why what serve installs does not reach the speaker now (the include cannot be written,
     // the speaker is not reached or refused its config), nullopt when it does: /readyz and
     // flock_anycast_bird_healthy report it.

@@ -35,11 +35,13 @@ bool peer_allowed(local_socket& socket) {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(local_socket socket, PodLookupServer::Handler handler, std::shared_ptr<std::size_t> connections)
+    Session(local_socket socket, PodLookupServer::Handler handler, PodLookupServer::CommandHandler commands,
+            std::shared_ptr<std::size_t> connections)
         : socket_(std::move(socket)),
           deadline_(socket_.get_executor()),
           buffer_(common::k_pod_lookup_line_limit),
           handler_(std::move(handler)),
+          commands_(std::move(commands)),
           connections_(std::move(connections)) {
         ++*connections_;
     }
@@ -73,6 +75,10 @@ private:
         std::string line(net::buffers_begin(buffer_.data()), net::buffers_begin(buffer_.data()) + length - 1);
         common::PodLookupRequest request;
         try {
+            if (auto command = common::parse_command(line)) {
+                write(commands_(*command));
+                return;
+            }
             request = common::parse_request(line);
         } catch (const common::JsonError& e) {
             answer(PodLookupAnswer::failed(std::string("bad request: ") + e.what(), false));
@@ -81,9 +87,11 @@ private:
         handler_(request, [self = shared_from_this()](PodLookupAnswer result) { self->answer(result); });
     }
 
-    void answer(const PodLookupAnswer& result) {
+    void answer(const PodLookupAnswer& result) { write(common::encode_answer(result)); }
+
+    void write(std::string line) {
         if (!socket_.is_open()) return;  // the deadline passed first
-        reply_ = common::encode_answer(result);
+        reply_ = std::move(line);
         net::async_write(socket_, net::buffer(reply_),
                          [self = shared_from_this()](boost::system::error_code, std::size_t) {
                              self->deadline_.cancel();
@@ -97,13 +105,21 @@ private:
     net::streambuf buffer_;
     std::string reply_;
     PodLookupServer::Handler handler_;
+    PodLookupServer::CommandHandler commands_;
     std::shared_ptr<std::size_t> connections_;
 };
 
 }  // namespace
 
-PodLookupServer::PodLookupServer(net::io_context& io, std::string path, Handler handler, PodLookupServerLimits limits)
-    : io_(io), path_(std::move(path)), handler_(std::move(handler)), limits_(limits), acceptor_(io), retry_(io) {
+PodLookupServer::PodLookupServer(net::io_context& io, std::string path, Handler handler, CommandHandler commands,
+                                 PodLookupServerLimits limits)
+    : io_(io),
+      path_(std::move(path)),
+      handler_(std::move(handler)),
+      commands_(std::move(commands)),
+      limits_(limits),
+      acceptor_(io),
+      retry_(io) {
     const std::string temp = path_ + ".tmp-" + std::to_string(::getpid());
     ::unlink(temp.c_str());  // left by a serve of the same pid that died here: ours to replace
     acceptor_.open();
@@ -152,7 +168,7 @@ void PodLookupServer::accept() {
             log::warn("serve.sock: too many connections; one closed unanswered",
                       {kv("limit", limits_.max_connections)});
         } else {
-            std::make_shared<Session>(std::move(socket), handler_, connections_)->start(limits_.deadline);
+            std::make_shared<Session>(std::move(socket), handler_, commands_, connections_)->start(limits_.deadline);
         }
         accept();
     });

@@ -28,11 +28,14 @@ class PodLookupServer {
 public:
     using Done = std::function<void(common::PodLookupAnswer)>;
     using Handler = std::function<void(const common::PodLookupRequest&, Done)>;
+    // A command line ({"command": ...}): its answer line, at once.
+    using CommandHandler = std::function<std::string(const std::string& command)>;
 
     // Binds `path` (replacing a socket left by an earlier serve: the instance lock says none
     // runs) with mode 0600 from the start: bound under a temporary name, chmod, renamed.
     // Throws SystemError naming the path.
-    PodLookupServer(boost::asio::io_context& io, std::string path, Handler handler, PodLookupServerLimits limits = {});
+    PodLookupServer(boost::asio::io_context& io, std::string path, Handler handler, CommandHandler commands,
+                    PodLookupServerLimits limits = {});
     // Stops accepting and removes the socket file if it is still the one bound here.
     ~PodLookupServer();
     PodLookupServer(const PodLookupServer&) = delete;
@@ -47,6 +50,7 @@ private:
     boost::asio::io_context& io_;
     std::string path_;
     Handler handler_;
+    CommandHandler commands_;
     PodLookupServerLimits limits_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     boost::asio::steady_timer retry_;  // after a failed accept

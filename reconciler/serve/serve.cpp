@@ -9,6 +9,7 @@
 #include "reconciler/bird/bird_access.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
+#include "reconciler/bird/bird_render.hpp"
 #include "reconciler/serve/publisher_factory.hpp"
 #include "reconciler/serve/stale_records.hpp"
 #include "reconciler/metrics/serve_metrics.hpp"
@@ -110,47 +111,6 @@ void Server::start_metrics() {
         metrics_server_->start();  // logs the address it listens on
     } catch (const std::exception& e) {
         log::error("metrics endpoint not started", {kv("listen", config_.metrics.listen), kv("error", e.what())});
-    }
-}
-
-std::unique_ptr<PodLookup> Server::make_pod_lookup(const common::NodeConfig& config) {
-    std::optional<common::kube::KubeConfig> access;
-    if (config.readiness.source == common::ReadinessSourceKind::kubernetes) {
-        try {
-            access = common::kube::load_kube_config(config.kubeconfig);
-        } catch (const std::exception& e) {
-            log::error("pod lookups: no Kubernetes access for misses", {kv("error", e.what())});
-        }
-    }
-    PodLookupSettings settings;
-    settings.annotation = config.annotation;
-    return std::make_unique<PodLookup>(
-        io_, [this] { return readiness_ ? readiness_->pod_cache() : nullptr; }, std::move(access), settings);
-}
-
-void Server::listen_for_lookups(const std::string& state_dir) {
-    pod_lookup_server_.reset();  // the old socket goes before the new one is bound
-    try {
-        pod_lookup_server_ = std::make_unique<PodLookupServer>(
-            io_, common::serve_socket_path(state_dir),
-            [this](const common::PodLookupRequest& request, PodLookupServer::Done done) {
-                pod_lookup_->lookup(request, [this, request, done = std::move(done)](common::PodLookupAnswer answer) {
-                    const std::string pod = request.namespace_ + "/" + request.name;
-                    if (answer.ok) {
-                        (answer.from == "cache" ? metrics_.pod_lookups_cache : metrics_.pod_lookups_apiserver).inc();
-                        log::info("pod lookup",
-                                  {kv("pod", pod), kv("from", answer.from), kv("ips", answer.value.value_or(""))});
-                    } else {
-                        metrics_.pod_lookups_error.inc();
-                        log::warn("pod lookup failed",
-                                  {kv("pod", pod), kv("transient", answer.transient), kv("error", answer.error)});
-                    }
-                    done(std::move(answer));
-                });
-            });
-    } catch (const std::exception& e) {
-        log::error("pod lookups: serve.sock not opened; pods that may claim anycast IPs cannot start",
-                   {kv("stateDir", state_dir), kv("error", e.what())});
     }
 }
 
@@ -327,6 +287,12 @@ void Server::arm_signals() {
         if (ec) return;
         if (signal == SIGHUP) {
             reload_config();
+            arm_signals();
+            return;
+        }
+        if (options_.drain_on_exit && exit_signal_ == 0 && !options_.dry_run) {
+            exit_signal_ = signal;  // a second signal ends serve at once
+            drain_.start(std::string("signal ") + strsignal(signal), config_.drain);
             arm_signals();
             return;
         }
@@ -515,33 +481,18 @@ Server::PassSummary Server::reconcile() {
 // Hands the installed set to the publisher when it differs from the last one handed over
 // (the BIRD publisher decides when to write it: see BirdPublisher::publish).
 void Server::publish(const std::vector<common::Prefix>& installed) {
-    if (published_ && *published_ == installed) return;
-    publisher_->publish(installed);
+    installed_prefixes_ = installed;
+    // Drained: withdrawn from BGP, while the kernel routes stay.
+    const std::vector<common::Prefix> announced =
+        drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};
+    if (published_ && *published_ == announced) return;
+    publisher_->publish(announced);
     ++counters_.publishes;
-    published_ = installed;
+    published_ = announced;
 }
 
 // READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
 // same moment /readyz turns 200; then STATUS= whenever a pass changed something.
-void Server::write_bird_conf() {
-    if (config_.bird.config.empty() || options_.dry_run) return;
-    if (!config_.bgp.enabled() || config_.bgp.peers.empty()) {
-        log::warn("bird.config is set but there is no bgp section with peers: no bird.conf is generated",
-                  {kv("path", config_.bird.config)});
-        return;
-    }
-    try {
-        if (!write_file_if_changed(config_.bird.config, render_bird_conf(config_, options_.config_path))) return;
-    } catch (const std::exception& e) {
-        log::error("bird.conf not written; BIRD keeps its last config",
-                   {kv("path", config_.bird.config), kv("error", e.what())});
-        return;
-    }
-    log::info("bird.conf written from the bgp section",
-              {kv("path", config_.bird.config), kv("peers", config_.bgp.peers.size())});
-    publisher_->reconfigure();
-}
-
 void Server::notify_systemd(const PassSummary& summary) {
     if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
     const std::string status = fmt::format(
@@ -608,6 +559,7 @@ void Server::reload_config() {
     if (publisher) {
         source_counts_.retire(*publisher_);
         publisher_ = std::move(publisher);
+        publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
         published_.reset();
     }
     write_bird_conf();
@@ -623,7 +575,9 @@ void Server::reload_config() {
     trigger_.request("reload");
 }
 
-void Server::shut_down(int signal) {
+void Server::shut_down(int signal) { finish_shut_down(signal); }
+
+void Server::finish_shut_down(int signal) {
     log::info("serve stopping", {kv("signal", strsignal(signal)), kv("withdraw", options_.withdraw_on_exit)});
     if (options_.withdraw_on_exit && !options_.dry_run) {
         try {

@@ -14,6 +14,7 @@
 #include "common/inotify_watch.hpp"
 #include "reconciler/metrics/metrics.hpp"
 #include "reconciler/metrics/metrics_server.hpp"
+#include "reconciler/serve/drain.hpp"
 #include "reconciler/serve/pass_trigger.hpp"
 #include "reconciler/serve/pod_lookup.hpp"
 #include "reconciler/serve/pod_lookup_server.hpp"
@@ -43,6 +44,7 @@ struct ServeOptions {
     std::string config_path;        // re-read on SIGHUP
     bool dry_run = false;           // log what a pass would change; write nothing
     bool withdraw_on_exit = false;  // remove our routes on SIGTERM/SIGINT
+    bool drain_on_exit = false;     // SIGTERM/SIGINT: drain first (graceful, then withdrawn), then exit
 };
 
 class Server {
@@ -65,6 +67,13 @@ private:
     // socket in its state directory. Failures are logged: routes matter more than lookups.
     std::unique_ptr<PodLookup> make_pod_lookup(const common::NodeConfig& config);
     void listen_for_lookups(const std::string& state_dir);
+    // A command on serve.sock (drain, undrain, drain-status): the answer line.
+    std::string answer_command(const std::string& command);
+    // The drain moved: the attributes and the announced set follow; an exit waiting for the
+    // drain goes on once it is drained.
+    void drain_changed();
+    // After a drain on exit: stop once the empty set has reached BIRD, or at `deadline`.
+    void exit_when_published(std::chrono::steady_clock::time_point deadline);
     // What serve reads the records through, for one state directory.
     struct RecordsInput {
         std::unique_ptr<common::RecordStore> store;
@@ -103,6 +112,7 @@ private:
     void write_bird_conf();
     void reload_config();
     void shut_down(int signal);
+    void finish_shut_down(int signal);
     void log_skipped(const std::vector<Skipped>& skipped);
     void notify_systemd(const PassSummary& summary);
 
@@ -126,6 +136,10 @@ private:
     SystemdNotifier systemd_;
     bool systemd_told_ready_ = false;
     std::unique_ptr<MetricsServer> metrics_server_;
+    Drain drain_{io_, [this] { drain_changed(); }};
+    std::optional<std::vector<common::Prefix>> installed_prefixes_;  // the last pass's, for drain changes
+    int exit_signal_ = 0;  // non-zero: SIGTERM came with --drain-on-exit; exit once drained
+    boost::asio::steady_timer exit_timer_{io_};
     std::unique_ptr<PodLookup> pod_lookup_;
     std::unique_ptr<PodLookupServer> pod_lookup_server_;  // after pod_lookup_: goes first
     int exit_code_ = 0;

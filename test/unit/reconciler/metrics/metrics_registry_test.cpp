@@ -179,6 +179,10 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "0 while announcements are stuck (see /readyz).\n"
           "# TYPE flock_anycast_bird_healthy gauge\n"
           "flock_anycast_bird_healthy 0\n"
+          "# HELP flock_anycast_drain_state The node's drain: 0 announcing, 1 draining (GRACEFUL_SHUTDOWN), 2 drained "
+          "(withdrawn from BGP, kernel routes kept).\n"
+          "# TYPE flock_anycast_drain_state gauge\n"
+          "flock_anycast_drain_state 0\n"
           "# HELP flock_anycast_records Attachment records in the state directory at the last pass.\n"
           "# TYPE flock_anycast_records gauge\n"
           "flock_anycast_records 0\n"
@@ -263,7 +267,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
     CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
-    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 3 + 1);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 3 + 1 + 1);
 
     Registry odd;
     odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);

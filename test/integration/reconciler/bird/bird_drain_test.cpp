@@ -1,0 +1,114 @@
+// A node drain (issue 18 item 1) seen from the router: serve beside the node's generated BIRD
+// (test/support/generated_bird_lab.hpp) with one record; `flock-anycast drain` re-announces
+// the prefix with GRACEFUL_SHUTDOWN (65535:0), withdraws it from BGP drain.gracefulSeconds
+// later while the kernel route stays, and `undrain` announces it again; `serve
+// --drain-on-exit` runs the same sequence on SIGTERM before it exits.
+#include "common/store/record_store.hpp"
+#include "test/support/background_process.hpp"
+#include "test/support/generated_bird_lab.hpp"
+#include "test/support/process.hpp"
+#include "test/support/record_builder.hpp"
+#include "test/support/wait_until.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+
+using namespace anycast;
+using namespace anycast::test;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string k_prefix = "10.255.53.53/32";
+
+// serve in the node, with the lab's BIRD (its include, socket and bird.conf), one record for
+// a pod at 10.1.1.2 behind n-p, readiness `always`, and a 2 s graceful phase.
+struct DrainLab {
+    GeneratedLab lab{{}};
+    std::string config_path = lab.dir.file("serve.json");
+    std::unique_ptr<BackgroundProcess> serve;
+
+    explicit DrainLab(const std::vector<std::string>& serve_flags = {}) {
+        json::object config = lab.config();
+        config["stateDir"] = lab.dir.file("state");
+        config["readiness"] = json::object{{"source", "always"}};
+        config["metrics"] = json::object{{"listen", ""}};
+        config["policy"] = json::object{{"allowedPrefixes", json::array{"10.255.0.0/16"}}};
+        config["drain"] = json::object{{"gracefulSeconds", 2}, {"localPreference", 0}};
+        auto& bird = config["bird"].as_object();
+        bird["socket"] = lab.node_bird->socket();
+        bird["config"] = lab.node_bird->config_path();
+        std::ofstream(config_path) << json::serialize(config);
+        common::RecordStore(lab.dir.file("state"))
+            .put(RecordBuilder("k8s", "c1")
+                     .netns(lab.node.path())
+                     .pod("dns", "resolver-0")
+                     .ip("10.255.53.53")
+                     .nexthop("10.1.1.2", "n-p")
+                     .build());
+        std::vector<std::string> argv = {"ip",           "netns", "exec",     lab.node.name(),
+                                         flock_binary(), "serve", "--config", config_path};
+        argv.insert(argv.end(), serve_flags.begin(), serve_flags.end());
+        serve = std::make_unique<BackgroundProcess>(argv, lab.dir.file("serve.log"));
+        if (!wait_until([&] { return lab.router_routes() == 1; })) {
+            throw std::runtime_error("the router never got the prefix:\n" + log() + lab.logs());
+        }
+    }
+
+    std::string command(const std::string& name) const {
+        const auto result = run_process({flock_binary(), name, "--config", config_path});
+        if (result.exit_code != 0) throw std::runtime_error(name + " failed: " + result.err);
+        return result.out;
+    }
+    std::string router_route() const { return lab.router_bird->birdc("show route " + k_prefix + " all"); }
+    bool graceful_shutdown() const { return router_route().find("(65535,0)") != std::string::npos; }
+    bool kernel_route() const {
+        return run_process({"ip", "netns", "exec", lab.node.name(), "ip", "route", "show", "table", "241", k_prefix})
+                   .out.find("via 10.1.1.2") != std::string::npos;
+    }
+    std::string log() const { return read_text_file(lab.dir.file("serve.log")); }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "drain announces with GRACEFUL_SHUTDOWN, withdraws from BGP later and keeps the kernel route; undrain "
+    "announces again",
+    "[bird][netns][serve][drain]") {
+    DrainLab d;
+    INFO("serve log:\n" << d.log());
+    CHECK_FALSE(d.graceful_shutdown());
+    CHECK(d.command("drain-status") == "announcing\n");
+
+    CHECK(d.command("drain") == "draining (flock-anycast drain)\n");
+    CHECK(wait_until([&] { return d.graceful_shutdown(); }, 5s));
+    CHECK(d.lab.router_routes() == 1);  // still announced, now the least preferred
+
+    CHECK(wait_until([&] { return d.lab.router_routes() == 0; }, 10s));
+    CHECK(d.command("drain-status") == "drained (flock-anycast drain)\n");
+    CHECK(d.kernel_route());     // flows still arriving reach the pod
+    CHECK(d.lab.established());  // a withdrawal, not a session reset
+
+    CHECK(d.command("undrain") == "announcing (flock-anycast undrain)\n");
+    CHECK(wait_until([&] { return d.lab.router_routes() == 1; }, 5s));
+    CHECK(wait_until([&] { return !d.graceful_shutdown(); }, 5s));
+    CHECK(d.log().find("drain: prefixes withdrawn from BGP; kernel routes stay") != std::string::npos);
+}
+
+TEST_CASE("serve --drain-on-exit drains on SIGTERM before it exits, and the kernel route stays",
+          "[bird][netns][serve][drain]") {
+    DrainLab d({"--drain-on-exit"});
+    INFO("serve log:\n" << d.log());
+    ::kill(d.serve->pid(), SIGTERM);
+    CHECK(wait_until([&] { return d.graceful_shutdown(); }, 5s));
+    CHECK(d.serve->alive());  // the graceful phase first
+    CHECK(wait_until([&] { return !d.serve->alive(); }, 10s));
+    CHECK(d.lab.router_routes() == 0);
+    CHECK(d.kernel_route());
+}
