@@ -7,8 +7,6 @@
 #include "reconciler/serve/ecmp_support.hpp"
 #include "reconciler/serve/kernel_routes.hpp"
 #include "reconciler/bird/bird_access.hpp"
-#include "reconciler/bird/bird_conf_render.hpp"
-#include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
 #include "reconciler/serve/publisher_factory.hpp"
 #include "reconciler/serve/stale_records.hpp"

@@ -1,14 +1,14 @@
 // Server's services beside the reconcile pass, kept apart from serve.cpp (the loop and the
 // pass): serve.sock (the CNI plugin's pod lookups, the drain commands), the drain (issue 18
 // item 1) and the bird.conf generated from the bgp section (issue 17).
+#include "reconciler/serve/serve.hpp"
+
+#include "common/kube/kube_config.hpp"
 #include "common/log.hpp"
 #include "common/pod_lookup_protocol.hpp"
-#include "reconciler/bird/bird_access.hpp"
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
-#include "common/kube/kube_config.hpp"
-#include "reconciler/serve/serve.hpp"
 
 namespace anycast::reconciler {
 
