@@ -52,6 +52,14 @@ Metrics::Metrics()
       drain_state(registry.gauge("flock_anycast_drain_state",
                                  "The node's drain: 0 announcing, 1 draining (GRACEFUL_SHUTDOWN), 2 drained "
                                  "(withdrawn from BGP, kernel routes kept).")),
+      prefix_routes(registry.gauge_family("flock_anycast_prefix_routes",
+                                          "Our host routes inside each policy prefix (the most specific one).",
+                                          {"prefix"})),
+      prefix_hops(registry.gauge_family("flock_anycast_prefix_hops",
+                                        "Next hops of our host routes inside each policy prefix.", {"prefix"})),
+      prefix_announced(registry.gauge_family(
+          "flock_anycast_prefix_announced",
+          "Host routes inside each policy prefix handed to BIRD for announcement (0 while drained).", {"prefix"})),
       records(registry.gauge("flock_anycast_records", "Attachment records in the state directory at the last pass.")),
       eligible_pods(registry.gauge("flock_anycast_eligible_pods",
                                    "Pods with a record that are known, Ready and not being deleted.")),

@@ -68,6 +68,14 @@ struct Metrics {
     metrics::Gauge& bird_healthy;
     // flock_anycast_drain_state: 0 announcing, 1 draining (graceful shutdown), 2 drained.
     metrics::Gauge& drain_state;
+    // Per policy prefix (label `prefix`: each of policy.allowedPrefixes and the namespaces'
+    // prefixes, so the series are as many as the policy has prefixes, never one per pod or
+    // address): flock_anycast_prefix_routes (our host routes inside it), flock_anycast_prefix_hops
+    // (their next hops), flock_anycast_prefix_announced (of those routes, how many are handed
+    // to BIRD: 0 while drained). A route counts for the most specific policy prefix holding it.
+    metrics::Family<metrics::Gauge>& prefix_routes;
+    metrics::Family<metrics::Gauge>& prefix_hops;
+    metrics::Family<metrics::Gauge>& prefix_announced;
     // flock_anycast_records: attachment records in the store at the last pass.
     metrics::Gauge& records;
     // flock_anycast_eligible_pods: pods with a record that may take traffic.

@@ -19,6 +19,39 @@ void observe_pass(Metrics& metrics, const ServeCounters& counters, const std::ve
     metrics.record_pass(std::chrono::duration<double>(counters.last_pass_duration).count(), success, unix_now);
 }
 
+void PolicyPrefixFeed::observe(const common::Policy& policy, const std::vector<common::netlink::Route>& installed,
+                               bool announcing) {
+    std::set<common::Prefix> prefixes(policy.allowed_prefixes.begin(), policy.allowed_prefixes.end());
+    for (const auto& [name, own] : policy.namespaces) prefixes.insert(own.begin(), own.end());
+    std::map<common::Prefix, std::pair<std::size_t, std::size_t>> counts;  // routes, hops
+    for (const auto& route : installed) {
+        const common::Prefix* holder = nullptr;
+        for (const auto& prefix : prefixes) {
+            if (prefix.contains(route.destination.address()) && (!holder || prefix.length() > holder->length())) {
+                holder = &prefix;
+            }
+        }
+        if (holder == nullptr) continue;
+        auto& [routes, hops] = counts[*holder];
+        ++routes;
+        hops += route.hops.size();
+    }
+    for (const auto& gone : seen_) {
+        if (prefixes.count(gone) != 0) continue;
+        for (auto* family : {&metrics_.prefix_routes, &metrics_.prefix_hops, &metrics_.prefix_announced}) {
+            family->with({gone.to_string()}).set(0);
+        }
+    }
+    for (const auto& prefix : prefixes) {
+        const auto [routes, hops] = counts[prefix];
+        const std::string label = prefix.to_string();
+        metrics_.prefix_routes.with({label}).set(static_cast<double>(routes));
+        metrics_.prefix_hops.with({label}).set(static_cast<double>(hops));
+        metrics_.prefix_announced.with({label}).set(announcing ? static_cast<double>(routes) : 0.0);
+    }
+    seen_.insert(prefixes.begin(), prefixes.end());
+}
+
 namespace {
 
 // Adds what `now` grew by since `seen`. Less than was seen can only be a source replaced

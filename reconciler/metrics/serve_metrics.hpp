@@ -10,7 +10,10 @@
 #include "reconciler/pipeline/route_publisher.hpp"
 #include "reconciler/metrics/serve_counters.hpp"
 
+#include "common/config/node_config.hpp"
+
 #include <map>
+#include <set>
 
 namespace anycast::reconciler {
 
@@ -18,6 +21,19 @@ namespace anycast::reconciler {
 // this pass the kernel refused; `success`: no kernel read or write failed.
 void observe_pass(Metrics& metrics, const ServeCounters& counters, const std::vector<common::netlink::Route>& installed,
                   std::size_t netlink_errors, bool success);
+
+// The per-policy-prefix series (Metrics::prefix_*): every prefix of `policy` gets its routes,
+// hops and announced routes of `installed` (announced: all of them, or none while drained);
+// prefixes a SIGHUP removed from the policy drop to 0 (their series stay).
+class PolicyPrefixFeed {
+public:
+    explicit PolicyPrefixFeed(Metrics& metrics) : metrics_(metrics) {}
+    void observe(const common::Policy& policy, const std::vector<common::netlink::Route>& installed, bool announcing);
+
+private:
+    Metrics& metrics_;
+    std::set<common::Prefix> seen_;
+};
 
 // Copies the counts that the BIRD publisher and the readiness source keep themselves (BIRD
 // reloads by result, Kubernetes watch restarts and relists) into the metric counters. SIGHUP

@@ -374,6 +374,7 @@ void Server::pass(const std::set<std::string>& reasons) {
         }
         notify_systemd(summary);
         observe_pass(metrics_, counters_, *target_, summary.errors, summary.errors == 0);
+        policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
     } catch (const std::exception& e) {
         kernel_.reset();
         clean_inputs_.reset();

@@ -131,7 +131,8 @@ private:
     std::unique_ptr<RoutePublisher> publisher_;
     ServeCounters counters_;
     Metrics metrics_;
-    SourceCountsFeed source_counts_{metrics_};  // BIRD reloads, watch restarts: copied in at each scrape
+    SourceCountsFeed source_counts_{metrics_};
+    PolicyPrefixFeed policy_prefixes_{metrics_};  // BIRD reloads, watch restarts: copied in at each scrape
     Health health_;
     SystemdNotifier systemd_;
     bool systemd_told_ready_ = false;

@@ -98,6 +98,7 @@ std::string Server::answer_command(const std::string& command) {
 
 void Server::drain_changed() {
     metrics_.drain_state.set(static_cast<double>(drain_.state()));
+    policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
     publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
     if (installed_prefixes_) publish(*installed_prefixes_);
     if (exit_signal_ != 0 && drain_.state() == DrainState::drained) {

@@ -1,6 +1,7 @@
 // What serve copies into its metrics besides a pass's figures: the BIRD publisher's and the
 // readiness source's own counts, which must stay monotonic when SIGHUP replaces either.
 #include "reconciler/metrics/metrics.hpp"
+#include "reconciler/metrics/metrics_scrape.hpp"
 #include "reconciler/metrics/serve_metrics.hpp"
 
 #include <catch2/catch.hpp>
@@ -117,4 +118,43 @@ TEST_CASE("publishers and sources that count nothing leave the counters at zero"
     feed.observe(nullptr, nullptr);
     feed.retire(publisher);
     CHECK(counted(metrics) == Counted{0, 0, 0, 0});
+}
+
+TEST_CASE(
+    "per policy prefix: routes, hops and announced routes, each route counted once, for the most specific "
+    "prefix",
+    "[unit][metrics]") {
+    using anycast::common::IpAddress;
+    using anycast::common::Prefix;
+    Metrics metrics;
+    PolicyPrefixFeed feed(metrics);
+    anycast::common::Policy policy;
+    policy.allowed_prefixes = {*Prefix::parse("10.255.0.0/16"), *Prefix::parse("fd00:255::/48")};
+    policy.namespaces["dns"] = {*Prefix::parse("10.255.53.0/24")};
+    const auto route = [](const char* destination, int hops) {
+        anycast::common::netlink::Route r{*Prefix::parse(destination), {}, 241, 241};
+        for (int i = 0; i < hops; ++i) r.hops.push_back({*IpAddress::parse("10.0.0.1"), 10 + i});
+        return r;
+    };
+    const std::vector<anycast::common::netlink::Route> installed = {
+        route("10.255.53.53/32", 3), route("10.255.53.54/32", 1), route("10.255.9.9/32", 2)};
+    const auto value = [&](const char* name, const std::string& prefix) {
+        return parse_exposition(metrics.registry.render()).at(std::string(name) + "{prefix=\"" + prefix + "\"}");
+    };
+    feed.observe(policy, installed, true);
+    CHECK(value("flock_anycast_prefix_routes", "10.255.53.0/24") == 2);
+    CHECK(value("flock_anycast_prefix_hops", "10.255.53.0/24") == 4);
+    CHECK(value("flock_anycast_prefix_routes", "10.255.0.0/16") == 1);  // not the /24's again
+    CHECK(value("flock_anycast_prefix_hops", "10.255.0.0/16") == 2);
+    CHECK(value("flock_anycast_prefix_routes", "fd00:255::/48") == 0);
+    CHECK(value("flock_anycast_prefix_announced", "10.255.53.0/24") == 2);
+
+    feed.observe(policy, installed, false);  // drained
+    CHECK(value("flock_anycast_prefix_announced", "10.255.53.0/24") == 0);
+    CHECK(value("flock_anycast_prefix_routes", "10.255.53.0/24") == 2);
+
+    policy.namespaces.clear();  // SIGHUP: the /24 is no longer the policy's
+    feed.observe(policy, installed, true);
+    CHECK(value("flock_anycast_prefix_routes", "10.255.53.0/24") == 0);
+    CHECK(value("flock_anycast_prefix_routes", "10.255.0.0/16") == 3);
 }
