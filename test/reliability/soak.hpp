@@ -222,6 +222,7 @@ private:
     void restart_due();
     void op_sighup();
     void cni(const std::string& command, const std::string& id, const Attachment& a);
+    void put_record(const std::string& id, const Attachment& a);
     std::set<int> random_addresses();
     int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(random_); }
     bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(random_) < p; }

@@ -132,20 +132,25 @@ void Soak::op_add() {
         cni("ADD", id, a);
         count("cni-add");
     } else {
-        const auto& pod = lab_->pods.at(static_cast<std::size_t>(a.pod));
-        std::vector<std::string> ips;
-        for (int address : a.addresses) ips.push_back(pool_address(address));
-        common::RecordStore(state_dir_)
-            .put(RecordBuilder(k_store_network, id)
-                     .netns(pod.ns->path())
-                     .pod("dns", fmt::format("pod-{}", a.pod + 1))
-                     .ips(ips)
-                     .nexthop(pod.v4, pod.node_iface)
-                     .nexthop(pod.v6, pod.node_iface)
-                     .build());
+        put_record(id, a);
         count("store-add");
     }
     attachments_[id] = a;
+}
+
+// Writes attachment `a` through the store, as the CNI plugin would have.
+void Soak::put_record(const std::string& id, const Attachment& a) {
+    const auto& pod = lab_->pods.at(static_cast<std::size_t>(a.pod));
+    std::vector<std::string> ips;
+    for (int address : a.addresses) ips.push_back(pool_address(address));
+    common::RecordStore(state_dir_)
+        .put(RecordBuilder(k_store_network, id)
+                 .netns(pod.ns->path())
+                 .pod("dns", fmt::format("pod-{}", a.pod + 1))
+                 .ips(ips)
+                 .nexthop(pod.v4, pod.node_iface)
+                 .nexthop(pod.v6, pod.node_iface)
+                 .build());
 }
 
 void Soak::op_del() {
@@ -172,17 +177,7 @@ void Soak::op_modify() {
     const std::string id = store_ids[static_cast<std::size_t>(pick(static_cast<int>(store_ids.size())))];
     Attachment& a = attachments_[id];
     a.addresses = random_addresses();
-    const auto& pod = lab_->pods.at(static_cast<std::size_t>(a.pod));
-    std::vector<std::string> ips;
-    for (int address : a.addresses) ips.push_back(pool_address(address));
-    common::RecordStore(state_dir_)
-        .put(RecordBuilder(k_store_network, id)
-                 .netns(pod.ns->path())
-                 .pod("dns", fmt::format("pod-{}", a.pod + 1))
-                 .ips(ips)
-                 .nexthop(pod.v4, pod.node_iface)
-                 .nexthop(pod.v6, pod.node_iface)
-                 .build());
+    put_record(id, a);
     count("store-modify");
 }
 
