@@ -95,9 +95,10 @@ std::string ask_raw(const std::string& path, const std::string& bytes) {
     boost::asio::io_context io;
     boost::asio::local::stream_protocol::socket socket(io);
     socket.connect(boost::asio::local::stream_protocol::endpoint(path));
-    boost::asio::write(socket, boost::asio::buffer(bytes));
-    std::string answer;
+    // serve may answer and close before all of an oversized request is written: EPIPE then.
     boost::system::error_code ec;
+    boost::asio::write(socket, boost::asio::buffer(bytes), ec);
+    std::string answer;
     char chunk[4096];
     while (true) {
         const std::size_t n = socket.read_some(boost::asio::buffer(chunk), ec);
