@@ -176,6 +176,11 @@ Parsed parse_text(const std::string& text, const std::string& path, Record& out,
     }
 }
 
+bool holds_attachment(const Record& record, std::string_view network, std::string_view container_id,
+                      std::string_view ifname) {
+    return record.network == network && record.container_id == container_id && record.ifname == ifname;
+}
+
 }  // namespace
 
 CorruptRecordError::CorruptRecordError(std::string path, const std::string& problem)
@@ -302,7 +307,7 @@ std::optional<Record> RecordStore::get(std::string_view network, std::string_vie
         case Parsed::corrupt: throw CorruptRecordError(path, problem);
         case Parsed::too_new: throw RecordTooNewError(path, problem);
     }
-    if (record.network != network || record.container_id != container_id || record.ifname != ifname) {
+    if (!holds_attachment(record, network, container_id, ifname)) {
         throw CorruptRecordError(
             path, fmt::format("it holds attachment {}/{}/{}", record.network, record.container_id, record.ifname));
     }
@@ -331,19 +336,20 @@ std::optional<Record> RecordStore::read_legacy(std::string_view network, std::st
     if (!file) return std::nullopt;
     Record record;
     std::string problem;
-    if (parse_text(file->text, path, record, problem) != Parsed::ok || record.network != network ||
-        record.container_id != container_id || record.ifname != ifname) {
+    if (parse_text(file->text, path, record, problem) != Parsed::ok ||
+        !holds_attachment(record, network, container_id, ifname)) {
         return std::nullopt;
     }
     return record;
 }
 
-void RecordStore::remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname) {
-    if (!read_legacy(network, container_id, ifname)) return;
+bool RecordStore::remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname) {
+    if (!read_legacy(network, container_id, ifname)) return false;
     const std::string path = records_dir() + "/" + *legacy_file_name(network, container_id, ifname);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove " + path);
     fsync_dir(records_dir());  // else a crash could bring back the old copy beside the new one
     log::info("removed a record under its pre-escaping name", {log::kv("record", path)});
+    return true;
 }
 
 void RecordStore::put(const Record& record) {
@@ -370,9 +376,7 @@ bool RecordStore::remove(std::string_view network, std::string_view container_id
     StoreLock lock(*this);
     if (::unlink(path.c_str()) != 0) {
         if (errno != ENOENT) fail("remove " + path);
-        if (!read_legacy(network, container_id, ifname)) return false;
-        remove_legacy(network, container_id, ifname);
-        return true;
+        return remove_legacy(network, container_id, ifname);
     }
     fsync_dir(records_dir());
     return true;

@@ -162,7 +162,8 @@ private:
     static std::optional<std::string> legacy_file_name(std::string_view network, std::string_view container_id,
                                                        std::string_view ifname);
     std::optional<Record> read_legacy(std::string_view network, std::string_view container_id, std::string_view ifname);
-    void remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname);
+    // True when a record of this attachment was there under its old name and is gone now.
+    bool remove_legacy(std::string_view network, std::string_view container_id, std::string_view ifname);
     int records_dir_fd();  // -1 (errno ENOENT) while records/ does not exist
 
     std::string state_dir_;
