@@ -72,7 +72,9 @@ std::string render_why(const WhyInputs& in) {
         }
     }
     for (const auto& skipped : in.plan.skipped) {
-        if (skipped.problem.find(in.ip.to_string()) != std::string::npos) {
+        // resolve's "<ip> skipped: ..." of a record, or desired_diff's hop left out of the route
+        // (subject: the prefix). A substring match would take 10.255.53.5 for 10.255.53.53.
+        if (skipped.problem.starts_with(in.ip.to_string() + " skipped: ") || skipped.subject == prefix.to_string()) {
             fmt::format_to(line, "  skipped: {}: {}\n", skipped.subject, skipped.problem);
         }
     }
