@@ -2,6 +2,7 @@
 // in a private namespace, records written through the store, readiness from a file): a pod's
 // veth vanishing while passes run, a garbage readiness file, and 10 000 records at once.
 #include "common/store/record_store.hpp"
+#include "test/support/logged_check.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
 #include "test/support/record_builder.hpp"
@@ -24,20 +25,6 @@
 using namespace anycast;
 using namespace anycast::test;
 using namespace std::chrono_literals;
-
-// Catch's INFO is evaluated where it is written, so serve's log is attached at the check.
-#define CHECK_LOGGED(lab, ...)               \
-    do {                                     \
-        const bool ok_ = (__VA_ARGS__);      \
-        INFO("serve log:\n" << (lab).log()); \
-        CHECK(ok_);                          \
-    } while (false)
-#define REQUIRE_LOGGED(lab, ...)             \
-    do {                                     \
-        const bool ok_ = (__VA_ARGS__);      \
-        INFO("serve log:\n" << (lab).log()); \
-        REQUIRE(ok_);                        \
-    } while (false)
 
 namespace {
 
@@ -117,10 +104,10 @@ TEST_CASE("a pod's host veth vanishing under serve: no crash, its hop goes, the 
         // Deleting the host end deletes the pair; the kernel drops every route through it
         // (our multipath route whole, for IPv4): serve re-installs it with the other hops.
         sh("ip link del " + p2.host_end);
-        CHECK_LOGGED(lab, lab.wait_routed_via({&p1, &p3}));
+        CHECK_LOGGED(lab.log(), lab.wait_routed_via({&p1, &p3}));
         REQUIRE(serve->alive());
         lab.make_link(p2);
-        CHECK_LOGGED(lab, lab.wait_routed_via({&p1, &p2, &p3}));
+        CHECK_LOGGED(lab.log(), lab.wait_routed_via({&p1, &p2, &p3}));
         REQUIRE(serve->alive());
     }
     stop = true;
@@ -128,7 +115,7 @@ TEST_CASE("a pod's host veth vanishing under serve: no crash, its hop goes, the 
 
     // The missing interface is reported, not an error that kills anything.
     CHECK(lab.log().find("left out: interface not found") != std::string::npos);
-    CHECK_LOGGED(lab, stays_routed_via({&p1, &p2, &p3}, 500ms));
+    CHECK_LOGGED(lab.log(), stays_routed_via({&p1, &p2, &p3}, 500ms));
     CHECK(serve->alive());
 }
 
@@ -150,8 +137,8 @@ TEST_CASE(
     std::mt19937 random(15);
     for (auto& c : junk) c = static_cast<char>(random() & 0xff);
     write_in_place(pods_file, junk);
-    REQUIRE_LOGGED(lab, lab.wait_log(unusable, 1));
-    CHECK_LOGGED(lab, stays_routed_via({&p1, &p2}, 500ms));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(unusable, 1));
+    CHECK_LOGGED(lab.log(), stays_routed_via({&p1, &p2}, 500ms));
     // The warning names the file and the problem, on one line of text.
     std::string log = lab.log();
     const std::string warning = log.substr(log.find(unusable), log.find('\n', log.find(unusable)) - log.find(unusable));
@@ -161,18 +148,18 @@ TEST_CASE(
 
     // Fixed: pod2 is now not ready, and serve follows at once.
     lab.set_pods({ServeLab::ready(p1), ServeLab::not_ready(p2)});
-    REQUIRE_LOGGED(lab, lab.wait_log(usable, 1));
-    REQUIRE_LOGGED(lab, lab.wait_routed_via({&p1}));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(usable, 1));
+    REQUIRE_LOGGED(lab.log(), lab.wait_routed_via({&p1}));
 
     // Truncated JSON (a writer that died half-way): the last good states stay.
     const std::string whole = R"([{"namespace":"dns","name":"pod1","uid":"","ready":true,"deleting":false},)"
                               R"({"namespace":"dns","name":"pod2","uid":"","ready":true,"deleting":false}])";
     write_in_place(pods_file, whole.substr(0, whole.size() / 2));
-    REQUIRE_LOGGED(lab, lab.wait_log(unusable, 2));
-    CHECK_LOGGED(lab, stays_routed_via({&p1}, 500ms));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(unusable, 2));
+    CHECK_LOGGED(lab.log(), stays_routed_via({&p1}, 500ms));
     write_in_place(pods_file, whole);
-    REQUIRE_LOGGED(lab, lab.wait_log(usable, 2));
-    REQUIRE_LOGGED(lab, lab.wait_routed_via({&p1, &p2}));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(usable, 2));
+    REQUIRE_LOGGED(lab.log(), lab.wait_routed_via({&p1, &p2}));
 
     // A huge file (64 MiB): refused without reading it into memory, the loop keeps turning.
     {
@@ -182,19 +169,19 @@ TEST_CASE(
         for (std::size_t written = 0; written < (64u << 20); written += entry.size()) out << entry;
         out << R"({"namespace":"dns","name":"pod2","uid":"","ready":false,"deleting":false}])";
     }
-    REQUIRE_LOGGED(lab, lab.wait_log(unusable, 3));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(unusable, 3));
     log = lab.log();
     CHECK(log.find("too large", log.rfind(unusable)) != std::string::npos);
-    CHECK_LOGGED(lab, stays_routed_via({&p1, &p2}, 500ms));
+    CHECK_LOGGED(lab.log(), stays_routed_via({&p1, &p2}, 500ms));
 
     // A missing file is unusable too, and the states stay.
     std::filesystem::remove(pods_file);
-    REQUIRE_LOGGED(lab, lab.wait_log(unusable, 4));
-    CHECK_LOGGED(lab, stays_routed_via({&p1, &p2}, 500ms));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(unusable, 4));
+    CHECK_LOGGED(lab.log(), stays_routed_via({&p1, &p2}, 500ms));
 
     lab.set_pods({ServeLab::not_ready(p1), ServeLab::ready(p2)});
-    REQUIRE_LOGGED(lab, lab.wait_log(usable, 3));
-    CHECK_LOGGED(lab, lab.wait_routed_via({&p2}));
+    REQUIRE_LOGGED(lab.log(), lab.wait_log(usable, 3));
+    CHECK_LOGGED(lab.log(), lab.wait_routed_via({&p2}));
     CHECK(serve->alive());
     CHECK(error_lines(lab.log()) == "");
 }
@@ -221,7 +208,7 @@ TEST_CASE(
     for (int i = 1; i <= k_pods; ++i) ready.push_back(ServeLab::ready(lab.add_pod(i)));
     lab.set_pods(ready);
     auto serve = lab.start_serve();
-    REQUIRE_LOGGED(lab, wait_until([&] {
+    REQUIRE_LOGGED(lab.log(), wait_until([&] {
                        return scraped(listen, "flock_anycast_reconcile_passes_total{result=\"success\"}") >= 1;
                    }));
 
@@ -258,7 +245,7 @@ TEST_CASE(
         // -o: one line a route (IPv6 prints a route through a nexthop group on several).
         return line_count(ServeLab::show(std::string("ip -o ") + family + " route show table 241 proto 241"));
     };
-    CHECK_LOGGED(lab, wait_until([&] { return count("-4") == k_records && count("-6") == k_records; }, 60s));
+    CHECK_LOGGED(lab.log(), wait_until([&] { return count("-4") == k_records && count("-6") == k_records; }, 60s));
     const auto converged = std::chrono::steady_clock::now();
     WARN("10 000 records written in "
          << std::chrono::duration_cast<std::chrono::milliseconds>(written - started).count() << " ms; serve converged "
@@ -306,5 +293,5 @@ TEST_CASE("a second route of ours at another metric, added by hand, is removed",
                    ServeLab::routed_via({&pod});
         },
         3s);
-    CHECK_LOGGED(lab, repaired);
+    CHECK_LOGGED(lab.log(), repaired);
 }
