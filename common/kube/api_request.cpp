@@ -79,23 +79,27 @@ net::awaitable<void> async_open(TlsStream& stream, const KubeConfig& config) {
     }
 }
 
-http::request<http::empty_body> make_get(KubeConfig& config, const std::string& target) {
-    http::request<http::empty_body> request{http::verb::get, config.base_path + target, 11};
+namespace {
+
+template <class Body>
+void set_common_fields(http::request<Body>& request, KubeConfig& config) {
     request.set(http::field::host, config.authority());
     request.set(http::field::user_agent, "flock-anycast/" FLOCK_VERSION);
     request.set(http::field::accept, "application/json");
     const std::string& token = config.token.value();
     if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
-    return request;
 }
 
-net::awaitable<ApiResponse> async_api_get(KubeConfig& config, ssl::context& tls, std::string target,
-                                          std::chrono::milliseconds timeout, std::size_t body_limit) {
+// One request on a fresh connection, its answer read up to `body_limit`; `what` ("GET
+// /api/v1/...") names it in errors.
+template <class Body>
+net::awaitable<ApiResponse> exchange(KubeConfig& config, ssl::context& tls, const http::request<Body>& request,
+                                     const std::string& what, std::chrono::milliseconds timeout,
+                                     std::size_t body_limit) {
     auto executor = co_await net::this_coro::executor;
     TlsStream stream(executor, tls);
     beast::get_lowest_layer(stream).expires_after(timeout);
     co_await async_open(stream, config);
-    const auto request = make_get(config, target);
     http::response_parser<http::string_body> parser;
     parser.body_limit(body_limit);
     try {
@@ -104,10 +108,10 @@ net::awaitable<ApiResponse> async_api_get(KubeConfig& config, ssl::context& tls,
         co_await http::async_read(stream, buffer, parser, use_awaitable);
     } catch (const boost::system::system_error& e) {
         if (e.code() == http::error::body_limit) {
-            throw ApiBodyTooLargeError("GET " + target + " from " + config.server() + ": the answer is larger than " +
+            throw ApiBodyTooLargeError(what + " from " + config.server() + ": the answer is larger than " +
                                        std::to_string(body_limit) + " bytes");
         }
-        throw ApiTransportError("GET " + target + " from " + config.server() + ": " + e.code().message(), false);
+        throw ApiTransportError(what + " from " + config.server() + ": " + e.code().message(), false);
     }
     // No TLS close_notify exchange: the response is complete and a slow peer must not
     // hold us; closing the socket is enough for a one-shot request.
@@ -115,6 +119,32 @@ net::awaitable<ApiResponse> async_api_get(KubeConfig& config, ssl::context& tls,
     beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
     auto response = parser.release();
     co_return ApiResponse{.status = response.result_int(), .body = std::move(response.body())};
+}
+
+}  // namespace
+
+http::request<http::empty_body> make_get(KubeConfig& config, const std::string& target) {
+    http::request<http::empty_body> request{http::verb::get, config.base_path + target, 11};
+    set_common_fields(request, config);
+    return request;
+}
+
+net::awaitable<ApiResponse> async_api_get(KubeConfig& config, ssl::context& tls, std::string target,
+                                          std::chrono::milliseconds timeout, std::size_t body_limit) {
+    co_return co_await exchange(config, tls, make_get(config, target), "GET " + target, timeout, body_limit);
+}
+
+net::awaitable<ApiResponse> async_api_write(KubeConfig& config, ssl::context& tls, ApiWrite write,
+                                            std::chrono::milliseconds timeout) {
+    const bool patch = write.method == ApiWrite::Method::patch;
+    http::request<http::string_body> request{patch ? http::verb::patch : http::verb::post,
+                                             config.base_path + write.target, 11};
+    set_common_fields(request, config);
+    request.set(http::field::content_type, write.content_type);
+    request.body() = std::move(write.body);
+    request.prepare_payload();
+    co_return co_await exchange(config, tls, request, (patch ? "PATCH " : "POST ") + write.target, timeout,
+                                std::size_t{1} << 20);
 }
 
 std::string api_status_message(const ApiResponse& response) {

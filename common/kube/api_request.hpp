@@ -1,4 +1,4 @@
-// One-shot HTTPS GETs against the apiserver (a fresh connection each, bounded by a timeout),
+// One-shot HTTPS GETs and writes against the apiserver (a fresh connection each, bounded by a timeout),
 // and the request targets this agent uses (api_target.hpp). Internal to common/kube; Beast
 // stays in the .cpp.
 #pragma once
@@ -50,12 +50,25 @@ struct ApiResponse {
 // and verification unless insecure-skip-tls-verify. KubeConfigError on bad PEM.
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const KubeConfig& config);
 
+// A write to the apiserver: PATCH (with its patch type as the content type) or POST.
+struct ApiWrite {
+    enum class Method { patch, post } method = Method::post;
+    std::string target;  // path + query, without the config's base path
+    std::string content_type = "application/json";
+    std::string body;
+};
+
 // GET `target` (path + query, without the config's base path); `timeout` bounds connect,
 // handshake, request and response together. A body over `body_limit` bytes throws
 // ApiBodyTooLargeError (before it is all read).
 boost::asio::awaitable<ApiResponse> async_api_get(KubeConfig& config, boost::asio::ssl::context& tls,
                                                   std::string target, std::chrono::milliseconds timeout,
                                                   std::size_t body_limit = k_default_body_limit);
+
+// Sends `write` and reads the answer (at most 1 MiB); `timeout` bounds it all, like
+// async_api_get. ApiTransportError when no answer came.
+boost::asio::awaitable<ApiResponse> async_api_write(KubeConfig& config, boost::asio::ssl::context& tls, ApiWrite write,
+                                                    std::chrono::milliseconds timeout);
 
 // The apiserver's own explanation of a failed request: the Status object's `message`, else
 // the start of the body, else the HTTP reason.

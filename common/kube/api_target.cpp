@@ -39,6 +39,15 @@ std::string pod_target(std::string_view namespace_, std::string_view name) {
     return std::string(target.buffer());
 }
 
+std::string namespace_events_target(std::string_view namespace_) {
+    urls::url target;
+    target.set_encoded_path("/api/v1/namespaces");
+    auto segments = target.segments();
+    segments.push_back(namespace_);
+    segments.push_back("events");
+    return std::string(target.buffer());
+}
+
 std::string node_pods_list_target(std::string_view node, unsigned limit, std::string_view continue_token) {
     urls::url target = node_pods(node);
     add_param(target, "limit", std::to_string(limit));

@@ -11,6 +11,9 @@ namespace anycast::common::kube {
 // /api/v1/namespaces/<namespace>/pods/<name>
 std::string pod_target(std::string_view namespace_, std::string_view name);
 
+// /api/v1/namespaces/<namespace>/events
+std::string namespace_events_target(std::string_view namespace_);
+
 // One page of the node's pods:
 // /api/v1/pods?fieldSelector=spec.nodeName%3D<node>&limit=<limit>[&continue=<token>]
 std::string node_pods_list_target(std::string_view node, unsigned limit, std::string_view continue_token);

@@ -7,7 +7,11 @@
 namespace anycast::common::kube {
 
 PodState PodInfo::state() const {
-    return PodState{.namespace_ = namespace_, .name = name, .uid = uid, .ready = ready, .deleting = deleting};
+    return PodState{.namespace_ = namespace_,
+                    .name = name,
+                    .uid = uid,
+                    .ready = announced_gate ? containers_ready : ready,
+                    .deleting = deleting};
 }
 
 PodInfo parse_pod(const boost::json::value& pod, std::string_view keep_annotation) {
@@ -24,11 +28,24 @@ PodInfo parse_pod(const boost::json::value& pod, std::string_view keep_annotatio
         if (auto kept = annotations->member(keep_annotation))
             info.annotations.emplace(keep_annotation, kept->as_string());
     }
+    if (auto spec = root.member("spec")) {
+        if (auto gates = spec->member("readinessGates")) {
+            for (const auto& gate : gates->elements()) {
+                if (gate.string_or("conditionType", "") == k_announced_gate) info.announced_gate = true;
+            }
+        }
+    }
     if (auto status = root.member("status")) {
         if (auto conditions = status->member("conditions")) {
             for (const auto& condition : conditions->elements()) {
-                if (condition.string_or("type", "") == "Ready") {
-                    info.ready = condition.string_or("status", "") == "True";
+                const std::string type = condition.string_or("type", "");
+                const bool is_true = condition.string_or("status", "") == "True";
+                if (type == "Ready") {
+                    info.ready = is_true;
+                } else if (type == "ContainersReady") {
+                    info.containers_ready = is_true;
+                } else if (type == k_announced_gate) {
+                    info.announced_condition = is_true;
                 }
             }
         }

@@ -7,6 +7,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,13 +19,22 @@ struct PodInfo {
     std::string name;
     std::string uid;
     std::string resource_version;
-    bool ready = false;     // status.conditions[type=Ready].status == "True"
-    bool deleting = false;  // metadata.deletionTimestamp is set
+    bool ready = false;             // status.conditions[type=Ready].status == "True"
+    bool containers_ready = false;  // status.conditions[type=ContainersReady].status == "True"
+    bool deleting = false;          // metadata.deletionTimestamp is set
+    // spec.readinessGates lists k_announced_gate: the pod waits for serve to say it carries
+    // traffic (issue 18 item 2), so its eligibility follows ContainersReady instead of Ready,
+    // which waits on the gate.
+    bool announced_gate = false;
+    // Our condition (status.conditions[type=k_announced_gate]) as the apiserver has it:
+    // nullopt when absent, which the kubelet reads as False.
+    std::optional<bool> announced_condition;
     // Only the annotations parse_pod was asked to keep (the anycast one): a pod may carry
     // 256 KiB of others, and a node hundreds of pods.
     std::map<std::string, std::string> annotations;
 
-    // The eligibility-relevant view serve works with.
+    // The eligibility-relevant view serve works with: Ready, or ContainersReady for a pod
+    // with our readiness gate.
     PodState state() const;
     // "namespace/name", the cache key.
     std::string key() const { return namespace_ + "/" + name; }
@@ -34,6 +44,9 @@ struct PodInfo {
 
 // The annotation whose anycast IPs pods ask for (the node config's `annotation` default).
 inline constexpr std::string_view k_ips_annotation = "anycast.flock.io/ips";
+
+// The readiness gate and condition type a pod lists to wait for its announcement.
+inline constexpr std::string_view k_announced_gate = "anycast.flock.io/announced";
 
 // Extracts a PodInfo from a Pod object, keeping only the annotation `keep_annotation`;
 // JsonError naming the field when metadata.name, metadata.namespace or metadata.uid is

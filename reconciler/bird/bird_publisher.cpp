@@ -18,7 +18,16 @@ BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings 
       reloader_(io, client_, settings_.reload),
       shrink_timer_(io),
       write_retry_timer_(io),
-      write_backoff_(settings_.write_retry_initial, settings_.write_retry_max) {}
+      write_backoff_(settings_.write_retry_initial, settings_.write_retry_max) {
+    // BIRD has the include's sets once a `configure` succeeded with none queued behind it
+    // (a queued one was asked for after a newer write).
+    reloader_.on_attempt_finished([this] {
+        const std::uint64_t succeeded = reloader_.stats().succeeded;
+        if (succeeded == reloads_seen_) return;
+        reloads_seen_ = succeeded;
+        if (!reloader_.busy() && written_) mark_applied(*written_);
+    });
+}
 
 BirdPublisher::~BirdPublisher() {
     // The newest set not yet in the include: a shrink waiting for its delay, else one whose
@@ -94,7 +103,11 @@ void BirdPublisher::write_and_reload(const std::vector<common::Prefix>& installe
         log::info("bird include written", {kv("path", settings_.fragment_path), kv("prefixes", installed.size())});
     // The first publish reloads even when the file is unchanged: a previous serve may have
     // written it and died before BIRD re-read it.
-    if (changed || first_) reloader_.request();
+    if (changed || first_) {
+        reloader_.request();
+    } else if (!reloader_.busy() && reloader_.stats().last_error.empty()) {
+        mark_applied(installed);  // the same text BIRD took in at the last reload
+    }
     first_ = false;
 }
 

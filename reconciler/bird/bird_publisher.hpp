@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,7 @@ private:
     std::optional<std::vector<common::Prefix>> deferred_;   // a shrunken set waiting for the timer
     std::optional<std::vector<common::Prefix>> unwritten_;  // a set whose write failed, to retry
     bool first_ = true;
+    std::uint64_t reloads_seen_ = 0;  // reloader successes already turned into applied()
     bool last_write_ok_ = true;
     std::string last_write_error_;
     std::uint64_t write_failures_ = 0;

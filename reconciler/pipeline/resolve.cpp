@@ -17,36 +17,9 @@ namespace anycast::reconciler {
 
 namespace {
 
-using PodKey = std::pair<std::string_view, std::string_view>;  // namespace, name
-
-std::map<PodKey, const common::PodState*> index_pods(const ReadinessSnapshot& pods) {
-    std::map<PodKey, const common::PodState*> index;
-    for (const auto& pod : pods.pods) index.emplace(PodKey{pod.namespace_, pod.name}, &pod);
-    return index;
-}
-
-const char* why_ineligible(const common::PodRef& record_pod, const ReadinessSnapshot& pods,
-                           const std::map<PodKey, const common::PodState*>& index) {
-    if (pods.all_ready) return nullptr;
-    const auto found = index.find(PodKey{record_pod.namespace_, record_pod.name});
-    if (found == index.end()) return "pod unknown";
-    const common::PodState& pod = *found->second;
-    // A record without uid (runtime did not pass it) matches any incarnation of the name;
-    // with one, a re-created pod of the same name must not inherit the old pod's routes.
-    if (!record_pod.uid.empty() && pod.uid != record_pod.uid) return "uid differs";
-    if (pod.deleting) return "deleting";
-    if (!pod.ready) return "not ready";
-    return nullptr;
-}
-
 bool usable_hop(const common::NextHopRecord& hop, common::Family family) {
     // Mismatched families and missing interfaces are reported by check_nexthops.
     return hop.family == family && hop.via.family() == family && !hop.host_iface.empty();
-}
-
-bool has_hop(const RouteRecord& record, common::Family family) {
-    return std::any_of(record.nexthops.begin(), record.nexthops.end(),
-                       [family](const auto& hop) { return usable_hop(hop, family); });
 }
 
 // A destination and one record's next hop for it, the interface name pointed to rather than
@@ -102,6 +75,28 @@ void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
 
 }  // namespace
 
+EligibilityIndex::EligibilityIndex(const ReadinessSnapshot& pods) : pods_(pods) {
+    for (const auto& pod : pods.pods) by_name_.emplace(std::pair{std::string_view(pod.namespace_), std::string_view(pod.name)}, &pod);
+}
+
+const char* EligibilityIndex::why_ineligible(const common::PodRef& record_pod) const {
+    if (pods_.all_ready) return nullptr;
+    const auto found = by_name_.find(std::pair{std::string_view(record_pod.namespace_), std::string_view(record_pod.name)});
+    if (found == by_name_.end()) return "pod unknown";
+    const common::PodState& pod = *found->second;
+    // A record without uid (runtime did not pass it) matches any incarnation of the name;
+    // with one, a re-created pod of the same name must not inherit the old pod's routes.
+    if (!record_pod.uid.empty() && pod.uid != record_pod.uid) return "uid differs";
+    if (pod.deleting) return "deleting";
+    if (!pod.ready) return "not ready";
+    return nullptr;
+}
+
+bool has_usable_hop(const RouteRecord& record, common::Family family) {
+    return std::any_of(record.nexthops.begin(), record.nexthops.end(),
+                       [family](const auto& hop) { return usable_hop(hop, family); });
+}
+
 std::string record_name(const common::Record& record) {
     return common::RecordStore::stem(record.network, record.container_id, record.ifname);
 }
@@ -112,18 +107,18 @@ RouteRecord route_record(std::string name, common::Record record) {
 }
 
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods) {
-    return why_ineligible(record.pod, pods, index_pods(pods)) == nullptr;
+    return EligibilityIndex(pods).why_ineligible(record.pod) == nullptr;
 }
 
 std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods) {
-    const char* why = why_ineligible(record.pod, pods, index_pods(pods));
+    const char* why = EligibilityIndex(pods).why_ineligible(record.pod);
     return why == nullptr ? std::string() : std::string(why);
 }
 
 Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
                  const common::Policy& policy) {
     Resolved out;
-    const auto index = index_pods(pods);
+    const EligibilityIndex index(pods);
     // (destination, hop) pairs, sorted and grouped once at the end: with 10 000 records a
     // flat sort is several times cheaper than a map of sets.
     std::vector<RouteHop> route_hops;
@@ -132,7 +127,7 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
     for (const RouteRecord* record_ptr : records) {
         const RouteRecord& record = *record_ptr;
         check_nexthops(record, out.skipped);
-        const bool usable = why_ineligible(record.pod, pods, index) == nullptr;
+        const bool usable = index.why_ineligible(record.pod) == nullptr;
         if (usable) ++out.eligible_records;
 
         for (auto ip = record.ips.begin(); ip != record.ips.end(); ++ip) {
@@ -143,7 +138,7 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
                 out.skipped.push_back({record.name, fmt::format("{} skipped: {}", *ip, *refusal)});
                 continue;
             }
-            if (!has_hop(record, ip->family())) {
+            if (!has_usable_hop(record, ip->family())) {
                 out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", *ip,
                                                                 common::family_number(ip->family()))});
                 continue;

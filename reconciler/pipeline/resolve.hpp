@@ -7,8 +7,11 @@
 #include "reconciler/pipeline/desired_route.hpp"
 #include "reconciler/pipeline/readiness_snapshot.hpp"
 
-#include <string>
+#include <map>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -37,12 +40,27 @@ std::string record_name(const common::Record& record);
 // The parts of `record` resolve reads (moved out of it), under `name`.
 RouteRecord route_record(std::string name, common::Record record);
 
+// The snapshot's pods by namespace and name, built once per pass: why a record's pod is not
+// eligible ("pod unknown", "uid differs", "deleting", "not ready"), nullptr when it is.
+class EligibilityIndex {
+public:
+    explicit EligibilityIndex(const ReadinessSnapshot& pods);
+    const char* why_ineligible(const common::PodRef& record_pod) const;
+
+private:
+    const ReadinessSnapshot& pods_;
+    std::map<std::pair<std::string_view, std::string_view>, const common::PodState*> by_name_;
+};
+
 // Eligible = the pod is known (or the snapshot says all_ready), its uid equals the record's
 // when the record has one, it is Ready and not deleting.
 bool eligible(const common::Record& record, const ReadinessSnapshot& pods);
 // Why a record's pod is not eligible ("pod unknown", "uid differs", "not ready",
 // "deleting"); empty when it is. For status.
 std::string ineligibility(const common::Record& record, const ReadinessSnapshot& pods);
+
+// Whether `record` has a next hop of `family` a route can use (family matches, interface named).
+bool has_usable_hop(const RouteRecord& record, common::Family family);
 
 // For every IP of every eligible record that policy allows for the record's namespace, the
 // record's next hops of the IP's family. IPs outside policy are skipped (even when a record

@@ -5,6 +5,7 @@
 #include "common/ip_address.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,24 @@ public:
     // the speaker is not reached or refused its config), nullopt when it does: /readyz and
     // flock_anycast_bird_healthy report it.
     virtual std::optional<std::string> trouble() const { return std::nullopt; }
+
+    // The set the speaker has taken in: BIRD reconfigured after the include listed it (a
+    // publisher without a speaker: the set last published). nullopt before the first. A pod's
+    // readiness gate turns True only once its prefixes are in it (issue 18 item 2).
+    const std::optional<std::vector<common::Prefix>>& applied() const { return applied_; }
+    // Called on the caller's loop after applied() changed.
+    void on_applied(std::function<void()> handler) { on_applied_ = std::move(handler); }
+
+protected:
+    void mark_applied(const std::vector<common::Prefix>& set) {
+        if (applied_ == set) return;
+        applied_ = set;
+        if (on_applied_) on_applied_();
+    }
+
+private:
+    std::optional<std::vector<common::Prefix>> applied_;
+    std::function<void()> on_applied_;
 };
 
 }  // namespace anycast::reconciler

@@ -8,6 +8,7 @@ void LoggingPublisher::publish(const std::vector<common::Prefix>& installed) {
     common::log::info("installed set (not published)",
                       {common::log::kv("why", why_), common::log::kv("count", installed.size()),
                        common::log::kv("prefixes", fmt::join(installed, ","))});
+    mark_applied(installed);  // no speaker: nothing further to wait for
 }
 
 }  // namespace anycast::reconciler

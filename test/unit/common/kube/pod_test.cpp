@@ -77,6 +77,35 @@ TEST_CASE("a terminating pod is deleting and not ready", "[unit][kube]") {
     CHECK(info.resource_version == "483170");
 }
 
+TEST_CASE("a pod with the announced readiness gate is eligible on ContainersReady, not on Ready", "[unit][kube]") {
+    // The kubelet holds Ready at False until our condition is True: eligibility on Ready
+    // would wait for itself.
+    auto doc = boost::json::parse(fixture("pod_gated.json"));
+    auto info = parse_pod(doc);
+    CHECK(info.announced_gate);
+    CHECK_FALSE(info.ready);
+    CHECK(info.containers_ready);
+    CHECK_FALSE(info.announced_condition.has_value());
+    CHECK(info.state().ready);
+
+    auto& conditions = doc.at("status").at("conditions").as_array();
+    conditions.push_back(boost::json::object{{"type", "anycast.flock.io/announced"}, {"status", "True"}});
+    CHECK(parse_pod(doc).announced_condition == true);
+    for (auto& condition : conditions) {
+        if (condition.at("type") == "ContainersReady") condition.as_object()["status"] = "False";
+    }
+    info = parse_pod(doc);
+    CHECK_FALSE(info.state().ready);
+
+    // Without the gate, ContainersReady alone is not enough.
+    const auto plain = parse_pod(boost::json::parse(fixture("pod_ready.json")));
+    CHECK_FALSE(plain.announced_gate);
+    PodInfo not_ready = plain;
+    not_ready.ready = false;
+    CHECK(not_ready.containers_ready);
+    CHECK_FALSE(not_ready.state().ready);
+}
+
 TEST_CASE("a pod without status or conditions is not ready", "[unit][kube]") {
     const auto info = parse_pod(boost::json::parse(
         R"({"metadata":{"namespace":"a","name":"b","uid":"c","annotations":null},"status":{"phase":"Pending"}})"));
