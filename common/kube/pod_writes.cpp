@@ -38,7 +38,8 @@ ApiWrite pod_event_post(const PodIdentity& pod, const PodEvent& event, std::stri
                                         {"name", pod.name},
                                         {"uid", pod.uid}}},
         {"reason", event.reason},
-        {"message", event.message},
+        // The apiserver keeps at most 1 KiB of a message.
+        {"message", event.message.size() > 1024 ? event.message.substr(0, 1021) + "..." : event.message},
         {"type", event.warning ? "Warning" : "Normal"},
         {"source", json::object{{"component", component}, {"host", node}}},
         {"reportingComponent", component},

@@ -46,6 +46,18 @@ Metrics::Metrics()
       pod_lookups_cache(pod_lookups.with({"cache"})),
       pod_lookups_apiserver(pod_lookups.with({"apiserver"})),
       pod_lookups_error(pod_lookups.with({"error"})),
+      pod_condition_patches(registry.counter_family(
+          "flock_anycast_pod_condition_patches_total",
+          "pods/status patches of the anycast.flock.io/announced readiness-gate condition, by outcome.", {"result"})),
+      pod_condition_patches_ok(pod_condition_patches.with({"ok"})),
+      pod_condition_patches_failed(pod_condition_patches.with({"failed"})),
+      pod_events(registry.counter_family("flock_anycast_pod_events_total",
+                                         "Events on pods (AnycastAnnounced, AnycastWithdrawn, AnycastRefused): sent, "
+                                         "dropped by the rate limit, or refused by the apiserver.",
+                                         {"result"})),
+      pod_events_sent(pod_events.with({"sent"})),
+      pod_events_dropped(pod_events.with({"dropped"})),
+      pod_events_failed(pod_events.with({"failed"})),
       bird_healthy(registry.gauge("flock_anycast_bird_healthy",
                                   "1 while the BIRD include is written and BIRD took the last configure; 0 while "
                                   "announcements are stuck (see /readyz).")),

@@ -63,6 +63,16 @@ struct Metrics {
     metrics::Counter& pod_lookups_cache;
     metrics::Counter& pod_lookups_apiserver;
     metrics::Counter& pod_lookups_error;
+    // flock_anycast_pod_condition_patches_total{result="ok"|"failed"}: pods/status patches of
+    // the anycast.flock.io/announced readiness gate; flock_anycast_pod_events_total{result=
+    // "sent"|"dropped"|"failed"}: Events on pods (dropped: over the rate limit).
+    metrics::Family<metrics::Counter>& pod_condition_patches;
+    metrics::Counter& pod_condition_patches_ok;
+    metrics::Counter& pod_condition_patches_failed;
+    metrics::Family<metrics::Counter>& pod_events;
+    metrics::Counter& pod_events_sent;
+    metrics::Counter& pod_events_dropped;
+    metrics::Counter& pod_events_failed;
     // flock_anycast_bird_healthy: 1 while the include is written and BIRD took the last
     // `configure` (always 1 with bird.enabled false), else 0; set at each scrape.
     metrics::Gauge& bird_healthy;

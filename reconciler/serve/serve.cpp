@@ -77,6 +77,7 @@ int Server::run() {
     if (!options_.dry_run) ensure_rules(socket_, config_.routes);
     check_nexthop_compat_mode(config_.routes);
     publisher_ = make_publisher(io_, config_, options_.dry_run);
+    watch_publisher();
     // A BIRD of the operator's own: say now what keeps the announcements from reaching it.
     if (config_.bird.enabled && config_.bird.config.empty() && !options_.dry_run) {
         for (const auto& problem : bird_access_problems(config_.bird)) log::error("bird: " + problem);
@@ -85,7 +86,7 @@ int Server::run() {
     start_inputs();
     start_metrics();
     if (!options_.dry_run) {
-        pod_lookup_ = make_pod_lookup(config_);
+        make_kube_clients(config_);
         listen_for_lookups(config_.state_dir);
     }
     arm_monitor();
@@ -463,6 +464,7 @@ Server::PassSummary Server::reconcile() {
         }
     }
     publish(installed);
+    report_pods();
 
     if (outcome.errors == 0 && !options_.dry_run) {
         if (!clean_inputs_) clean_inputs_.emplace();
@@ -551,13 +553,14 @@ void Server::reload_config() {
     if (readiness) use_readiness(std::move(readiness));
     if (!options_.dry_run) {
         if (!same_readiness(previous, config_) || previous.annotation != config_.annotation) {
-            pod_lookup_ = make_pod_lookup(config_);
+            make_kube_clients(config_);
         }
         if (records.store) listen_for_lookups(config_.state_dir);
     }
     if (publisher) {
         source_counts_.retire(*publisher_);
         publisher_ = std::move(publisher);
+        watch_publisher();
         publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
         published_.reset();
     }

@@ -18,6 +18,7 @@
 #include "reconciler/serve/pass_trigger.hpp"
 #include "reconciler/serve/pod_lookup.hpp"
 #include "reconciler/serve/pod_lookup_server.hpp"
+#include "reconciler/serve/pod_reporter.hpp"
 #include "reconciler/readiness/readiness_source.hpp"
 #include "reconciler/pipeline/record_index.hpp"
 #include "reconciler/pipeline/route_publisher.hpp"
@@ -63,9 +64,14 @@ public:
 private:
     void start_inputs();
     void start_metrics();
-    // The CNI plugin's pod lookups (serve.sock): the answering side for `config`, and the
-    // socket in its state directory. Failures are logged: routes matter more than lookups.
-    std::unique_ptr<PodLookup> make_pod_lookup(const common::NodeConfig& config);
+    // What serve asks and tells the apiserver beside its watch, with one load of the Kubernetes
+    // access: the CNI plugin's pod lookups (answered on serve.sock) and the pods' readiness
+    // gate and events. Failures are logged: routes matter more than either.
+    void make_kube_clients(const common::NodeConfig& config);
+    // The pods' announcements after a pass, a drain change or BIRD taking a set in, handed
+    // to the reporter (issue 18 items 2 and 3).
+    void report_pods();
+    void watch_publisher();
     void listen_for_lookups(const std::string& state_dir);
     // A command on serve.sock (drain, undrain, drain-status): the answer line.
     std::string answer_command(const std::string& command);
@@ -143,6 +149,7 @@ private:
     boost::asio::steady_timer exit_timer_{io_};
     std::unique_ptr<PodLookup> pod_lookup_;
     std::unique_ptr<PodLookupServer> pod_lookup_server_;  // after pod_lookup_: goes first
+    std::unique_ptr<PodReporter> pod_reporter_;  // null without Kubernetes
     int exit_code_ = 0;
 
     // Routes held once and shared: after a clean pass the installed set and the cached

@@ -9,25 +9,56 @@
 #include "reconciler/bird/bird_conf_render.hpp"
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
+#include "reconciler/pipeline/pod_announcements.hpp"
 
 namespace anycast::reconciler {
 
 namespace log = common::log;
 using log::kv;
 
-std::unique_ptr<PodLookup> Server::make_pod_lookup(const common::NodeConfig& config) {
+void Server::make_kube_clients(const common::NodeConfig& config) {
     std::optional<common::kube::KubeConfig> access;
     if (config.readiness.source == common::ReadinessSourceKind::kubernetes) {
         try {
             access = common::kube::load_kube_config(config.kubeconfig);
         } catch (const std::exception& e) {
-            log::error("pod lookups: no Kubernetes access for misses", {kv("error", e.what())});
+            log::error("pod lookups and readiness gates: no Kubernetes access", {kv("error", e.what())});
+        }
+    }
+    const auto cache = [this] { return readiness_ ? readiness_->pod_cache() : nullptr; };
+    pod_reporter_.reset();
+    if (access) {
+        try {
+            pod_reporter_ = std::make_unique<PodReporter>(
+                io_, *access, cache, PodReporterSettings{.node = config.node},
+                PodReporterCounters{[this] { metrics_.pod_condition_patches_ok.inc(); },
+                                    [this] { metrics_.pod_condition_patches_failed.inc(); },
+                                    [this] { metrics_.pod_events_sent.inc(); },
+                                    [this] { metrics_.pod_events_dropped.inc(); },
+                                    [this] { metrics_.pod_events_failed.inc(); }});
+        } catch (const std::exception& e) {
+            log::error("readiness gates and events: the apiserver cannot be reached", {kv("error", e.what())});
         }
     }
     PodLookupSettings settings;
     settings.annotation = config.annotation;
-    return std::make_unique<PodLookup>(
-        io_, [this] { return readiness_ ? readiness_->pod_cache() : nullptr; }, std::move(access), settings);
+    pod_lookup_ = std::make_unique<PodLookup>(io_, cache, std::move(access), settings);
+}
+
+void Server::watch_publisher() {
+    publisher_->on_applied([this] { report_pods(); });
+}
+
+void Server::report_pods() {
+    if (!pod_reporter_ || !installed_prefixes_) return;
+    static const std::vector<common::Prefix> none;
+    const auto& applied = publisher_->applied();
+    pod_reporter_->report(pod_announcements(AnnouncementInputs{.records = records_in_.index->records(),
+                                                               .pods = readiness_->snapshot(),
+                                                               .policy = config_.policy,
+                                                               .installed = *installed_prefixes_,
+                                                               .applied = applied ? *applied : none,
+                                                               .drained = !drain_.announcing_prefixes()}));
 }
 
 void Server::listen_for_lookups(const std::string& state_dir) {
@@ -101,6 +132,7 @@ void Server::drain_changed() {
     policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
     publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
     if (installed_prefixes_) publish(*installed_prefixes_);
+    report_pods();
     if (exit_signal_ != 0 && drain_.state() == DrainState::drained) {
         exit_when_published(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     }

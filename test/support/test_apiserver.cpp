@@ -1,6 +1,7 @@
 #include "test/support/test_apiserver.hpp"
 
 #include "common/kube/base64.hpp"
+#include "test/support/apiserver_writes.hpp"
 #include "test/support/process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -253,6 +254,9 @@ public:
                     co_return;
                 } else if (path == "/api/v1/pods") {
                     co_await reply(*connection, http::status::ok, list_page(params));
+                } else if (request.method() == http::verb::patch || request.method() == http::verb::post) {
+                    const auto [status, body] = write(request, path);
+                    co_await reply(*connection, status, body);
                 } else if (path.rfind("/api/v1/namespaces/", 0) == 0 && path.find("/pods/") != std::string::npos) {
                     const auto rest = path.substr(std::string("/api/v1/namespaces/").size());
                     const auto key = rest.substr(0, rest.find('/')) + "/" + rest.substr(rest.rfind('/') + 1);
@@ -273,6 +277,54 @@ public:
         } catch (const std::exception&) {
             // The client went away or the test closed the connection: nothing to do.
         }
+    }
+
+    // PATCH …/pods/<name>/status and POST …/events (test/support/apiserver_writes.hpp).
+    std::pair<http::status, json::object> write(const http::request<http::string_body>& request,
+                                                const std::string& path) {
+        const std::string content_type(request[http::field::content_type]);
+        const std::string prefix = "/api/v1/namespaces/";
+        const std::string rest = path.substr(std::min(path.size(), prefix.size()));
+        const std::string namespace_ = rest.substr(0, rest.find('/'));
+        const std::string tail = rest.substr(std::min(rest.size(), namespace_.size()));
+        WriteOutcome outcome{404, "NotFound", "the server could not find the requested resource"};
+        json::object answer;
+        if (fail_writes_ != 0) {
+            outcome = {fail_writes_, "ServiceUnavailable", "the test refuses writes"};
+        } else if (!path.starts_with(prefix)) {
+        } else if (request.method() == http::verb::patch && tail.starts_with("/pods/") && tail.ends_with("/status")) {
+            const std::string name = tail.substr(6, tail.size() - 6 - 7);
+            const auto found = pods_.find(namespace_ + "/" + name);
+            if (found == pods_.end()) {
+                outcome = {404, "NotFound", "pods \"" + name + "\" not found"};
+            } else {
+                json::object pod = found->second;
+                outcome = patch_pod_status(pod, content_type, request.body());
+                if (outcome.ok()) {
+                    kubelet_sync_ready(pod);  // the kubelet's next status sync, at once
+                    emit("MODIFIED", pod);
+                    answer = pods_.at(namespace_ + "/" + name);
+                }
+            }
+        } else if (request.method() == http::verb::post && tail == "/events") {
+            json::object event;
+            outcome = check_event(namespace_, content_type, request.body(), event);
+            if (outcome.ok()) {
+                const auto name = event.at("metadata").at("name");
+                const bool taken = std::any_of(events_.begin(), events_.end(), [&](const json::object& e) {
+                    return e.at("metadata").at("name") == name && e.at("metadata").at("namespace").as_string() == namespace_;
+                });
+                if (taken) {
+                    outcome = {409, "AlreadyExists", "events " + json::serialize(name) + " already exists"};
+                } else {
+                    events_.push_back(event);
+                    answer = event;
+                }
+            }
+        }
+        writes_.push_back({std::string(request.method_string()), std::string(request.target()), outcome.status});
+        if (!outcome.ok()) answer = status_object(outcome.status, outcome.reason, outcome.message);
+        return {static_cast<http::status>(outcome.status), answer};
     }
 
     net::awaitable<void> reply(Connection& connection, http::status status, const json::object& body) {
@@ -391,6 +443,9 @@ public:
     std::vector<std::shared_ptr<WatchState>> watches_;
     std::vector<std::weak_ptr<Connection>> connections_;
     std::vector<std::string> requests_;
+    std::vector<json::object> events_;
+    std::vector<ApiWrite> writes_;
+    unsigned fail_writes_ = 0;
 };
 
 TestApiserver::TestApiserver(ApiserverOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -500,39 +555,28 @@ std::vector<std::string> TestApiserver::requests() const {
     return impl_->call([&] { return impl_->requests_; });
 }
 
+std::vector<json::object> TestApiserver::events() const {
+    return impl_->call([&] { return impl_->events_; });
+}
+
+void TestApiserver::fail_writes(unsigned status) {
+    impl_->call([&] { impl_->fail_writes_ = status; });
+}
+
+std::vector<ApiWrite> TestApiserver::writes() const {
+    return impl_->call([&] { return impl_->writes_; });
+}
+
+std::optional<json::object> TestApiserver::pod(const std::string& namespace_, const std::string& name) const {
+    return impl_->call([&]() -> std::optional<json::object> {
+        const auto found = impl_->pods_.find(namespace_ + "/" + name);
+        if (found == impl_->pods_.end()) return std::nullopt;
+        return found->second;
+    });
+}
+
 std::string TestApiserver::resource_version() const {
     return impl_->call([&] { return std::to_string(impl_->resource_version_); });
-}
-
-json::object make_pod(const std::string& namespace_, const std::string& name, const std::string& node, bool ready,
-                      const std::string& ips) {
-    json::object pod = json::parse(read_text(std::string(FLOCK_KUBE_FIXTURES) + "/pod_ready.json")).as_object();
-    auto& metadata = pod["metadata"].as_object();
-    metadata["namespace"] = namespace_;
-    metadata["name"] = name;
-    metadata["uid"] = "uid-" + namespace_ + "-" + name;
-    auto& annotations = metadata["annotations"].as_object();
-    if (ips.empty()) {
-        annotations.erase("anycast.flock.io/ips");
-    } else {
-        annotations["anycast.flock.io/ips"] = ips;
-    }
-    pod["spec"].as_object()["nodeName"] = node;
-    set_ready(pod, ready);
-    return pod;
-}
-
-void set_ready(json::object& pod, bool ready) {
-    for (auto& condition : pod["status"].as_object()["conditions"].as_array()) {
-        auto& c = condition.as_object();
-        if (c["type"] == "Ready" || c["type"] == "ContainersReady") c["status"] = ready ? "True" : "False";
-    }
-}
-
-void set_deleting(json::object& pod) {
-    auto& metadata = pod["metadata"].as_object();
-    metadata["deletionTimestamp"] = "2026-11-24T10:12:40Z";
-    metadata["deletionGracePeriodSeconds"] = 30;
 }
 
 }  // namespace anycast::test

@@ -37,6 +37,13 @@ enum class ContinueMode {
     endless,  // a new token on every page, past the end, forever
 };
 
+// A write the server took or refused: method, target and the status it answered.
+struct ApiWrite {
+    std::string method;
+    std::string target;
+    unsigned status = 0;
+};
+
 struct ApiserverOptions {
     std::string token = "test-token";  // the only bearer token accepted
     std::vector<std::string> sans = {"IP:127.0.0.1", "DNS:localhost"};
@@ -80,6 +87,13 @@ public:
     std::size_t open_watches() const;
     std::vector<std::string> requests() const;  // request targets in arrival order
     std::string resource_version() const;
+    // Writes (test/support/apiserver_writes.hpp): pods/status patches, answered like the real
+    // apiserver (the kubelet's Ready follows at once), and Events, kept in arrival order.
+    std::vector<boost::json::object> events() const;
+    std::vector<ApiWrite> writes() const;
+    std::optional<boost::json::object> pod(const std::string& namespace_, const std::string& name) const;
+    // Every write answered with `status` (e.g. 503) from now on; 0 takes them again.
+    void fail_writes(unsigned status);
 
     class Impl;
 
@@ -93,6 +107,12 @@ boost::json::object make_pod(const std::string& namespace_, const std::string& n
                              bool ready, const std::string& ips = {});
 // Sets the Ready and ContainersReady conditions.
 void set_ready(boost::json::object& pod, bool ready);
+// Adds spec.readinessGates[{conditionType}]; Ready then follows the kubelet's rule.
+void add_readiness_gate(boost::json::object& pod, const std::string& condition_type = "anycast.flock.io/announced");
+// Sets ContainersReady, and Ready as the kubelet would (with the pod's readiness gates).
+void set_containers_ready(boost::json::object& pod, bool ready);
+// status.conditions[type].status ("True", "False", "Unknown"), nullopt when absent.
+std::optional<std::string> condition_of(const boost::json::object& pod, const std::string& type);
 // Sets metadata.deletionTimestamp (kubectl delete: SIGTERM sent, grace period running).
 void set_deleting(boost::json::object& pod);
 

@@ -1,0 +1,80 @@
+// The Pod objects tests put into the test apiserver, and their conditions as the kubelet
+// sets them (declared in test/support/test_apiserver.hpp).
+#include "test/support/apiserver_writes.hpp"
+#include "test/support/test_apiserver.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace anycast::test {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string read_fixture(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+json::object make_pod(const std::string& namespace_, const std::string& name, const std::string& node, bool ready,
+                      const std::string& ips) {
+    json::object pod = json::parse(read_fixture(std::string(FLOCK_KUBE_FIXTURES) + "/pod_ready.json")).as_object();
+    auto& metadata = pod["metadata"].as_object();
+    metadata["namespace"] = namespace_;
+    metadata["name"] = name;
+    metadata["uid"] = "uid-" + namespace_ + "-" + name;
+    auto& annotations = metadata["annotations"].as_object();
+    if (ips.empty()) {
+        annotations.erase("anycast.flock.io/ips");
+    } else {
+        annotations["anycast.flock.io/ips"] = ips;
+    }
+    pod["spec"].as_object()["nodeName"] = node;
+    set_ready(pod, ready);
+    return pod;
+}
+
+void set_ready(json::object& pod, bool ready) {
+    for (auto& condition : pod["status"].as_object()["conditions"].as_array()) {
+        auto& c = condition.as_object();
+        if (c["type"] == "Ready" || c["type"] == "ContainersReady") c["status"] = ready ? "True" : "False";
+    }
+}
+
+void add_readiness_gate(json::object& pod, const std::string& condition_type) {
+    auto& spec = pod["spec"].as_object();
+    if (!spec.contains("readinessGates")) spec["readinessGates"] = json::array{};
+    spec["readinessGates"].as_array().push_back(json::object{{"conditionType", condition_type}});
+    kubelet_sync_ready(pod);
+}
+
+void set_containers_ready(json::object& pod, bool ready) {
+    for (auto& condition : pod["status"].as_object()["conditions"].as_array()) {
+        auto& c = condition.as_object();
+        if (c["type"] == "ContainersReady") c["status"] = ready ? "True" : "False";
+    }
+    kubelet_sync_ready(pod);
+}
+
+std::optional<std::string> condition_of(const json::object& pod, const std::string& type) {
+    for (const auto& condition : pod.at("status").at("conditions").as_array()) {
+        if (condition.at("type").as_string() == type) return std::string(condition.at("status").as_string());
+    }
+    return std::nullopt;
+}
+
+void set_deleting(json::object& pod) {
+    auto& metadata = pod["metadata"].as_object();
+    metadata["deletionTimestamp"] = "2026-11-24T10:12:40Z";
+    metadata["deletionGracePeriodSeconds"] = 30;
+}
+
+}  // namespace anycast::test
