@@ -10,10 +10,13 @@ namespace anycast::reconciler {
 
 namespace {
 
+// Binary searches, not a merge: `have` is the node's whole set and a pod wants one or two.
 std::vector<common::Prefix> missing_from(const std::vector<common::Prefix>& wanted,
                                          std::span<const common::Prefix> have) {
     std::vector<common::Prefix> missing;
-    std::set_difference(wanted.begin(), wanted.end(), have.begin(), have.end(), std::back_inserter(missing));
+    for (const auto& prefix : wanted) {
+        if (!std::binary_search(have.begin(), have.end(), prefix)) missing.push_back(prefix);
+    }
     return missing;
 }
 
@@ -52,32 +55,45 @@ PodClaims claims_of(const std::vector<const RouteRecord*>& records, const Eligib
     return claims;
 }
 
-void judge(PodAnnouncement& out, const PodClaims& claims, const AnnouncementInputs& in) {
+void judge(PodAnnouncement& out, PodClaims& claims, const AnnouncementInputs& in) {
     using enum AnnouncementState;
-    const auto set = [&](AnnouncementState state, std::string reason, std::string message) {
+    const auto set = [&](AnnouncementState state, std::string_view reason, std::vector<common::Prefix> prefixes) {
         out.state = state;
-        out.reason = std::move(reason);
-        out.message = std::move(message);
+        out.reason = reason;
+        out.prefixes = std::move(prefixes);
     };
     if (!claims.any_eligible) {
-        const std::string_view why = claims.ineligible;
-        set(withdrawn, "NotEligible", why.starts_with("pod ") ? std::string(why) : fmt::format("pod {}", why));
+        out.ineligible = claims.ineligible;
+        set(withdrawn, "NotEligible", {});
     } else if (claims.wanted.empty() && !claims.refusals.empty()) {
-        set(withdrawn, "Refused", fmt::format("refused by policy: {}", fmt::join(claims.refusals, "; ")));
+        set(withdrawn, "Refused", {});
     } else if (claims.wanted.empty()) {
-        set(withdrawn, "NoNextHop", fmt::format("no next hop of the family of {}", fmt::join(claims.without_hop, ", ")));
+        out.without_hop = std::move(claims.without_hop);
+        set(withdrawn, "NoNextHop", {});
     } else if (in.drained) {
-        set(withdrawn, "Drained", fmt::format("node drained: {} withdrawn from BGP", fmt::join(claims.wanted, ", ")));
-    } else if (const auto unrouted = missing_from(claims.wanted, in.installed); !unrouted.empty()) {
-        set(withdrawn, "NotRouted", fmt::format("no route for {}", fmt::join(unrouted, ", ")));
-    } else if (const auto waiting = missing_from(claims.wanted, in.applied); !waiting.empty()) {
-        set(pending, "Pending", fmt::format("routed; BIRD has not taken {} in yet", fmt::join(waiting, ", ")));
+        set(withdrawn, "Drained", std::move(claims.wanted));
+    } else if (auto unrouted = missing_from(claims.wanted, in.installed); !unrouted.empty()) {
+        set(withdrawn, "NotRouted", std::move(unrouted));
+    } else if (auto waiting = missing_from(claims.wanted, in.applied); !waiting.empty()) {
+        set(pending, "Pending", std::move(waiting));
     } else {
-        set(announced, "Announced", fmt::format("{} announced", fmt::join(claims.wanted, ", ")));
+        set(announced, "Announced", std::move(claims.wanted));
     }
 }
 
 }  // namespace
+
+std::string PodAnnouncement::message() const {
+    if (reason == "NotEligible") {
+        return ineligible.starts_with("pod ") ? std::string(ineligible) : fmt::format("pod {}", ineligible);
+    }
+    if (reason == "Refused") return fmt::format("refused by policy: {}", fmt::join(refusals, "; "));
+    if (reason == "NoNextHop") return fmt::format("no next hop of the family of {}", fmt::join(without_hop, ", "));
+    if (reason == "Drained") return fmt::format("node drained: {} withdrawn from BGP", fmt::join(prefixes, ", "));
+    if (reason == "NotRouted") return fmt::format("no route for {}", fmt::join(prefixes, ", "));
+    if (reason == "Pending") return fmt::format("routed; BIRD has not taken {} in yet", fmt::join(prefixes, ", "));
+    return fmt::format("{} announced", fmt::join(prefixes, ", "));
+}
 
 std::vector<PodAnnouncement> pod_announcements(const AnnouncementInputs& in) {
     const EligibilityIndex index(in.pods);
@@ -91,7 +107,7 @@ std::vector<PodAnnouncement> pod_announcements(const AnnouncementInputs& in) {
         PodAnnouncement& announcement = out.emplace_back();
         announcement.namespace_ = pod.first;
         announcement.name = pod.second;
-        const PodClaims claims = claims_of(records, index, in.policy);
+        PodClaims claims = claims_of(records, index, in.policy);
         announcement.refusals = claims.refusals;
         judge(announcement, claims, in);
     }

@@ -27,11 +27,18 @@ struct PodAnnouncement {
     AnnouncementState state = AnnouncementState::withdrawn;
     // A CamelCase word for the condition's reason: Announced, Pending, NotEligible, Drained,
     // NotRouted, Refused, NoNextHop.
-    std::string reason;
-    std::string message;                // for people: which prefixes, or why not
+    std::string_view reason;
+    // What message() names: the prefixes announced, drained, not routed or not yet taken in by
+    // BIRD; the addresses without a next hop; the eligibility problem ("not ready").
+    std::vector<common::Prefix> prefixes;
+    std::vector<std::string> without_hop;
+    std::string_view ineligible;
     std::vector<std::string> refusals;  // "<ip>: <policy's reason>", whatever the state
 
     std::string key() const { return namespace_ + "/" + name; }
+    // For people: which prefixes, or why not. Made on demand: a pass over 10 000 pods formats
+    // none of them.
+    std::string message() const;
     friend bool operator==(const PodAnnouncement&, const PodAnnouncement&) = default;
 };
 

@@ -67,11 +67,11 @@ TEST_CASE("a pod is announced once its routes are in the kernel and BIRD took th
     CHECK(all[0].key() == "dns/a");
     CHECK(all[0].state == AnnouncementState::announced);
     CHECK(all[0].reason == "Announced");
-    CHECK(all[0].message == "10.255.53.53/32, fd00:255::53/128 announced");
+    CHECK(all[0].message() == "10.255.53.53/32, fd00:255::53/128 announced");
     CHECK(all[0].refusals.empty());
     // b's allowed address is announced; its refused one is reported beside.
     CHECK(all[1].state == AnnouncementState::announced);
-    CHECK(all[1].message == "10.255.53.53/32 announced");
+    CHECK(all[1].message() == "10.255.53.53/32 announced");
     REQUIRE(all[1].refusals.size() == 1);
     CHECK_THAT(all[1].refusals[0], Catch::Matchers::StartsWith("10.9.9.9: "));
 }
@@ -82,23 +82,23 @@ TEST_CASE("pod_announcements says why a pod is not announced", "[unit][reconcile
         node.applied = {prefix("10.255.53.53/32")};
         const auto a = node.pod("a");
         CHECK(a.state == AnnouncementState::pending);
-        CHECK(a.message == "routed; BIRD has not taken fd00:255::53/128 in yet");
+        CHECK(a.message() == "routed; BIRD has not taken fd00:255::53/128 in yet");
     }
     SECTION("no route yet") {
         node.installed = {prefix("10.255.53.53/32")};
         const auto a = node.pod("a");
         CHECK(a.state == AnnouncementState::withdrawn);
         CHECK(a.reason == "NotRouted");
-        CHECK(a.message == "no route for fd00:255::53/128");
+        CHECK(a.message() == "no route for fd00:255::53/128");
     }
     SECTION("not ready, deleting, unknown") {
         node.pods.pods[0].ready = false;
         node.pods.pods[1].deleting = true;
         CHECK(node.pod("a").reason == "NotEligible");
-        CHECK(node.pod("a").message == "pod not ready");
-        CHECK(node.pod("b").message == "pod deleting");
+        CHECK(node.pod("a").message() == "pod not ready");
+        CHECK(node.pod("b").message() == "pod deleting");
         node.pods.pods.clear();
-        CHECK(node.pod("a").message == "pod unknown");
+        CHECK(node.pod("a").message() == "pod unknown");
     }
     SECTION("drained: withdrawn although routed") {
         node.drained = true;
@@ -121,5 +121,5 @@ TEST_CASE("a pod's stale record of an older incarnation does not withdraw the cu
     CHECK(node.pod("a").state == AnnouncementState::announced);
     // Only the old incarnation's record: not eligible, and the reason says why.
     node.records.erase(node.records.begin());
-    CHECK(node.pod("a").message == "pod uid differs");
+    CHECK(node.pod("a").message() == "pod uid differs");
 }

@@ -33,14 +33,14 @@ struct Planner {
     }
 };
 
-PodAnnouncement announcement(const std::string& name, AnnouncementState state, std::string reason = "Announced",
+PodAnnouncement announcement(const std::string& name, AnnouncementState state, std::string_view reason = "Announced",
                              std::vector<std::string> refusals = {}) {
     PodAnnouncement a;
     a.namespace_ = "dns";
     a.name = name;
     a.state = state;
-    a.reason = std::move(reason);
-    a.message = "10.255.53.53/32 announced";
+    a.reason = reason;
+    a.prefixes = {*common::Prefix::parse("10.255.53.53/32")};
     a.refusals = std::move(refusals);
     return a;
 }
