@@ -115,6 +115,7 @@ void Server::start_metrics() {
 void Server::start_inputs() {
     use_records(open_records(config_.state_dir));
     use_readiness(start_source(config_));
+    watch_node();
     arm_resync();
 }
 
@@ -290,7 +291,8 @@ void Server::arm_signals() {
         }
         if (options_.drain_on_exit && exit_signal_ == 0 && !options_.dry_run) {
             exit_signal_ = signal;  // a second signal ends serve at once
-            drain_.start(std::string("signal ") + strsignal(signal), config_.drain);
+            drain_.set_reasons(DrainSource::signal, {{DrainCause::signal, std::string("signal ") + strsignal(signal)}},
+                               config_.drain, "");
             arm_signals();
             return;
         }
@@ -549,6 +551,7 @@ void Server::reload_config() {
     }
     if (records.store) use_records(std::move(records));
     if (readiness) use_readiness(std::move(readiness));
+    node_config_changed(previous);
     if (!options_.dry_run) {
         if (!same_readiness(previous, config_) || previous.annotation != config_.annotation) {
             pod_lookup_ = make_pod_lookup(config_);
@@ -590,6 +593,7 @@ void Server::finish_shut_down(int signal) {
     }
     systemd_.notify("STOPPING=1");
     if (readiness_) readiness_->stop();
+    node_watcher_.reset();
     io_.stop();
 }
 

@@ -1,6 +1,6 @@
 // Server's services beside the reconcile pass, kept apart from serve.cpp (the loop and the
-// pass): serve.sock (the CNI plugin's pod lookups, the drain commands), the drain (issue 18
-// item 1) and the bird.conf generated from the bgp section (issue 17).
+// pass): serve.sock (the CNI plugin's pod lookups; the drain commands are serve_drain.cpp's)
+// and the bird.conf generated from the bgp section (issue 17).
 #include "reconciler/serve/serve.hpp"
 
 #include "common/kube/kube_config.hpp"
@@ -78,43 +78,6 @@ void Server::write_bird_conf() {
     log::info("bird.conf written from the bgp section",
               {kv("path", config_.bird.config), kv("peers", config_.bgp.peers.size())});
     publisher_->reconfigure();
-}
-
-std::string Server::answer_command(const std::string& command) {
-    common::ServeCommandAnswer answer;
-    if (command == "drain") {
-        drain_.start("flock-anycast drain", config_.drain);
-    } else if (command == "undrain") {
-        drain_.stop("flock-anycast undrain");
-    } else if (command != "drain-status") {
-        answer.error = "unknown command \"" + command + "\" (drain, undrain or drain-status)";
-        return common::encode_command_answer(answer);
-    }
-    answer.ok = true;
-    answer.state = std::string(drain_state_name(drain_.state()));
-    answer.reason = drain_.reason();
-    return common::encode_command_answer(answer);
-}
-
-void Server::drain_changed() {
-    metrics_.drain_state.set(static_cast<double>(drain_.state()));
-    policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
-    publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
-    if (installed_prefixes_) publish(*installed_prefixes_);
-    if (exit_signal_ != 0 && drain_.state() == DrainState::drained) {
-        exit_when_published(std::chrono::steady_clock::now() + std::chrono::seconds(5));
-    }
-}
-
-void Server::exit_when_published(std::chrono::steady_clock::time_point deadline) {
-    if (publisher_->settled() || std::chrono::steady_clock::now() >= deadline) {
-        finish_shut_down(exit_signal_);
-        return;
-    }
-    exit_timer_.expires_after(std::chrono::milliseconds(20));
-    exit_timer_.async_wait([this, deadline](boost::system::error_code ec) {
-        if (!ec) exit_when_published(deadline);
-    });
 }
 
 }  // namespace anycast::reconciler
