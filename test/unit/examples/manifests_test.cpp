@@ -306,7 +306,8 @@ TEST_CASE("BIRD runs in the agent's pod from the generated bird.conf, sharing /r
     CHECK(strings_of(bird["securityContext"]["capabilities"]["drop"]) == std::set<std::string>{"ALL"});
 }
 
-TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods", "[unit]") {
+TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, list and watch on pods and nodes",
+          "[unit]") {
     const auto pod = find_kind("daemonset.yaml", "DaemonSet")["spec"]["template"]["spec"];
     const auto account = find_kind("rbac.yaml", "ServiceAccount");
     CHECK(account["metadata"]["name"].as<std::string>() == "flock-anycast");
@@ -316,14 +317,13 @@ TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly get, 
           account["metadata"]["namespace"].as<std::string>());
 
     const auto role = find_kind("rbac.yaml", "ClusterRole");
-    bool pods_rule = false;
+    std::set<std::string> resources;
     for (const auto& rule : role["rules"]) {
-        if (strings_of(rule["resources"]).count("pods") == 0) continue;
-        pods_rule = true;
+        for (const auto& resource : strings_of(rule["resources"])) resources.insert(resource);
         CHECK(strings_of(rule["apiGroups"]) == std::set<std::string>{""});
         CHECK(strings_of(rule["verbs"]) == std::set<std::string>{"get", "list", "watch"});
     }
-    CHECK(pods_rule);
+    CHECK(resources == std::set<std::string>{"pods", "nodes"});
 
     const auto binding = find_kind("rbac.yaml", "ClusterRoleBinding");
     CHECK(binding["roleRef"]["name"].as<std::string>() == role["metadata"]["name"].as<std::string>());
