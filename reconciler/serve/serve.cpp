@@ -483,6 +483,7 @@ Server::PassSummary Server::reconcile() {
 // (the BIRD publisher decides when to write it: see BirdPublisher::publish).
 void Server::publish(const std::vector<common::Prefix>& installed) {
     installed_prefixes_ = installed;
+    if (holding_for_node()) return;  // node_changed() or the hold's end publishes
     // Drained: withdrawn from BGP, while the kernel routes stay.
     const std::vector<common::Prefix> announced =
         drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};

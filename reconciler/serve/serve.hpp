@@ -77,6 +77,9 @@ private:
     // After SIGHUP: watch anew when what the watch is made from changed, else re-judge the
     // last known node against the new drain.taints.
     void node_config_changed(const common::NodeConfig& previous);
+    // At start, until the Node object is listed (at most k_node_sync_hold): nothing is
+    // published, so a serve restarted on a cordoned node does not announce before it knows.
+    bool holding_for_node() const;
     // The drain moved: the attributes and the announced set follow; an exit waiting for the
     // drain goes on once it is drained.
     void drain_changed();
@@ -147,6 +150,8 @@ private:
     std::unique_ptr<MetricsServer> metrics_server_;
     Drain drain_{io_, [this] { drain_changed(); }};
     std::unique_ptr<common::kube::NodeWatcher> node_watcher_;
+    std::chrono::steady_clock::time_point node_hold_until_{};
+    boost::asio::steady_timer node_hold_timer_{io_};
     std::optional<std::vector<common::Prefix>> installed_prefixes_;  // the last pass's, for drain changes
     int exit_signal_ = 0;  // non-zero: SIGTERM came with --drain-on-exit; exit once drained
     boost::asio::steady_timer exit_timer_{io_};

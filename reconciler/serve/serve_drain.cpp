@@ -20,6 +20,10 @@ using log::kv;
 
 namespace {
 
+// The Node object is one small GET: if it has not come by then (RBAC without nodes, say), the
+// routes matter more than the drain.
+constexpr std::chrono::seconds k_node_sync_hold{5};
+
 std::string rfc3339(std::chrono::system_clock::time_point time) {
     return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(time)));
 }
@@ -62,6 +66,15 @@ void Server::watch_node() {
                                                             [this](const auto&) { node_changed(); });
         node_watcher_->start();
         log::info("watching the Node object for drain reasons", {kv("node", config_.node)});
+        if (published_) return;  // the hold is for the start only
+        node_hold_until_ = std::chrono::steady_clock::now() + k_node_sync_hold;
+        node_hold_timer_.expires_at(node_hold_until_);
+        node_hold_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec || !node_watcher_ || node_watcher_->synced()) return;
+            log::warn("the Node object is not listed yet: announcing without knowing whether it drains",
+                      {kv("node", config_.node), kv("waitedSeconds", k_node_sync_hold.count())});
+            if (installed_prefixes_) publish(*installed_prefixes_);
+        });
     } catch (const std::exception& e) {
         // Routes matter more than the drain: serve runs on, `flock-anycast drain` still works.
         log::error("node watch not started: cordon, taints and the drain annotation do not drain this node",
@@ -80,6 +93,11 @@ void Server::node_changed() {
     }
     drain_.set_reasons(DrainSource::node, node_drain_reasons(node, config_.drain), config_.drain,
                        "node: no drain reason left");
+    if (installed_prefixes_) publish(*installed_prefixes_);  // a pass held back for the first list
+}
+
+bool Server::holding_for_node() const {
+    return node_watcher_ && !node_watcher_->synced() && std::chrono::steady_clock::now() < node_hold_until_;
 }
 
 void Server::node_config_changed(const common::NodeConfig& previous) {

@@ -33,6 +33,7 @@ namespace {
 const std::string k_prefix = "10.255.53.53/32";
 
 constexpr bool k_kubernetes = true;
+constexpr bool k_cordoned = true;
 
 // serve in the node, with the lab's BIRD (its include, socket and bird.conf), one record for
 // a pod at 10.1.1.2 behind n-p, readiness `always`, and a 2 s graceful phase. With
@@ -46,7 +47,8 @@ struct DrainLab {
     json::object node = make_node("worker-1");
     std::unique_ptr<BackgroundProcess> serve;
 
-    explicit DrainLab(const std::vector<std::string>& serve_flags = {}, bool kubernetes = false) {
+    explicit DrainLab(const std::vector<std::string>& serve_flags = {}, bool kubernetes = false,
+                      bool cordoned = false) {
         json::object config = lab.config();
         config["stateDir"] = lab.dir.file("state");
         config["readiness"] = json::object{{"source", "always"}};
@@ -55,6 +57,7 @@ struct DrainLab {
                 EnteredNetns in_node(lab.node.path());
                 apiserver = std::make_unique<TestApiserver>();
             }
+            set_unschedulable(node, cordoned);
             apiserver->put_node(node);
             apiserver->put_pod(make_pod("dns", "resolver-0", "worker-1", true, "10.255.53.53"));
             config["node"] = "worker-1";
@@ -195,4 +198,15 @@ TEST_CASE("a cordoned Node drains serve like `drain`; undrain keeps a cordoned n
         "node drain timeline: cordon -> GRACEFUL_SHUTDOWN at the router {} ms, -> withdrawn at the router {} ms "
         "(gracefulSeconds 2); uncordon -> announced at the router {} ms\n",
         ms(graceful - cordoned), ms(withdrawn - cordoned), ms(announced - uncordoned));
+}
+
+TEST_CASE("serve started on a cordoned Node announces only with GRACEFUL_SHUTDOWN, then withdraws",
+          "[bird][netns][serve][drain][kube]") {
+    // The constructor returns at the router's first sight of the prefix: it must already
+    // carry the community (serve held its first publication back until the Node was listed).
+    DrainLab d({}, k_kubernetes, k_cordoned);
+    INFO("serve log:\n" << d.log());
+    CHECK(d.graceful_shutdown());
+    CHECK(wait_until([&] { return d.lab.router_routes() == 0; }, 10s));
+    CHECK(d.kernel_route());
 }
