@@ -95,6 +95,12 @@ std::string encode_command_answer(const ServeCommandAnswer& answer) {
     if (answer.ok) {
         line["state"] = answer.state;
         line["reason"] = answer.reason;
+        line["since"] = answer.since;
+        json::array reasons;
+        for (const auto& reason : answer.reasons)
+            reasons.push_back(json::object{{"cause", reason.cause}, {"text", reason.text}, {"since", reason.since}});
+        line["reasons"] = std::move(reasons);
+        if (!answer.note.empty()) line["note"] = answer.note;
     } else {
         line["error"] = answer.error;
     }
@@ -110,6 +116,14 @@ ServeCommandAnswer parse_command_answer(std::string_view line) {
     if (answer.ok) {
         answer.state = reader.required("state").as_string();
         answer.reason = reader.string_or("reason", "");
+        answer.since = reader.string_or("since", "");
+        if (auto reasons = reader.member("reasons")) {
+            for (const auto& reason : reasons->elements()) {
+                answer.reasons.push_back({reason.string_or("cause", ""), reason.required("text").as_string(),
+                                          reason.string_or("since", "")});
+            }
+        }
+        answer.note = reader.string_or("note", "");
     } else {
         answer.error = reader.required("error").as_string();
     }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace anycast::common {
 
@@ -46,13 +47,25 @@ struct PodLookupAnswer {
     friend bool operator==(const PodLookupAnswer&, const PodLookupAnswer&) = default;
 };
 
+// One reason a drain holds (the Node cordoned, `flock-anycast drain`, ...).
+struct ServeDrainReason {
+    std::string cause;  // "manual" | "signal" | "cordon" | "label" | "taint" | "annotation"
+    std::string text;
+    std::string since;  // RFC 3339 UTC
+
+    friend bool operator==(const ServeDrainReason&, const ServeDrainReason&) = default;
+};
+
 // A command to serve on the same socket (issue 18: `flock-anycast drain` / `undrain`):
 // {"command":"drain"}; the answer says the drain state afterwards.
 struct ServeCommandAnswer {
     bool ok = false;
-    std::string state;   // "announcing" | "draining" | "drained"
-    std::string reason;  // what started (or ended) the drain
-    std::string error;   // !ok: why not (an unknown command, say)
+    std::string state;                      // "announcing" | "draining" | "drained"
+    std::string reason;                     // the reasons holding, or what ended the drain
+    std::string error;                      // !ok: why not (an unknown command, say)
+    std::string since;                      // when `state` began, RFC 3339 UTC
+    std::vector<ServeDrainReason> reasons;  // every reason holding now
+    std::string note;                       // e.g. an undrain that left the drain on, and why
 
     friend bool operator==(const ServeCommandAnswer&, const ServeCommandAnswer&) = default;
 };

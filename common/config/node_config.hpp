@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,11 +77,25 @@ struct BirdSettings {
     friend bool operator==(const BirdSettings&, const BirdSettings&) = default;
 };
 
+// A taint on the node that drains it (drain.taints): its key, and the effect it must have
+// ("" = any effect).
+struct DrainTaint {
+    std::string key;
+    std::string effect;
+
+    friend bool operator==(const DrainTaint&, const DrainTaint&) = default;
+};
+
 // A node drain (issue 18): the prefixes are first re-announced with GRACEFUL_SHUTDOWN and
 // this LOCAL_PREF, then withdrawn from BGP `graceful_seconds` later; the kernel routes stay.
 struct DrainSettings {
     std::uint32_t local_preference = 0;
     int graceful_seconds = 30;
+    // serve watches its own Node object and drains while it is cordoned, labelled
+    // exclude-from-external-load-balancers, tainted with one of `taints`, or annotated
+    // anycast.flock.io/drain=true. nullopt: on exactly when readiness.source is kubernetes.
+    std::optional<bool> watch_node;
+    std::vector<DrainTaint> taints;
 
     friend bool operator==(const DrainSettings&, const DrainSettings&) = default;
 };
@@ -111,5 +126,10 @@ struct NodeConfig {
 
     friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
+
+// Whether serve watches the Node object (drain.watchNode, defaulted by the readiness source).
+inline bool watches_node(const NodeConfig& config) {
+    return config.drain.watch_node.value_or(config.readiness.source == ReadinessSourceKind::kubernetes);
+}
 
 }  // namespace anycast::common

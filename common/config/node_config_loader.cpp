@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -102,6 +103,39 @@ BirdSettings parse_bird(const JsonReader& reader) {
     return bird;
 }
 
+// "key" or "key:Effect", as kubectl writes a taint without its value.
+DrainTaint parse_drain_taint(const JsonReader& reader) {
+    const std::string text = reader.as_string();
+    const auto colon = text.rfind(':');
+    DrainTaint taint{text.substr(0, colon), colon == std::string::npos ? "" : text.substr(colon + 1)};
+    if (taint.key.empty() || taint.key.find_first_of(" \t=") != std::string::npos) {
+        reader.fail(fmt::format("\"{}\": expected a taint key, optionally with \":<effect>\"", text));
+    }
+    if (colon != std::string::npos && taint.effect != "NoSchedule" && taint.effect != "PreferNoSchedule" &&
+        taint.effect != "NoExecute") {
+        reader.fail(
+            fmt::format("unknown taint effect \"{}\" (NoSchedule, PreferNoSchedule or NoExecute)", taint.effect));
+    }
+    return taint;
+}
+
+DrainSettings parse_drain(const JsonReader& reader) {
+    DrainSettings drain;
+    drain.local_preference = static_cast<std::uint32_t>(
+        reader.int_or("localPreference", drain.local_preference, 0, std::numeric_limits<std::uint32_t>::max()));
+    drain.graceful_seconds = static_cast<int>(reader.int_or("gracefulSeconds", drain.graceful_seconds, 0, 3600));
+    if (auto watch = reader.member("watchNode")) drain.watch_node = watch->as_bool();
+    if (auto taints = reader.member("taints")) {
+        for (const auto& element : taints->elements()) {
+            DrainTaint taint = parse_drain_taint(element);
+            if (std::find(drain.taints.begin(), drain.taints.end(), taint) != drain.taints.end())
+                element.fail("listed twice");
+            drain.taints.push_back(std::move(taint));
+        }
+    }
+    return drain;
+}
+
 std::string parse_log_level(const JsonReader& reader) {
     auto level = reader.member("logLevel");
     if (!level) return "info";
@@ -126,18 +160,18 @@ NodeConfig parse_fields(const JsonReader& root) {
     if (auto readiness = root.member("readiness")) config.readiness = parse_readiness(*readiness);
     if (auto bird = root.member("bird")) config.bird = parse_bird(*bird);
     if (auto bgp = root.member("bgp")) config.bgp = parse_bgp(*bgp);
-    if (auto drain = root.member("drain")) {
-        config.drain.local_preference = static_cast<std::uint32_t>(drain->int_or(
-            "localPreference", config.drain.local_preference, 0, std::numeric_limits<std::uint32_t>::max()));
-        config.drain.graceful_seconds =
-            static_cast<int>(drain->int_or("gracefulSeconds", config.drain.graceful_seconds, 0, 3600));
-    }
+    if (auto drain = root.member("drain")) config.drain = parse_drain(*drain);
     config.resync_seconds = static_cast<int>(root.int_or("resyncSeconds", config.resync_seconds, 1, 86400));
     if (auto metrics = root.member("metrics"))
         config.metrics.listen = metrics->string_or("listen", config.metrics.listen);
     config.log_file = root.string_or("logFile", config.log_file);
     config.log_level = parse_log_level(root);
     if (config.node.empty()) config.node = default_node_name();
+    // The Node object is read with the readiness source's Kubernetes access: without it there
+    // is nothing to watch.
+    if (config.drain.watch_node.value_or(false) && config.readiness.source != ReadinessSourceKind::kubernetes) {
+        root.required("drain").required("watchNode").fail("true needs readiness.source \"kubernetes\"");
+    }
     return config;
 }
 

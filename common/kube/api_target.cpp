@@ -27,6 +27,20 @@ urls::url node_pods(std::string_view node) {
     return target;
 }
 
+urls::url node_named(std::string_view node) {
+    urls::url target;
+    target.set_encoded_path("/api/v1/nodes");
+    add_param(target, "fieldSelector", "metadata.name=" + std::string(node));
+    return target;
+}
+
+void add_watch_params(urls::url& target, std::string_view resource_version, unsigned timeout_seconds) {
+    add_param(target, "watch", "true");
+    add_param(target, "allowWatchBookmarks", "true");
+    add_param(target, "resourceVersion", resource_version);
+    add_param(target, "timeoutSeconds", std::to_string(timeout_seconds));
+}
+
 }  // namespace
 
 std::string pod_target(std::string_view namespace_, std::string_view name) {
@@ -57,10 +71,15 @@ std::string node_pods_list_target(std::string_view node, unsigned limit, std::st
 
 std::string node_pods_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds) {
     urls::url target = node_pods(node);
-    add_param(target, "watch", "true");
-    add_param(target, "allowWatchBookmarks", "true");
-    add_param(target, "resourceVersion", resource_version);
-    add_param(target, "timeoutSeconds", std::to_string(timeout_seconds));
+    add_watch_params(target, resource_version, timeout_seconds);
+    return std::string(target.buffer());
+}
+
+std::string node_list_target(std::string_view node) { return std::string(node_named(node).buffer()); }
+
+std::string node_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds) {
+    urls::url target = node_named(node);
+    add_watch_params(target, resource_version, timeout_seconds);
     return std::string(target.buffer());
 }
 

@@ -23,4 +23,10 @@ std::string node_pods_list_target(std::string_view node, unsigned limit, std::st
 // &resourceVersion=<rv>&timeoutSeconds=<s>
 std::string node_pods_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds);
 
+// The node's own Node object, as a list of at most one (a list gives the resourceVersion a
+// watch resumes from): /api/v1/nodes?fieldSelector=metadata.name%3D<node>
+std::string node_list_target(std::string_view node);
+// Its watch, like node_pods_watch_target.
+std::string node_watch_target(std::string_view node, std::string_view resource_version, unsigned timeout_seconds);
+
 }  // namespace anycast::common::kube

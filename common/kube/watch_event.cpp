@@ -8,18 +8,18 @@
 
 namespace anycast::common::kube {
 
-WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annotation) {
+WatchEnvelope parse_watch_envelope(std::string_view line,
+                                   const std::function<std::string(const boost::json::value&)>& parse_object) {
     const boost::json::value doc = parse_json(line, "watch event");
     const JsonReader root(doc, "event");
     const std::string type = root.required("type").as_string();
     const JsonReader object = root.required("object");
-    WatchEvent event;
+    WatchEnvelope event;
     if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
         event.type = type == "ADDED"      ? WatchEventType::added
                      : type == "MODIFIED" ? WatchEventType::modified
                                           : WatchEventType::deleted;
-        event.pod = parse_pod(object.value(), keep_annotation);
-        event.resource_version = event.pod.resource_version;
+        event.resource_version = parse_object(object.value());
     } else if (type == "BOOKMARK") {
         // A bookmark carries an otherwise empty object whose only meaningful field is the
         // resourceVersion the watch may resume from.
@@ -32,6 +32,19 @@ WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annota
     } else {
         root.required("type").fail("unknown watch event type \"" + type + "\"");
     }
+    return event;
+}
+
+WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annotation) {
+    WatchEvent event;
+    WatchEnvelope envelope = parse_watch_envelope(line, [&](const boost::json::value& object) {
+        event.pod = parse_pod(object, keep_annotation);
+        return event.pod.resource_version;
+    });
+    event.type = envelope.type;
+    event.resource_version = std::move(envelope.resource_version);
+    event.error_code = envelope.error_code;
+    event.error_message = std::move(envelope.error_message);
     return event;
 }
 

@@ -4,7 +4,10 @@
 
 #include "common/kube/pod_info.hpp"
 
+#include <boost/json/fwd.hpp>
+
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +24,20 @@ struct WatchEvent {
     std::string error_message;     // error: the Status object's message
 };
 
-// Parses one event line; JsonError when it is not a well-formed event. The pod keeps only
+// The envelope every resource's event line shares. `parse_object` reads the object of an
+// ADDED, MODIFIED or DELETED event (the caller keeps what it parsed) and returns its
+// resourceVersion; bookmarks and errors need no object parser. JsonError when the line is not
+// a well-formed event.
+struct WatchEnvelope {
+    WatchEventType type = WatchEventType::added;
+    std::string resource_version;
+    int error_code = 0;
+    std::string error_message;
+};
+WatchEnvelope parse_watch_envelope(std::string_view line,
+                                   const std::function<std::string(const boost::json::value&)>& parse_object);
+
+// Parses one pod event line; JsonError when it is not a well-formed event. The pod keeps only
 // the annotation `keep_annotation`.
 WatchEvent parse_watch_event(std::string_view line, std::string_view keep_annotation = k_ips_annotation);
 

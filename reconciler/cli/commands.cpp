@@ -15,6 +15,7 @@
 #include "common/pod_lookup_protocol.hpp"
 #include "common/serve_socket_client.hpp"
 #include "reconciler/cli/bird_query.hpp"
+#include "reconciler/cli/drain_answer.hpp"
 #include "reconciler/cli/plan.hpp"
 #include "reconciler/cli/why.hpp"
 #include "reconciler/readiness/readiness_factory.hpp"
@@ -308,7 +309,7 @@ int run_drain_command(std::string_view command, const std::vector<std::string>& 
                                                            common::encode_command(command), std::chrono::seconds(5));
     const common::ServeCommandAnswer answer = common::parse_command_answer(line);
     if (!answer.ok) throw std::runtime_error("serve refused: " + answer.error);
-    fmt::print("{}{}\n", answer.state, answer.reason.empty() ? "" : " (" + answer.reason + ")");
+    fmt::print("{}", render_drain_answer(answer));
     return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "reconciler/cli/status.hpp"
 
+#include "reconciler/metrics/metrics.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -44,6 +46,23 @@ std::string age_text(double seconds) {
     return fmt::format("{} h {} min ago", whole / 3600, whole % 3600 / 60);
 }
 
+// "drained, changed 12.5 s ago; reasons: cordon, manual" from the drain series.
+std::string drain_text(const Samples& s, double unix_now) {
+    const auto state = s.get("flock_anycast_drain_state");
+    if (!state) return k_not_exported;
+    constexpr const char* k_states[] = {"announcing", "draining", "drained"};
+    std::string text = k_states[std::clamp(static_cast<int>(*state), 0, 2)];
+    if (const auto since = s.get("flock_anycast_drain_state_since_timestamp_seconds"); since && *since > 0)
+        text += ", changed " + age_text(unix_now - *since);
+    std::string causes;
+    for (const auto& cause : k_drain_cause_labels) {
+        if (s.get("flock_anycast_drain_reasons{cause=\"" + cause + "\"}").value_or(0) > 0)
+            causes += (causes.empty() ? "" : ", ") + cause;
+    }
+    if (!causes.empty()) text += "; reasons: " + causes + " (flock-anycast drain-status for more)";
+    return text;
+}
+
 }  // namespace
 
 StatusFigures figures_from_serve(const std::string& where, const std::map<std::string, double>& samples,
@@ -67,6 +86,7 @@ StatusFigures figures_from_serve(const std::string& where, const std::map<std::s
         {"bird reloads", s.by_result("flock_anycast_bird_reloads_total")},
         {"kube watch restarts", s.count("flock_anycast_kube_watch_restarts_total")},
         {"kube relists", s.count("flock_anycast_kube_relists_total")},
+        {"drain", drain_text(s, unix_now)},
     };
     return figures;
 }

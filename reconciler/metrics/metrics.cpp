@@ -64,6 +64,13 @@ Metrics::Metrics()
       drain_state(registry.gauge("flock_anycast_drain_state",
                                  "The node's drain: 0 announcing, 1 draining (GRACEFUL_SHUTDOWN), 2 drained "
                                  "(withdrawn from BGP, kernel routes kept).")),
+      drain_since_seconds(registry.gauge("flock_anycast_drain_state_since_timestamp_seconds",
+                                         "When flock_anycast_drain_state last changed (unix time; 0 until the "
+                                         "first drain).")),
+      drain_reasons(registry.gauge_family("flock_anycast_drain_reasons",
+                                          "Drain reasons holding now, by cause: manual (flock-anycast drain), signal "
+                                          "(--drain-on-exit), cordon, label, taint, annotation (the Node object).",
+                                          {"cause"})),
       prefix_routes(registry.gauge_family("flock_anycast_prefix_routes",
                                           "Our host routes inside each policy prefix (the most specific one).",
                                           {"prefix"})),
@@ -76,7 +83,9 @@ Metrics::Metrics()
       eligible_pods(registry.gauge("flock_anycast_eligible_pods",
                                    "Pods with a record that are known, Ready and not being deleted.")),
       last_success_timestamp_seconds(registry.gauge("flock_anycast_last_successful_pass_timestamp_seconds",
-                                                    "Unix time of the last reconcile pass that succeeded.")) {}
+                                                    "Unix time of the last reconcile pass that succeeded.")) {
+    for (const auto& cause : k_drain_cause_labels) drain_reasons.with({cause});
+}
 
 void Metrics::record_pass(double duration_seconds, bool success, double unix_now) {
     (success ? passes_success : passes_failure).inc();

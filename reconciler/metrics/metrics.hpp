@@ -16,6 +16,10 @@ namespace anycast::reconciler {
 inline const std::vector<double> k_pass_duration_buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                             0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
 
+// The causes a drain may have (reconciler/serve/drain.hpp's DrainCause, by name).
+inline const std::vector<std::string> k_drain_cause_labels = {"manual", "signal", "cordon",
+                                                              "label",  "taint",  "annotation"};
+
 struct Metrics {
     Metrics();
     Metrics(const Metrics&) = delete;
@@ -78,6 +82,12 @@ struct Metrics {
     metrics::Gauge& bird_healthy;
     // flock_anycast_drain_state: 0 announcing, 1 draining (graceful shutdown), 2 drained.
     metrics::Gauge& drain_state;
+    // flock_anycast_drain_state_since_timestamp_seconds: when drain_state last changed (unix time;
+    // 0 until the first drain).
+    metrics::Gauge& drain_since_seconds;
+    // flock_anycast_drain_reasons{cause}: the drain reasons holding, by cause (k_drain_cause_labels:
+    // six series whatever the node carries; a cause may count several taints).
+    metrics::Family<metrics::Gauge>& drain_reasons;
     // Per policy prefix (label `prefix`: each of policy.allowedPrefixes and the namespaces'
     // prefixes, so the series are as many as the policy has prefixes, never one per pod or
     // address): flock_anycast_prefix_routes (our host routes inside it), flock_anycast_prefix_hops

@@ -116,6 +116,7 @@ void Server::start_metrics() {
 void Server::start_inputs() {
     use_records(open_records(config_.state_dir));
     use_readiness(start_source(config_));
+    watch_node();
     arm_resync();
 }
 
@@ -291,7 +292,8 @@ void Server::arm_signals() {
         }
         if (options_.drain_on_exit && exit_signal_ == 0 && !options_.dry_run) {
             exit_signal_ = signal;  // a second signal ends serve at once
-            drain_.start(std::string("signal ") + strsignal(signal), config_.drain);
+            drain_.set_reasons(DrainSource::signal, {{DrainCause::signal, std::string("signal ") + strsignal(signal)}},
+                               config_.drain, "");
             arm_signals();
             return;
         }
@@ -483,6 +485,7 @@ Server::PassSummary Server::reconcile() {
 // (the BIRD publisher decides when to write it: see BirdPublisher::publish).
 void Server::publish(const std::vector<common::Prefix>& installed) {
     installed_prefixes_ = installed;
+    if (holding_for_node()) return;  // node_changed() or the hold's end publishes
     // Drained: withdrawn from BGP, while the kernel routes stay.
     const std::vector<common::Prefix> announced =
         drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};
@@ -490,17 +493,6 @@ void Server::publish(const std::vector<common::Prefix>& installed) {
     publisher_->publish(announced);
     ++counters_.publishes;
     published_ = announced;
-}
-
-// READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
-// same moment /readyz turns 200; then STATUS= whenever a pass changed something.
-void Server::notify_systemd(const PassSummary& summary) {
-    if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
-    const std::string status = fmt::format(
-        "STATUS={} routes installed for {} eligible of {} records{}", summary.routes, summary.eligible_records,
-        summary.records, summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
-    systemd_.notify(systemd_told_ready_ ? status : "READY=1\n" + status);
-    systemd_told_ready_ = true;
 }
 
 // Our routes leave the old table (they would otherwise stay there, still routing) and its
@@ -551,6 +543,7 @@ void Server::reload_config() {
     }
     if (records.store) use_records(std::move(records));
     if (readiness) use_readiness(std::move(readiness));
+    node_config_changed(previous);
     if (!options_.dry_run) {
         if (!same_readiness(previous, config_) || previous.annotation != config_.annotation) {
             make_kube_clients(config_);
@@ -593,6 +586,7 @@ void Server::finish_shut_down(int signal) {
     }
     systemd_.notify("STOPPING=1");
     if (readiness_) readiness_->stop();
+    node_watcher_.reset();
     io_.stop();
 }
 

@@ -7,6 +7,7 @@
 #include "common/netlink/monitor.hpp"
 #include "common/netlink/socket.hpp"
 #include "common/config/node_config.hpp"
+#include "common/kube/node_watcher.hpp"
 #include "common/store/record_store.hpp"
 #include "reconciler/pipeline/desired_route.hpp"
 #include "reconciler/metrics/health.hpp"
@@ -75,6 +76,16 @@ private:
     void listen_for_lookups(const std::string& state_dir);
     // A command on serve.sock (drain, undrain, drain-status): the answer line.
     std::string answer_command(const std::string& command);
+    // The Node object's drain reasons (issue 18 item 1): (re)starts the node watch when
+    // watches_node(config_), stops it otherwise; its reasons replace the node source's.
+    void watch_node();
+    void node_changed();
+    // After SIGHUP: watch anew when what the watch is made from changed, else re-judge the
+    // last known node against the new drain.taints.
+    void node_config_changed(const common::NodeConfig& previous);
+    // At start, until the Node object is listed (at most k_node_sync_hold): nothing is
+    // published, so a serve restarted on a cordoned node does not announce before it knows.
+    bool holding_for_node() const;
     // The drain moved: the attributes and the announced set follow; an exit waiting for the
     // drain goes on once it is drained.
     void drain_changed();
@@ -144,6 +155,9 @@ private:
     bool systemd_told_ready_ = false;
     std::unique_ptr<MetricsServer> metrics_server_;
     Drain drain_{io_, [this] { drain_changed(); }};
+    std::unique_ptr<common::kube::NodeWatcher> node_watcher_;
+    std::chrono::steady_clock::time_point node_hold_until_{};
+    boost::asio::steady_timer node_hold_timer_{io_};
     std::optional<std::vector<common::Prefix>> installed_prefixes_;  // the last pass's, for drain changes
     int exit_signal_ = 0;  // non-zero: SIGTERM came with --drain-on-exit; exit once drained
     boost::asio::steady_timer exit_timer_{io_};

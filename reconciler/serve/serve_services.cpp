@@ -1,6 +1,7 @@
 // Server's services beside the reconcile pass, kept apart from serve.cpp (the loop and the
-// pass): serve.sock (the CNI plugin's pod lookups, the drain commands), the drain (issue 18
-// item 1) and the bird.conf generated from the bgp section (issue 17).
+// pass): serve.sock (the CNI plugin's pod lookups; the drain commands are serve_drain.cpp's),
+// the pods' readiness gate and events (issue 18), the bird.conf generated from the bgp
+// section (issue 17) and systemd's notifications.
 #include "reconciler/serve/serve.hpp"
 
 #include "common/kube/kube_config.hpp"
@@ -10,6 +11,8 @@
 #include "reconciler/bird/bird_fragment_file.hpp"
 #include "reconciler/bird/bird_render.hpp"
 #include "reconciler/pipeline/pod_announcements.hpp"
+
+#include <fmt/format.h>
 
 namespace anycast::reconciler {
 
@@ -111,42 +114,15 @@ void Server::write_bird_conf() {
     publisher_->reconfigure();
 }
 
-std::string Server::answer_command(const std::string& command) {
-    common::ServeCommandAnswer answer;
-    if (command == "drain") {
-        drain_.start("flock-anycast drain", config_.drain);
-    } else if (command == "undrain") {
-        drain_.stop("flock-anycast undrain");
-    } else if (command != "drain-status") {
-        answer.error = "unknown command \"" + command + "\" (drain, undrain or drain-status)";
-        return common::encode_command_answer(answer);
-    }
-    answer.ok = true;
-    answer.state = std::string(drain_state_name(drain_.state()));
-    answer.reason = drain_.reason();
-    return common::encode_command_answer(answer);
-}
-
-void Server::drain_changed() {
-    metrics_.drain_state.set(static_cast<double>(drain_.state()));
-    policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
-    publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
-    if (installed_prefixes_) publish(*installed_prefixes_);
-    report_pods();
-    if (exit_signal_ != 0 && drain_.state() == DrainState::drained) {
-        exit_when_published(std::chrono::steady_clock::now() + std::chrono::seconds(5));
-    }
-}
-
-void Server::exit_when_published(std::chrono::steady_clock::time_point deadline) {
-    if (publisher_->settled() || std::chrono::steady_clock::now() >= deadline) {
-        finish_shut_down(exit_signal_);
-        return;
-    }
-    exit_timer_.expires_after(std::chrono::milliseconds(20));
-    exit_timer_.async_wait([this, deadline](boost::system::error_code ec) {
-        if (!ec) exit_when_published(deadline);
-    });
+// READY=1 after the first clean pass (the readiness source has synced, or no pass runs), the
+// same moment /readyz turns 200; then STATUS= whenever a pass changed something.
+void Server::notify_systemd(const PassSummary& summary) {
+    if (!systemd_.enabled() || (systemd_told_ready_ && summary.changes == 0) || !health_.ready()) return;
+    const std::string status = fmt::format(
+        "STATUS={} routes installed for {} eligible of {} records{}", summary.routes, summary.eligible_records,
+        summary.records, summary.errors > 0 ? fmt::format(", {} changes refused", summary.errors) : "");
+    systemd_.notify(systemd_told_ready_ ? status : "READY=1\n" + status);
+    systemd_told_ready_ = true;
 }
 
 }  // namespace anycast::reconciler

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -32,6 +33,28 @@ PrivateNetns::~PrivateNetns() {
     if (::setns(original_fd_, CLONE_NEWNET) != 0) {
         // Staying in the test namespace would leak it into the next test: stop here.
         std::perror("PrivateNetns: setns back to the original namespace");
+        std::abort();
+    }
+    ::close(original_fd_);
+}
+
+EnteredNetns::EnteredNetns(const std::string& path) {
+    original_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (original_fd_ < 0) fail("open /proc/thread-self/ns/net");
+    const int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool entered = target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
+    const int error = errno;
+    if (target >= 0) ::close(target);
+    if (!entered) {
+        ::close(original_fd_);
+        errno = error;
+        fail("enter network namespace " + path);
+    }
+}
+
+EnteredNetns::~EnteredNetns() {
+    if (::setns(original_fd_, CLONE_NEWNET) != 0) {
+        std::perror("EnteredNetns: setns back to the original namespace");
         std::abort();
     }
     ::close(original_fd_);

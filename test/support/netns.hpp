@@ -20,6 +20,20 @@ private:
     int original_fd_ = -1;
 };
 
+// Moves the calling thread into the namespace at `path` (e.g. a NamedNetns's) and back on
+// destruction. Sockets made meanwhile, and threads started meanwhile, stay in it: a test
+// server constructed in this scope listens where a child in that namespace can reach it.
+class EnteredNetns {
+public:
+    explicit EnteredNetns(const std::string& path);
+    ~EnteredNetns();
+    EnteredNetns(const EnteredNetns&) = delete;
+    EnteredNetns& operator=(const EnteredNetns&) = delete;
+
+private:
+    int original_fd_ = -1;
+};
+
 // A unique name with a prefix that run.sh knows to clean after a crash: "flkt<pid>x<n>".
 // Short enough to be an interface name too (<= 15 characters).
 std::string unique_name(const std::string& tag);

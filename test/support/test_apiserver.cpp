@@ -3,6 +3,7 @@
 #include "common/kube/base64.hpp"
 #include "test/support/apiserver_writes.hpp"
 #include "test/support/process.hpp"
+#include "test/support/test_apiserver_nodes.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -42,13 +43,6 @@ using net::use_awaitable;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 // "/path?a=1&b=2" → path (as sent) and decoded parameters, '+' read as a space as the real
 // apiserver (Go's url.ParseQuery) reads it. A target that does not parse is all path: 404.
@@ -97,10 +91,11 @@ struct WatchItem {
 };
 
 struct WatchState {
-    WatchState(net::any_io_executor executor, std::shared_ptr<Connection> c, std::string n, bool b)
-        : connection(std::move(c)), node(std::move(n)), bookmarks(b), wake(executor) {}
+    WatchState(net::any_io_executor executor, std::shared_ptr<Connection> c, std::string r, std::string n, bool b)
+        : connection(std::move(c)), resource(std::move(r)), node(std::move(n)), bookmarks(b), wake(executor) {}
     std::shared_ptr<Connection> connection;
-    std::string node;  // "" = every node
+    std::string resource;  // "pods" | "nodes"
+    std::string node;      // pods: spec.nodeName, nodes: metadata.name; "" = every node
     bool bookmarks;
     std::deque<WatchItem> queue;
     net::steady_timer wake;
@@ -114,32 +109,12 @@ struct WatchState {
 
 struct HistoryEntry {
     std::uint64_t resource_version;
+    std::string resource;
     std::string node;
     std::string line;
 };
 
 }  // namespace
-
-TestPki TestPki::make(const std::vector<std::string>& sans) {
-    TestPki pki;
-    std::string san_list;
-    for (const auto& san : sans) san_list += (san_list.empty() ? "" : ",") + san;
-    sh(
-        fmt::format("cd '{0}' && "
-                    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-                    "  -subj /CN=flock-test-ca -keyout ca.key -out ca.crt 2>/dev/null && "
-                    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                    "  -subj /CN=kube-apiserver -keyout server.key -out server.csr 2>/dev/null && "
-                    "printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth\\n' '{1}' > server.ext && "
-                    "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 "
-                    "  -extfile server.ext -out server.crt 2>/dev/null",
-                    pki.dir.path(), san_list));
-    pki.ca_path = pki.dir.file("ca.crt");
-    pki.cert_path = pki.dir.file("server.crt");
-    pki.key_path = pki.dir.file("server.key");
-    pki.ca_pem = read_text(pki.ca_path);
-    return pki;
-}
 
 class TestApiserver::Impl {
 public:
@@ -196,15 +171,20 @@ public:
     }
 
     // --- state changes (server thread) ---
-    void emit(const std::string& type, json::object pod) {
+    // Any resource's change: a new resourceVersion, kept in the history, sent to matching watches.
+    void record(const std::string& resource, const std::string& node, const std::string& type, json::object& object) {
         ++resource_version_;
-        pod["metadata"].as_object()["resourceVersion"] = std::to_string(resource_version_);
-        const std::string line = event_line(type, pod);
-        const std::string node = pod_node(pod);
-        history_.push_back({resource_version_, node, line});
+        object["metadata"].as_object()["resourceVersion"] = std::to_string(resource_version_);
+        const std::string line = event_line(type, object);
+        history_.push_back({resource_version_, resource, node, line});
         for (auto& watch : watches_) {
-            if (watch->node.empty() || watch->node == node) watch->push({WatchItem::line, line});
+            if (watch->resource == resource && (watch->node.empty() || watch->node == node))
+                watch->push({WatchItem::line, line});
         }
+    }
+
+    void emit(const std::string& type, json::object pod) {
+        record("pods", pod_node(pod), type, pod);
         if (type == "DELETED") {
             pods_.erase(pod_key(pod));
         } else {
@@ -249,9 +229,13 @@ public:
                 if (request[http::field::authorization] != "Bearer " + options_.token) {
                     co_await reply(*connection, http::status::unauthorized,
                                    status_object(401, "Unauthorized", "Unauthorized"));
-                } else if (path == "/api/v1/pods" && params["watch"] == "true") {
-                    co_await watch(connection, params);
+                } else if ((path == "/api/v1/pods" || path == "/api/v1/nodes") && params["watch"] == "true") {
+                    co_await watch(connection, params, path.substr(path.rfind('/') + 1));
                     co_return;
+                } else if (path == "/api/v1/nodes") {
+                    co_await reply(*connection, http::status::ok,
+                                   nodes_.list(NodeTable::name_selector(params["fieldSelector"]),
+                                               std::to_string(resource_version_)));
                 } else if (path == "/api/v1/pods") {
                     co_await reply(*connection, http::status::ok, list_page(params));
                 } else if (request.method() == http::verb::patch || request.method() == http::verb::post) {
@@ -368,7 +352,8 @@ public:
         return selector.rfind(prefix, 0) == 0 ? selector.substr(prefix.size()) : std::string{};
     }
 
-    net::awaitable<void> watch(std::shared_ptr<Connection> connection, std::map<std::string, std::string>& params) {
+    net::awaitable<void> watch(std::shared_ptr<Connection> connection, std::map<std::string, std::string>& params,
+                               std::string resource) {
         http::response<http::empty_body> response{http::status::ok, 11};
         response.set(http::field::content_type, "application/json");
         response.chunked(true);
@@ -385,10 +370,13 @@ public:
             co_await net::async_write(connection->stream, http::make_chunk_last(), use_awaitable);
             co_return;
         }
-        auto state = std::make_shared<WatchState>(io_.get_executor(), connection, node_selector(params),
+        const std::string selected =
+            resource == "nodes" ? NodeTable::name_selector(params["fieldSelector"]) : node_selector(params);
+        auto state = std::make_shared<WatchState>(io_.get_executor(), connection, resource, selected,
                                                   params["allowWatchBookmarks"] == "true");
         for (const auto& entry : history_) {
-            if (entry.resource_version > from && (state->node.empty() || state->node == entry.node)) {
+            if (entry.resource_version > from && entry.resource == resource &&
+                (state->node.empty() || state->node == entry.node)) {
                 state->queue.push_back({WatchItem::line, entry.line});
             }
         }
@@ -436,6 +424,7 @@ public:
     std::thread thread_;
 
     std::map<std::string, json::object> pods_;
+    NodeTable nodes_;
     std::vector<HistoryEntry> history_;
     std::uint64_t resource_version_ = 1000;
     std::uint64_t compacted_ = 0;
@@ -482,6 +471,24 @@ void TestApiserver::delete_pod(const std::string& namespace_, const std::string&
     impl_->call([&] {
         const auto found = impl_->pods_.find(namespace_ + "/" + name);
         if (found != impl_->pods_.end()) impl_->emit("DELETED", found->second);
+    });
+}
+
+void TestApiserver::put_node(json::object node) {
+    impl_->call([&] {
+        const std::string name = NodeTable::name(node);
+        impl_->record("nodes", name, impl_->nodes_.find(name) ? "MODIFIED" : "ADDED", node);
+        impl_->nodes_.apply("MODIFIED", std::move(node));
+    });
+}
+
+void TestApiserver::delete_node(const std::string& name) {
+    impl_->call([&] {
+        if (const auto* found = impl_->nodes_.find(name)) {
+            json::object node = *found;
+            impl_->record("nodes", name, "DELETED", node);
+            impl_->nodes_.apply("DELETED", std::move(node));
+        }
     });
 }
 
@@ -547,8 +554,11 @@ void TestApiserver::come_back() {
     impl_->call([&] { impl_->listen(impl_->port_); });
 }
 
-std::size_t TestApiserver::open_watches() const {
-    return impl_->call([&] { return impl_->watches_.size(); });
+std::size_t TestApiserver::open_watches(const std::string& resource) const {
+    return impl_->call([&] {
+        return static_cast<std::size_t>(std::count_if(impl_->watches_.begin(), impl_->watches_.end(),
+                                                      [&](const auto& watch) { return watch->resource == resource; }));
+    });
 }
 
 std::vector<std::string> TestApiserver::requests() const {

@@ -7,6 +7,7 @@
 
 #include "common/kube/kube_config.hpp"
 #include "test/support/temp_dir.hpp"
+#include "test/support/test_apiserver_nodes.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -67,6 +68,10 @@ public:
     // State changes, each one a new resourceVersion and an event to the matching watches.
     void put_pod(boost::json::object pod);                                    // ADDED when new, else MODIFIED
     void delete_pod(const std::string& namespace_, const std::string& name);  // DELETED
+    // The node's own Node object (test_apiserver_nodes.hpp makes one): list and watch of
+    // /api/v1/nodes with fieldSelector=metadata.name, in the same history as the pods.
+    void put_node(boost::json::object node);  // ADDED when new, else MODIFIED
+    void delete_node(const std::string& name);
     // Another node's pod changed: the resourceVersion moves, our node's watches see nothing.
     void change_elsewhere();
     // Stream scripting.
@@ -84,7 +89,8 @@ public:
     void come_back();
 
     // Observation.
-    std::size_t open_watches() const;
+    // Open watches of "pods" (the default) or "nodes".
+    std::size_t open_watches(const std::string& resource = "pods") const;
     std::vector<std::string> requests() const;  // request targets in arrival order
     std::string resource_version() const;
     // Writes (test/support/apiserver_writes.hpp): pods/status patches, answered like the real

@@ -34,6 +34,21 @@ TEST_CASE("each pod lookup answer reads back as written", "[unit]") {
     CHECK(parse_answer(without_newline(encode_answer(answer))) == answer);
 }
 
+TEST_CASE("a drain command's answer reads back with its reasons, since-times and note", "[unit]") {
+    ServeCommandAnswer answer;
+    answer.ok = true;
+    answer.state = "drained";
+    answer.reason = "node cordoned (spec.unschedulable)";
+    answer.since = "2026-12-01T10:00:30Z";
+    answer.reasons = {{"cordon", "node cordoned (spec.unschedulable)", "2026-12-01T10:00:00Z"}};
+    answer.note = "the drain stays: node cordoned (spec.unschedulable)";
+    CHECK(parse_command_answer(without_newline(encode_command_answer(answer))) == answer);
+    // An older serve's answer (state and reason only) still reads.
+    const auto old = parse_command_answer(R"({"ok":true,"state":"announcing","reason":""})");
+    CHECK(old.state == "announcing");
+    CHECK(old.reasons.empty());
+}
+
 TEST_CASE("a request without what it must name is refused, naming the field", "[unit]") {
     const auto [line, field] = GENERATE(table<std::string, std::string>({
         {R"({"name":"a","annotation":"k"})", "request.namespace"},

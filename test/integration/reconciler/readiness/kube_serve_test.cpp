@@ -1,12 +1,15 @@
 // serve with the `kubernetes` readiness source against the test apiserver, in a private
 // namespace (serve's own lab: veth pods, records written directly): the pod's route follows
-// its eligibility as the watch reports it, and its metrics count the watch's restarts.
+// its eligibility as the watch reports it, its metrics count the watch's restarts, and its
+// drain follows the Node object.
 #include "test/support/serve_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/test_apiserver.hpp"
 #include "test/support/wait_until.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <csignal>
 
 using namespace anycast::test;
 namespace json = boost::json;
@@ -82,4 +85,57 @@ TEST_CASE("serve's metrics count the watch's restarts and the relist after 410 G
     CHECK(scraped(listen, "flock_anycast_kube_watch_restarts_total") >= 2);
     CHECK(lab.log().find("relisting") != std::string::npos);
     CHECK_FALSE(ServeLab::v4_route().empty());  // the relist changed nothing: the route stays
+}
+
+TEST_CASE("serve's drain follows the Node object in its metrics; SIGHUP with new drain.taints re-judges the node",
+          "[kube][serve][drain]") {
+    PrivateNetns netns;
+    TestApiserver server;
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
+    lab.write_record(pod, {ServeLab::anycast_v4});
+    server.put_pod(make_pod("dns", pod.name, "worker-1", true, ServeLab::anycast_v4));
+    auto node = make_node("worker-1");
+    add_taint(node, "example.com/maint", "NoSchedule");
+    server.put_node(node);
+
+    const std::string listen = "127.0.0.1:19643";
+    lab.config["node"] = "worker-1";
+    lab.config["kubeconfig"] = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+    lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+    lab.config["metrics"] = json::object{{"listen", listen}};
+    lab.config["drain"] = json::object{{"gracefulSeconds", 1}};
+    lab.write_config();
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << lab.log());
+    const auto reason = [&](const std::string& cause) {
+        return scraped(listen, "flock_anycast_drain_reasons{cause=\"" + cause + "\"}");
+    };
+
+    REQUIRE(wait_until([] { return !ServeLab::v4_route().empty(); }));
+    REQUIRE(wait_until([&] { return server.open_watches("nodes") == 1; }));
+    CHECK(wait_scraped(listen, "flock_anycast_drain_state", 0));
+    CHECK(reason("taint") == 0);  // tainted, but the taint is not configured
+
+    // The taint configured by SIGHUP: the node already carries it, so it drains now.
+    lab.config["drain"] = json::object{{"gracefulSeconds", 1}, {"taints", json::array{"example.com/maint"}}};
+    lab.write_config();
+    ::kill(serve->pid(), SIGHUP);
+    CHECK(wait_scraped(listen, "flock_anycast_drain_reasons{cause=\"taint\"}", 1));
+    CHECK(wait_scraped(listen, "flock_anycast_drain_state", 2));
+    CHECK(scraped(listen, "flock_anycast_drain_state_since_timestamp_seconds") > 0);
+    CHECK_FALSE(ServeLab::v4_route().empty());  // drained from BGP only: the kernel route stays
+
+    // Cordoned, then the taint removed: the cordon holds the drain.
+    set_unschedulable(node, true);
+    remove_taint(node, "example.com/maint");
+    server.put_node(node);
+    CHECK(wait_scraped(listen, "flock_anycast_drain_reasons{cause=\"cordon\"}", 1));
+    CHECK(reason("taint") == 0);
+    CHECK(scraped(listen, "flock_anycast_drain_state") == 2);
+
+    set_unschedulable(node, false);
+    server.put_node(node);
+    CHECK(wait_scraped(listen, "flock_anycast_drain_state", 0));
+    CHECK(reason("cordon") == 0);
 }

@@ -125,11 +125,29 @@ TEST_CASE("node config: errors name the source and the field", "[unit]") {
         {R"({"metrics": []})", "cfg.json: metrics: expected an object, got an array"},
         {R"({"logLevel": "loud"})", "cfg.json: logLevel: unknown log level \"loud\""},
         {R"({"logFile": true})", "cfg.json: logFile: expected a string, got a boolean"},
+        {R"({"drain": {"watchNode": "yes"}})", "cfg.json: drain.watchNode: expected a boolean, got a string"},
+        {R"({"readiness": {"source": "file"}, "drain": {"watchNode": true}})",
+         "cfg.json: drain.watchNode: true needs readiness.source \"kubernetes\""},
+        {R"({"drain": {"taints": "maint"}})", "cfg.json: drain.taints: expected an array, got a string"},
+        {R"({"drain": {"taints": [""]}})", "cfg.json: drain.taints[0]: \"\": expected a taint key"},
+        {R"({"drain": {"taints": ["a=b:NoSchedule"]}})", "cfg.json: drain.taints[0]: \"a=b:NoSchedule\": expected"},
+        {R"({"drain": {"taints": ["maint:Never"]}})", "cfg.json: drain.taints[0]: unknown taint effect \"Never\""},
+        {R"({"drain": {"taints": ["maint", "maint"]}})", "cfg.json: drain.taints[1]: listed twice"},
     };
     for (const auto& c : cases) {
         INFO(c.text);
         CHECK_THROWS_WITH(parse(c.text), Catch::StartsWith(c.message));
     }
+}
+
+TEST_CASE("node config: drain.taints and drain.watchNode, defaulted by the readiness source", "[unit]") {
+    const NodeConfig kube = parse(R"({"drain": {"taints": ["example.com/maint", "example.com/evict:NoExecute"]}})");
+    CHECK(kube.drain.taints == std::vector<DrainTaint>{{"example.com/maint", ""}, {"example.com/evict", "NoExecute"}});
+    CHECK_FALSE(kube.drain.watch_node.has_value());
+    CHECK(watches_node(kube));
+    CHECK_FALSE(watches_node(parse(R"({"readiness": {"source": "file"}})")));
+    CHECK_FALSE(watches_node(parse(R"({"drain": {"watchNode": false}})")));
+    CHECK_FALSE(watches_node(parse(R"({"readiness": {"source": "always"}, "drain": {"watchNode": false}})")));
 }
 
 TEST_CASE("node config: node comes from $NODE_NAME, then the hostname", "[unit]") {

@@ -131,6 +131,14 @@ TEST_CASE("request targets percent-encode names and query values", "[unit][kube]
     CHECK(watch.at("resourceVersion") == "1+2");
 }
 
+TEST_CASE("the node's own Node object: list and watch targets select it by metadata.name", "[unit][kube]") {
+    CHECK(node_list_target("worker-1") == "/api/v1/nodes?fieldSelector=metadata.name%3Dworker-1");
+    CHECK(node_watch_target("worker-1", "77", 300) ==
+          "/api/v1/nodes?fieldSelector=metadata.name%3Dworker-1&watch=true&allowWatchBookmarks=true"
+          "&resourceVersion=77&timeoutSeconds=300");
+    CHECK(query_of(node_watch_target("node a+b&c=d", "1", 60)).at("fieldSelector") == "metadata.name=node a+b&c=d");
+}
+
 TEST_CASE("base64: padded standard base64 decodes, line breaks and spaces skipped", "[unit][kube]") {
     struct Case {
         std::string text, bytes;

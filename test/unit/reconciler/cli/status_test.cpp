@@ -36,6 +36,11 @@ TEST_CASE("status shows serve's figures as a table and says they come from the r
         {"flock_anycast_bird_reloads_total{result=\"failure\"}", 2},
         {"flock_anycast_kube_watch_restarts_total", 5},
         {"flock_anycast_kube_relists_total", 2},
+        {"flock_anycast_drain_state", 2},
+        {"flock_anycast_drain_state_since_timestamp_seconds", 1000},
+        {"flock_anycast_drain_reasons{cause=\"manual\"}", 0},
+        {"flock_anycast_drain_reasons{cause=\"cordon\"}", 1},
+        {"flock_anycast_drain_reasons{cause=\"taint\"}", 2},
     };
     const auto figures = figures_from_serve("http://127.0.0.1:9641/metrics", samples, "ready", 1012.5);
     CHECK(render_figures(figures) ==
@@ -50,7 +55,9 @@ TEST_CASE("status shows serve's figures as a table and says they come from the r
           "  netlink errors        0\n"
           "  bird reloads          7 ok, 2 failed\n"
           "  kube watch restarts   5\n"
-          "  kube relists          2\n");
+          "  kube relists          2\n"
+          "  drain                 drained, changed 12.5 s ago; reasons: cordon, taint (flock-anycast drain-status for "
+          "more)\n");
 }
 
 TEST_CASE("serve's figures: no pass yet, readiness unknown, old passes and series serve lacks", "[unit][reconciler]") {

@@ -175,6 +175,17 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "flock_anycast_pod_lookups_total{result=\"apiserver\"} 0\n"
           "flock_anycast_pod_lookups_total{result=\"cache\"} 0\n"
           "flock_anycast_pod_lookups_total{result=\"error\"} 0\n"
+          "# HELP flock_anycast_pod_condition_patches_total pods/status patches of the anycast.flock.io/announced "
+          "readiness-gate condition, by outcome.\n"
+          "# TYPE flock_anycast_pod_condition_patches_total counter\n"
+          "flock_anycast_pod_condition_patches_total{result=\"failed\"} 0\n"
+          "flock_anycast_pod_condition_patches_total{result=\"ok\"} 0\n"
+          "# HELP flock_anycast_pod_events_total Events on pods (AnycastAnnounced, AnycastWithdrawn, AnycastRefused): "
+          "sent, dropped by the rate limit, or refused by the apiserver.\n"
+          "# TYPE flock_anycast_pod_events_total counter\n"
+          "flock_anycast_pod_events_total{result=\"dropped\"} 0\n"
+          "flock_anycast_pod_events_total{result=\"failed\"} 0\n"
+          "flock_anycast_pod_events_total{result=\"sent\"} 0\n"
           "# HELP flock_anycast_bird_healthy 1 while the BIRD include is written and BIRD took the last configure; "
           "0 while announcements are stuck (see /readyz).\n"
           "# TYPE flock_anycast_bird_healthy gauge\n"
@@ -183,6 +194,19 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "(withdrawn from BGP, kernel routes kept).\n"
           "# TYPE flock_anycast_drain_state gauge\n"
           "flock_anycast_drain_state 0\n"
+          "# HELP flock_anycast_drain_state_since_timestamp_seconds When flock_anycast_drain_state last changed "
+          "(unix time; 0 until the first drain).\n"
+          "# TYPE flock_anycast_drain_state_since_timestamp_seconds gauge\n"
+          "flock_anycast_drain_state_since_timestamp_seconds 0\n"
+          "# HELP flock_anycast_drain_reasons Drain reasons holding now, by cause: manual (flock-anycast drain), "
+          "signal (--drain-on-exit), cordon, label, taint, annotation (the Node object).\n"
+          "# TYPE flock_anycast_drain_reasons gauge\n"
+          "flock_anycast_drain_reasons{cause=\"annotation\"} 0\n"
+          "flock_anycast_drain_reasons{cause=\"cordon\"} 0\n"
+          "flock_anycast_drain_reasons{cause=\"label\"} 0\n"
+          "flock_anycast_drain_reasons{cause=\"manual\"} 0\n"
+          "flock_anycast_drain_reasons{cause=\"signal\"} 0\n"
+          "flock_anycast_drain_reasons{cause=\"taint\"} 0\n"
           "# HELP flock_anycast_prefix_routes Our host routes inside each policy prefix (the most specific one).\n"
           "# TYPE flock_anycast_prefix_routes gauge\n"
           "# HELP flock_anycast_prefix_hops Next hops of our host routes inside each policy prefix.\n"
@@ -274,7 +298,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
     CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
-    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 3 + 1 + 1);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 2 + 3 + 3 + 1 + 1 + 1 + 6);
 
     Registry odd;
     odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);
