@@ -119,7 +119,9 @@ table=$(
 if ! grep -q '^RESULT' "$logs"/*.log; then failed+=("no result line at all"); fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]] && commit="$commit (with uncommitted changes)"
+# bench/RESULTS.md itself does not count: this run rewrites it.
+[[ -n $(git status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md' 2>/dev/null) ]] &&
+  commit="$commit (with uncommitted changes)"
 header=$(
   echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), commit ${commit}."
   echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; kernel $(uname -r)."
