@@ -4,6 +4,7 @@
 // namespace (layer-4 multipath hashing) to echo servers in pod namespaces (test/support/flow_lab).
 // The routes and groups are written by serve's own diff and apply (reconciler/pipeline,
 // reconciler/serve/kernel_routes). Needs root; makes its own network namespaces.
+#include "bench/bench_report.hpp"
 #include "common/log.hpp"
 #include "common/netlink/link.hpp"
 #include "common/netlink/socket.hpp"
@@ -12,6 +13,8 @@
 #include "test/support/flow_lab.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -64,6 +67,7 @@ struct Figures {
     double moved = 0;            // of all flows
     double remaining_moved = 0;  // of the flows on pods that stay
     double worst_remaining = 0;
+    double leaving_share = 0;    // of all flows: those the leaving pod had, what must move
 };
 
 Figures measure(nl::Socket& socket, const FlowLab& flows, const std::vector<Pod>& pods,
@@ -88,10 +92,12 @@ Figures measure(nl::Socket& socket, const FlowLab& flows, const std::vector<Pod>
             moves.on_remaining == 0 ? 0 : double(moves.remaining_moved) / moves.on_remaining;
         figures.moved += double(moves.remaining_moved + moves.leaving) / k_flows;
         figures.remaining_moved += remaining_fraction;
+        figures.leaving_share += double(moves.leaving) / k_flows;
         figures.worst_remaining = std::max(figures.worst_remaining, remaining_fraction);
     }
     figures.moved /= static_cast<double>(pods.size());
     figures.remaining_moved /= static_cast<double>(pods.size());
+    figures.leaving_share /= static_cast<double>(pods.size());
     return figures;
 }
 
@@ -118,6 +124,17 @@ int main() {
                     100 * resilient.moved, 100 * resilient.remaining_moved, 100 * resilient.worst_remaining,
                     100 * multipath.moved, 100 * multipath.remaining_moved, 100 * multipath.worst_remaining);
         route_via(socket, {}, {});
+        // Exactly that pod's share: no flow of a staying pod moved, whichever pod left.
+        const auto row = [&](const char* mode, const Figures& f, bool targeted) {
+            anycast::bench::result(fmt::format("flows moved when 1 of {} pods leaves, {} (mean of each leaving)", n, mode),
+                                   fmt::format("{:.1f}% (stayers' {:.1f}%, worst {:.1f}%)", 100 * f.moved,
+                                               100 * f.remaining_moved, 100 * f.worst_remaining),
+                                   fmt::format("{:.1f}% (the leaving pod's share)", 100 * f.leaving_share),
+                                   f.moved / f.leaving_share, targeted ? "exactly that share" : "report",
+                                   targeted ? anycast::bench::met(f.worst_remaining == 0) : "report");
+        };
+        row("resilient groups", resilient, true);
+        row("RTA_MULTIPATH (for readers)", multipath, false);
     }
     return 0;
 }

@@ -2,6 +2,7 @@
 // multipath over two veths) installed in one batched transaction, read back and deleted,
 // beside the same routes through `ip -batch` in the same run; and a no-op re-apply (dump,
 // diff, zero writes). Needs root; makes its own network namespace, so the host is untouched.
+#include "bench/bench_report.hpp"
 #include "common/netlink/route.hpp"
 #include "common/netlink/route_changes.hpp"
 #include "common/netlink/socket.hpp"
@@ -28,7 +29,7 @@ using anycast::test::sh;
 namespace {
 
 constexpr int k_per_family = 10000;
-constexpr int k_rounds = 3;
+
 constexpr int k_protocol = 241;
 constexpr std::uint32_t k_table = 241;
 
@@ -156,12 +157,9 @@ Figures run_ip(const Lab& lab, const std::vector<nl::Route>& routes, const std::
     return figures;
 }
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-}
-
 }  // namespace
+
+using anycast::bench::median;
 
 int main() {
     try {
@@ -188,6 +186,7 @@ int main() {
         std::vector<double> ours_install, ours_read, ours_remove, ip_install, ip_read, ip_remove, reapply;
         std::size_t reapply_changes = 0;
         std::uint64_t reapply_sends = 0;
+        const int k_rounds = anycast::bench::rounds(3, 3);
         for (int round = 0; round < k_rounds; ++round) {
             double reapply_ms = 0;
             const auto ours = run_ours(socket, routes, reapply_changes, reapply_sends, reapply_ms);
@@ -216,6 +215,15 @@ int main() {
         const bool ok = median(ours_install) <= 1.2 * median(ip_install) &&
                         median(ours_remove) <= 1.2 * median(ip_remove) && reapply_changes == 0 && reapply_sends == 0;
         std::printf("target (install and delete <= 1.2 x ip -batch, re-apply 0 writes): %s\n", ok ? "met" : "NOT met");
+        namespace b = anycast::bench;
+        const auto result_row = [](const char* what, const std::vector<double>& ours, const std::vector<double>& ip) {
+            const double a = median(ours), f = median(ip);
+            b::result(std::string("netlink layer: ") + what + " 20 000 routes, one batch (issue 3)",
+                      fmt::format("{:.1f} ms", a), fmt::format("{:.1f} ms (ip -batch)", f), a / f, "<= 1.2 x",
+                      b::met(a <= 1.2 * f));
+        };
+        result_row("install", ours_install, ip_install);
+        result_row("delete", ours_remove, ip_remove);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "netlink bench failed: %s\n", e.what());

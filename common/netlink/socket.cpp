@@ -305,15 +305,11 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
 std::vector<int> Socket::transact(const RequestBatch& batch) {
     std::vector<int> errors(batch.size(), 0);
     if (batch.empty()) return errors;
-    // Stamp sequence numbers on a copy so the batch can be sent again.
-    std::vector<std::uint8_t> bytes = batch.bytes_;
+    const std::vector<std::uint8_t>& bytes = batch.bytes_;
     const std::uint32_t first = next_sequence(static_cast<std::uint32_t>(batch.size()));
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        auto* header = reinterpret_cast<nlmsghdr*>(bytes.data() + batch.offsets_[i]);
-        header->nlmsg_flags = (header->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
-        header->nlmsg_seq = first + static_cast<std::uint32_t>(i);
-        header->nlmsg_pid = 0;
-    }
+    // Sequence numbers and flags are stamped on a copy of one chunk at a time, so the batch
+    // can be sent again and is never copied whole (4 MB of serve's peak with 20 000 routes).
+    std::vector<std::uint8_t> chunk;
     std::size_t begin = 0;
     while (begin < batch.size()) {
         // As many requests as fit in one sendmsg and whose answers fit in the receive buffer
@@ -324,13 +320,22 @@ std::vector<int> Socket::transact(const RequestBatch& batch) {
                end_of(end) - batch.offsets_[begin] <= k_max_send_bytes) {
             ++end;
         }
-        // Only the chunk's last request asks for an ACK: a request that fails is answered
-        // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
-        reinterpret_cast<nlmsghdr*>(bytes.data() + batch.offsets_[end - 1])->nlmsg_flags |= NLM_F_ACK;
+        const std::size_t begin_offset = batch.offsets_[begin];
         const std::size_t end_offset = end < batch.size() ? batch.offsets_[end] : bytes.size();
+        chunk.assign(bytes.begin() + static_cast<std::ptrdiff_t>(begin_offset),
+                     bytes.begin() + static_cast<std::ptrdiff_t>(end_offset));
+        for (std::size_t i = begin; i < end; ++i) {
+            auto* header = reinterpret_cast<nlmsghdr*>(chunk.data() + (batch.offsets_[i] - begin_offset));
+            header->nlmsg_flags = (header->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
+            // Only the chunk's last request asks for an ACK: a request that fails is answered
+            // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
+            if (i + 1 == end) header->nlmsg_flags |= NLM_F_ACK;
+            header->nlmsg_seq = first + static_cast<std::uint32_t>(i);
+            header->nlmsg_pid = 0;
+        }
         const std::string description =
             "netlink batch requests " + std::to_string(begin) + ".." + std::to_string(end - 1);
-        send_bytes(bytes.data() + batch.offsets_[begin], end_offset - batch.offsets_[begin], description);
+        send_bytes(chunk.data(), chunk.size(), description);
         std::vector<int> chunk_errors(end - begin, 0);
         std::vector<std::string> chunk_messages(end - begin);
         collect_acks(first + static_cast<std::uint32_t>(begin), end - begin, chunk_errors, chunk_messages, nullptr,

@@ -322,6 +322,7 @@ void Server::pass(const std::set<std::string>& reasons) {
     }
     const auto started = std::chrono::steady_clock::now();
     const std::int64_t started_cpu_us = thread_cpu_us();
+    const std::uint64_t started_sends = socket_.send_count();
     ++counters_.passes;
     try {
         if (reopen_records_) {
@@ -366,7 +367,10 @@ void Server::pass(const std::set<std::string>& reasons) {
              kv("eligible", summary.eligible_records), kv("routes", summary.routes), kv("changes", summary.changes),
              kv("errors", summary.errors),
              kv("us", std::chrono::duration_cast<std::chrono::microseconds>(counters_.last_pass_duration).count()),
-             kv("cpuUs", thread_cpu_us() - started_cpu_us)});
+             kv("cpuUs", thread_cpu_us() - started_cpu_us),
+             // Netlink requests sent (writes and dumps): bench/serve_bench expects none from a
+             // pass whose inputs did not change.
+             kv("netlinkSends", socket_.send_count() - started_sends)});
         if (summary.errors > 0) {
             ++counters_.failed_passes;
             schedule_retry();

@@ -80,6 +80,34 @@ TEST_CASE("prefixes parse, refuse host bits and check containment", "[unit]") {
     CHECK(Prefix::parse("::/0")->contains(*IpAddress::parse("fd00::1")));
 }
 
+TEST_CASE("containment compares exactly the prefix's bits, also within a byte", "[unit]") {
+    struct Case {
+        const char* prefix;
+        const char* address;
+        bool inside;
+    };
+    const Case cases[] = {
+        {"10.192.0.0/10", "10.192.0.1", true},    {"10.192.0.0/10", "10.255.255.255", true},
+        {"10.192.0.0/10", "10.191.255.255", false}, {"10.192.0.0/10", "11.192.0.1", false},
+        {"10.0.0.0/8", "10.1.2.3", true},          {"10.1.2.3/32", "10.1.2.3", true},
+        {"10.1.2.3/32", "10.1.2.2", false},        {"0.0.0.0/0", "203.0.113.9", true},
+        {"10.1.2.0/31", "10.1.2.1", true},         {"10.1.2.0/31", "10.1.2.2", false},
+        {"fe80::/10", "febf::1", true},            {"fe80::/10", "fec0::1", false},
+        {"fd00:255::/48", "fd00:255:0:ffff::1", true}, {"fd00:255::/47", "fd00:255:1::1", true},
+        {"fd00:255::/47", "fd00:255:2::1", false},   {"::/0", "fd00::1", true},
+        {"fd00::1/128", "fd00::1", true},          {"fd00::1/128", "fd00::2", false},
+        {"fd00::/8", "10.0.0.1", false},           {"0.0.0.0/0", "::", false},
+    };
+    for (const auto& c : cases) {
+        INFO(c.prefix << " contains " << c.address);
+        const auto prefix = Prefix::parse(c.prefix);
+        const auto address = IpAddress::parse(c.address);
+        REQUIRE(prefix);
+        REQUIRE(address);
+        CHECK(prefix->contains(*address) == c.inside);
+    }
+}
+
 TEST_CASE("addresses and prefixes order and hash so they can key maps", "[unit]") {
     std::set<IpAddress> ordered{*IpAddress::parse("fd00::1"), *IpAddress::parse("10.0.0.2"),
                                 *IpAddress::parse("10.0.0.10"), *IpAddress::parse("10.0.0.2")};
