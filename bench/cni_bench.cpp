@@ -1,11 +1,11 @@
 // CNI ADD/DEL wall time: flock-anycast (chained, with a prevResult, one IPv4 and one IPv6
 // anycast IP) beside Debian's Go `loopback` plugin, both exec'd the way a runtime does, in
 // the same run and interleaved so machine load hits both alike. Prints the medians and the
-// ratios; the target (issue 20) is <= 1.15 x the C floor below. flock-anycast's ADD and DEL each fsync the record store, so it is
-// measured twice: state dir on tmpfs (/dev/shm; like /run on a node) and on the disk that
-// holds /var/tmp. Two floors beside them: an exec of /bin/true, and cni_syscalls_floor, a C
-// program making only the system calls flock-anycast's ADD and DEL make (state on tmpfs).
-// Needs root; runs in its own network namespace, so the host is untouched.
+// ratios; the target (issue 20) is <= 1.15 x the C floor below. flock-anycast's ADD and DEL each fsync the record
+// store, so it is measured twice: state dir on tmpfs (/dev/shm; like /run on a node) and on the disk that holds
+// /var/tmp. Two floors beside them: an exec of /bin/true, and cni_syscalls_floor, a C program making only the system
+// calls flock-anycast's ADD and DEL make (state on tmpfs). Needs root; runs in its own network namespace, so the host
+// is untouched.
 //
 // Usage: cni_bench [iterations]   (default 60, at least 60); RESULT lines for bench/run.sh.
 #include "bench/bench_report.hpp"

@@ -67,7 +67,7 @@ struct Figures {
     double moved = 0;            // of all flows
     double remaining_moved = 0;  // of the flows on pods that stay
     double worst_remaining = 0;
-    double leaving_share = 0;    // of all flows: those the leaving pod had, what must move
+    double leaving_share = 0;  // of all flows: those the leaving pod had, what must move
 };
 
 Figures measure(nl::Socket& socket, const FlowLab& flows, const std::vector<Pod>& pods,
@@ -126,12 +126,13 @@ int main() {
         route_via(socket, {}, {});
         // Exactly that pod's share: no flow of a staying pod moved, whichever pod left.
         const auto row = [&](const char* mode, const Figures& f, bool targeted) {
-            anycast::bench::result(fmt::format("flows moved when 1 of {} pods leaves, {} (mean of each leaving)", n, mode),
-                                   fmt::format("{:.1f}% (stayers' {:.1f}%, worst {:.1f}%)", 100 * f.moved,
-                                               100 * f.remaining_moved, 100 * f.worst_remaining),
-                                   fmt::format("{:.1f}% (the leaving pod's share)", 100 * f.leaving_share),
-                                   f.moved / f.leaving_share, targeted ? "exactly that share" : "report",
-                                   targeted ? anycast::bench::met(f.worst_remaining == 0) : "report");
+            anycast::bench::result(
+                fmt::format("flows moved when 1 of {} pods leaves, {} (mean of each leaving)", n, mode),
+                fmt::format("{:.1f}% (stayers' {:.1f}%, worst {:.1f}%)", 100 * f.moved, 100 * f.remaining_moved,
+                            100 * f.worst_remaining),
+                fmt::format("{:.1f}% (the leaving pod's share)", 100 * f.leaving_share), f.moved / f.leaving_share,
+                targeted ? "exactly that share" : "report",
+                targeted ? anycast::bench::met(f.worst_remaining == 0) : "report");
         };
         row("resilient groups", resilient, true);
         row("RTA_MULTIPATH (for readers)", multipath, false);

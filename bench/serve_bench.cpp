@@ -107,9 +107,11 @@ ColdFigures cold_passes(const ServeBenchLab& lab, const Shape& shape, const std:
         test::BackgroundProcess serve({test::flock_binary(), "serve", "--config", config}, log);
         const auto ready = systemd.receive(std::chrono::seconds(300));
         figures.serve_ms.push_back(ms_since(start));
-        if (!ready || ready->rfind("READY=1", 0) != 0) throw std::runtime_error("no READY=1 after the first pass: " + log);
+        if (!ready || ready->rfind("READY=1", 0) != 0)
+            throw std::runtime_error("no READY=1 after the first pass: " + log);
         figures.rss_kib.push_back(peak_rss_kib(serve.pid()));
-        if (ServeBenchLab::route_count() != expected) throw std::runtime_error("serve did not install every route: " + log);
+        if (ServeBenchLab::route_count() != expected)
+            throw std::runtime_error("serve did not install every route: " + log);
         if (round == rounds - 1 && last_round) last_round(serve, log);
         serve.stop(SIGTERM);
         while (systemd.receive(std::chrono::milliseconds(0))) {}  // this round's STATUS and STOPPING
@@ -210,14 +212,18 @@ int main() try {
     result("no-change pass CPU, 10 000 records, policy toggled: resolve + diff (p50 of 20)",
            fmt::format("{:.3f} ms (max {:.3f})", toggled_cpu, max_of(idle.toggled_cpu_ms)), "", 0, "< 1 ms",
            met(toggled_cpu < 1.0));
-    result("peak RSS of serve, 20 000 routes (10 000 records, v4 + v6), after the no-change passes",
-           mib(dual_rss_kib), "", 0, "< 12 MiB", met(dual_rss_kib < 12 * 1024));
+    result("peak RSS of serve, 20 000 routes (10 000 records, v4 + v6), after the no-change passes", mib(dual_rss_kib),
+           "", 0, "< 12 MiB", met(dual_rss_kib < 12 * 1024));
 
     // Growth: the same shape at three sizes.
     std::vector<double> sizes, cold_ms, rss_kib;
     for (const int n : {1000, 10000, 100000}) {
-        const Shape shape{fmt::format("{} records x 1 IPv4, multipath, 500 veths", n), n, 1, false,
-                          common::EcmpMode::multipath, ServeBenchLab::k_more_veths};
+        const Shape shape{fmt::format("{} records x 1 IPv4, multipath, 500 veths", n),
+                          n,
+                          1,
+                          false,
+                          common::EcmpMode::multipath,
+                          ServeBenchLab::k_more_veths};
         const std::string tag = "growth" + std::to_string(n);
         const ColdFigures figures = cold_passes(lab, shape, tag, n == 100000 ? std::min(n_rounds, 3) : n_rounds);
         std::filesystem::remove_all(dir.file(tag));

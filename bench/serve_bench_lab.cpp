@@ -54,8 +54,8 @@ ServeBenchLab::ServeBenchLab(std::string dir) : dir_(std::move(dir)) {
     }
     sh("ip link set lo up && ip -batch " + dir_ + "/links.batch");
     for (int k = 0; k < k_veths; ++k) {
-        sh(fmt::format("ip addr add 10.{}.0.1/16 dev {} && ip -6 addr add fd10:{}::1/64 dev {} nodad", 100 + k,
-                       veth(k), k, veth(k)));
+        sh(fmt::format("ip addr add 10.{}.0.1/16 dev {} && ip -6 addr add fd10:{}::1/64 dev {} nodad", 100 + k, veth(k),
+                       k, veth(k)));
     }
 }
 
@@ -111,7 +111,8 @@ std::string ServeBenchLab::write_ip_batch(const Shape& shape, const std::string&
         return at->second;
     };
     for (int i = 0; i < shape.ips; ++i) {
-        for (const bool v6 : shape.dual_stack ? std::initializer_list<bool>{false, true} : std::initializer_list<bool>{false}) {
+        for (const bool v6 :
+             shape.dual_stack ? std::initializer_list<bool>{false, true} : std::initializer_list<bool>{false}) {
             const std::string destination = v6 ? anycast6(i) + "/128" : anycast4(i) + "/32";
             std::vector<std::pair<std::string, int>> hops;
             for (int k = 0; k < shape.hops; ++k) {
@@ -120,7 +121,8 @@ std::string ServeBenchLab::write_ip_batch(const Shape& shape, const std::string&
             }
             if (shape.ecmp == common::EcmpMode::resilient) {
                 std::string group;
-                for (const auto& [gateway, v] : hops) group += (group.empty() ? "" : "/") + std::to_string(member(gateway, v));
+                for (const auto& [gateway, v] : hops)
+                    group += (group.empty() ? "" : "/") + std::to_string(member(gateway, v));
                 const int group_id = next_id++;
                 out << "nexthop add id " << group_id << " group " << group
                     << " type resilient buckets 128 idle_timer 120 proto 241\n";
@@ -130,7 +132,8 @@ std::string ServeBenchLab::write_ip_batch(const Shape& shape, const std::string&
                     << veth(hops[0].second) << " onlink\n";
             } else {
                 out << "route replace " << destination << " table 241 proto 241";
-                for (const auto& [gateway, v] : hops) out << " nexthop via " << gateway << " dev " << veth(v) << " onlink";
+                for (const auto& [gateway, v] : hops)
+                    out << " nexthop via " << gateway << " dev " << veth(v) << " onlink";
                 out << "\n";
             }
         }
@@ -147,7 +150,8 @@ void ServeBenchLab::flush() {
 }
 
 std::size_t ServeBenchLab::route_count() {
-    return std::stoul(sh("{ ip -4 -o route show table 241 proto 241; ip -6 -o route show table 241 proto 241; } | wc -l"));
+    return std::stoul(
+        sh("{ ip -4 -o route show table 241 proto 241; ip -6 -o route show table 241 proto 241; } | wc -l"));
 }
 
 double peak_rss_kib(int pid) {

@@ -31,7 +31,7 @@ struct Shape {
 
 class ServeBenchLab {
 public:
-    static constexpr int k_veths = 5;       // with IPv4 and IPv6 addresses
+    static constexpr int k_veths = 5;         // with IPv4 and IPv6 addresses
     static constexpr int k_more_veths = 500;  // the first k_veths of them, plus more without
 
     // Makes the veths in the current network namespace.

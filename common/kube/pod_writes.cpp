@@ -12,12 +12,9 @@ namespace json = boost::json;
 
 ApiWrite announced_condition_patch(const PodIdentity& pod, bool announced, std::string_view reason,
                                    std::string_view message, std::string_view now) {
-    const json::object condition{{"type", k_announced_gate},
-                                 {"status", announced ? "True" : "False"},
-                                 {"reason", reason},
-                                 {"message", message},
-                                 {"lastProbeTime", nullptr},
-                                 {"lastTransitionTime", now}};
+    const json::object condition{{"type", k_announced_gate}, {"status", announced ? "True" : "False"},
+                                 {"reason", reason},         {"message", message},
+                                 {"lastProbeTime", nullptr}, {"lastTransitionTime", now}};
     const json::object patch{{"metadata", json::object{{"uid", pod.uid}}},
                              {"status", json::object{{"conditions", json::array{condition}}}}};
     return ApiWrite{.method = ApiWrite::Method::patch,
@@ -26,8 +23,8 @@ ApiWrite announced_condition_patch(const PodIdentity& pod, bool announced, std::
                     .body = json::serialize(patch)};
 }
 
-ApiWrite pod_event_post(const PodIdentity& pod, const PodEvent& event, std::string_view node, std::string_view component,
-                        std::string_view now, std::uint64_t unique) {
+ApiWrite pod_event_post(const PodIdentity& pod, const PodEvent& event, std::string_view node,
+                        std::string_view component, std::string_view now, std::uint64_t unique) {
     const json::object body{
         {"apiVersion", "v1"},
         {"kind", "Event"},

@@ -26,15 +26,15 @@ ApiWrite announced_condition_patch(const PodIdentity& pod, bool announced, std::
                                    std::string_view message, std::string_view now);
 
 struct PodEvent {
-    std::string reason;   // AnycastAnnounced, AnycastWithdrawn, AnycastRefused
-    std::string message;  // what kubectl describe pod shows
+    std::string reason;    // AnycastAnnounced, AnycastWithdrawn, AnycastRefused
+    std::string message;   // what kubectl describe pod shows
     bool warning = false;  // type Warning instead of Normal
 };
 
 // A core/v1 Event on the pod, reported by `component` on `node`, first and last seen `now`
 // (RFC 3339 UTC). Its name is "<pod>.<unique hex>", as client-go names them; `unique` makes it
 // unique (client-go uses the time in nanoseconds).
-ApiWrite pod_event_post(const PodIdentity& pod, const PodEvent& event, std::string_view node, std::string_view component,
-                        std::string_view now, std::uint64_t unique);
+ApiWrite pod_event_post(const PodIdentity& pod, const PodEvent& event, std::string_view node,
+                        std::string_view component, std::string_view now, std::uint64_t unique);
 
 }  // namespace anycast::common::kube

@@ -76,12 +76,14 @@ void check_nexthops(const RouteRecord& record, std::vector<Skipped>& skipped) {
 }  // namespace
 
 EligibilityIndex::EligibilityIndex(const ReadinessSnapshot& pods) : pods_(pods) {
-    for (const auto& pod : pods.pods) by_name_.emplace(std::pair{std::string_view(pod.namespace_), std::string_view(pod.name)}, &pod);
+    for (const auto& pod : pods.pods)
+        by_name_.emplace(std::pair{std::string_view(pod.namespace_), std::string_view(pod.name)}, &pod);
 }
 
 const char* EligibilityIndex::why_ineligible(const common::PodRef& record_pod) const {
     if (pods_.all_ready) return nullptr;
-    const auto found = by_name_.find(std::pair{std::string_view(record_pod.namespace_), std::string_view(record_pod.name)});
+    const auto found =
+        by_name_.find(std::pair{std::string_view(record_pod.namespace_), std::string_view(record_pod.name)});
     if (found == by_name_.end()) return "pod unknown";
     const common::PodState& pod = *found->second;
     // A record without uid (runtime did not pass it) matches any incarnation of the name;

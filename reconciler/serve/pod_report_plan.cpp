@@ -33,32 +33,31 @@ void plan_gate(ReportMemory::Pod& memory, const PodAnnouncement& announcement, c
     const bool present = memory.condition_sent.has_value() || pod.announced_condition.has_value();
     if (current == *wanted && (present || !*wanted)) return;
     memory.condition_sent = *wanted;
-    plan.gates.push_back(GateWrite{identity, *wanted, std::string(announcement.reason),
-                                   *wanted ? fmt::format("{} by node {}", announcement.message(), node)
-                                           : announcement.message()});
+    plan.gates.push_back(
+        GateWrite{identity, *wanted, std::string(announcement.reason),
+                  *wanted ? fmt::format("{} by node {}", announcement.message(), node) : announcement.message()});
 }
 
 void plan_events(ReportMemory::Pod& memory, const PodAnnouncement& announcement, const PodIdentity& identity,
                  const std::string& node, ReportPlan& plan) {
     if (!announcement.refusals.empty() && announcement.refusals != memory.refusals) {
         plan.events.push_back(
-            {identity,
-             PodEvent{"AnycastRefused", fmt::format("refused by policy: {}", fmt::join(announcement.refusals, "; ")),
-                      true}});
+            {identity, PodEvent{"AnycastRefused",
+                                fmt::format("refused by policy: {}", fmt::join(announcement.refusals, "; ")), true}});
     }
     memory.refusals = announcement.refusals;
     if (announcement.state == AnnouncementState::pending) return;
     const std::optional<AnnouncementState> before = std::exchange(memory.state, announcement.state);
     if (std::exchange(memory.quiet, false) || before == announcement.state) return;
     if (announcement.state == AnnouncementState::announced) {
-        plan.events.push_back(
-            {identity, PodEvent{"AnycastAnnounced", fmt::format("{} by node {}", announcement.message(), node), false}});
+        plan.events.push_back({identity, PodEvent{"AnycastAnnounced",
+                                                  fmt::format("{} by node {}", announcement.message(), node), false}});
     } else if (before == AnnouncementState::announced) {
         // A new pod not Ready yet is no news; losing the announcement is.
         plan.events.push_back(
             {identity,
-             PodEvent{"AnycastWithdrawn", fmt::format("{} ({}) on node {}", announcement.message(), announcement.reason, node),
-                      false}});
+             PodEvent{"AnycastWithdrawn",
+                      fmt::format("{} ({}) on node {}", announcement.message(), announcement.reason, node), false}});
     }
 }
 

@@ -18,8 +18,9 @@ using log::kv;
 
 bool EventBudget::take(std::chrono::steady_clock::time_point now) {
     if (last_ != std::chrono::steady_clock::time_point{}) {
-        tokens_ = std::min<double>(burst_, tokens_ + static_cast<double>((now - last_).count()) /
-                                                         static_cast<double>(std::chrono::steady_clock::duration(refill_).count()));
+        tokens_ = std::min<double>(
+            burst_, tokens_ + static_cast<double>((now - last_).count()) /
+                                  static_cast<double>(std::chrono::steady_clock::duration(refill_).count()));
     }
     last_ = now;
     if (tokens_ < 1) return false;
@@ -41,9 +42,8 @@ struct PodReporter::Write {
 
 namespace {
 
-net::awaitable<kube::ApiResponse> send(std::shared_ptr<kube::KubeConfig> config,
-                                       std::shared_ptr<net::ssl::context> tls, kube::ApiWrite write,
-                                       std::chrono::milliseconds timeout) {
+net::awaitable<kube::ApiResponse> send(std::shared_ptr<kube::KubeConfig> config, std::shared_ptr<net::ssl::context> tls,
+                                       kube::ApiWrite write, std::chrono::milliseconds timeout) {
     co_return co_await kube::async_api_write(*config, *tls, std::move(write), timeout);
 }
 
@@ -74,8 +74,8 @@ void PodReporter::report(std::vector<PodAnnouncement> now) {
 void PodReporter::plan() {
     const kube::PodCache* cache = cache_();
     if (cache == nullptr) return;
-    const ReportPlan plan =
-        plan_reports(memory_, latest_, [cache](const std::string& key) { return cache->find(key); }, settings_.node);
+    const ReportPlan plan = plan_reports(
+        memory_, latest_, [cache](const std::string& key) { return cache->find(key); }, settings_.node);
     for (const auto& gate : plan.gates) enqueue_gate(gate);
     for (const auto& event : plan.events) enqueue_event(event);
     std::erase_if(pod_budgets_, [&](const auto& entry) { return !memory_.pods.contains(entry.first); });
@@ -111,8 +111,8 @@ void PodReporter::enqueue_event(const EventWrite& event) {
     auto write = std::make_shared<Write>();
     write->key = key;
     write->uid = event.pod.uid;
-    const auto unique = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) +
-                        event_serial_++;
+    const auto unique =
+        static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) + event_serial_++;
     write->request = kube::pod_event_post(event.pod, event.event, settings_.node, settings_.component,
                                           common::utc_now(common::k_rfc3339_utc), unique);
     queue_.push_back(std::move(write));

@@ -163,7 +163,7 @@ private:
     boost::asio::steady_timer exit_timer_{io_};
     std::unique_ptr<PodLookup> pod_lookup_;
     std::unique_ptr<PodLookupServer> pod_lookup_server_;  // after pod_lookup_: goes first
-    std::unique_ptr<PodReporter> pod_reporter_;  // null without Kubernetes
+    std::unique_ptr<PodReporter> pod_reporter_;           // null without Kubernetes
     int exit_code_ = 0;
 
     // Routes held once and shared: after a clean pass the installed set and the cached

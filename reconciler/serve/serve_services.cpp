@@ -34,11 +34,10 @@ void Server::make_kube_clients(const common::NodeConfig& config) {
         try {
             pod_reporter_ = std::make_unique<PodReporter>(
                 io_, *access, cache, PodReporterSettings{.node = config.node},
-                PodReporterCounters{[this] { metrics_.pod_condition_patches_ok.inc(); },
-                                    [this] { metrics_.pod_condition_patches_failed.inc(); },
-                                    [this] { metrics_.pod_events_sent.inc(); },
-                                    [this] { metrics_.pod_events_dropped.inc(); },
-                                    [this] { metrics_.pod_events_failed.inc(); }});
+                PodReporterCounters{
+                    [this] { metrics_.pod_condition_patches_ok.inc(); },
+                    [this] { metrics_.pod_condition_patches_failed.inc(); }, [this] { metrics_.pod_events_sent.inc(); },
+                    [this] { metrics_.pod_events_dropped.inc(); }, [this] { metrics_.pod_events_failed.inc(); }});
         } catch (const std::exception& e) {
             log::error("readiness gates and events: the apiserver cannot be reached", {kv("error", e.what())});
         }

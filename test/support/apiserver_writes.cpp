@@ -59,7 +59,8 @@ std::string strategic_merge_status(json::object& status, const json::object& pat
 }
 
 bool qualified_name(const std::string& text) {
-    static const std::regex name(R"(^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$)");
+    static const std::regex name(
+        R"(^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$)");
     return text.size() <= 316 && std::regex_match(text, name);
 }
 
@@ -97,7 +98,8 @@ std::string condition_status(const json::object& pod, std::string_view type) {
     const auto* conditions = pod.at("status").as_object().if_contains("conditions");
     if (conditions == nullptr) return {};
     for (const auto& c : conditions->as_array()) {
-        if (c.at("type").is_string() && c.at("type").as_string() == type) return std::string(c.at("status").as_string());
+        if (c.at("type").is_string() && c.at("type").as_string() == type)
+            return std::string(c.at("status").as_string());
     }
     return {};
 }
@@ -114,7 +116,8 @@ WriteOutcome patch_pod_status(json::object& pod, std::string_view content_type, 
     const json::value patch = json::parse(body, ec);
     if (ec || !patch.is_object()) return {400, "BadRequest", "the patch is not a JSON object"};
     const auto& object = patch.as_object();
-    if (const auto* uid = object.if_contains("metadata") ? object.at("metadata").as_object().if_contains("uid") : nullptr;
+    if (const auto* uid =
+            object.if_contains("metadata") ? object.at("metadata").as_object().if_contains("uid") : nullptr;
         uid != nullptr && *uid != pod.at("metadata").at("uid")) {
         return {409, "Conflict",
                 fmt::format("Precondition failed: UID in precondition: {}, UID in object meta: {}",
@@ -124,7 +127,8 @@ WriteOutcome patch_pod_status(json::object& pod, std::string_view content_type, 
     if (const auto* status = object.if_contains("status"); status != nullptr && status->is_object()) {
         if (!patched.contains("status")) patched["status"] = json::object{};
         if (strategic) {
-            if (auto error = strategic_merge_status(patched["status"].as_object(), status->as_object()); !error.empty()) {
+            if (auto error = strategic_merge_status(patched["status"].as_object(), status->as_object());
+                !error.empty()) {
                 return {400, "BadRequest", error};
             }
         } else {
@@ -134,7 +138,8 @@ WriteOutcome patch_pod_status(json::object& pod, std::string_view content_type, 
     }
     // Everything but status is ignored on the status subresource.
     if (auto invalid = invalid_condition(patched); !invalid.empty()) {
-        return {422, "Invalid", fmt::format("Pod \"{}\" is invalid: {}", json::serialize(pod.at("metadata").at("name")), invalid)};
+        return {422, "Invalid",
+                fmt::format("Pod \"{}\" is invalid: {}", json::serialize(pod.at("metadata").at("name")), invalid)};
     }
     pod = std::move(patched);
     return {};

@@ -43,7 +43,6 @@ using net::use_awaitable;
 
 namespace {
 
-
 // "/path?a=1&b=2" → path (as sent) and decoded parameters, '+' read as a space as the real
 // apiserver (Go's url.ParseQuery) reads it. A target that does not parse is all path: 404.
 std::pair<std::string, std::map<std::string, std::string>> split_target(std::string_view target) {
@@ -296,7 +295,8 @@ public:
             if (outcome.ok()) {
                 const auto name = event.at("metadata").at("name");
                 const bool taken = std::any_of(events_.begin(), events_.end(), [&](const json::object& e) {
-                    return e.at("metadata").at("name") == name && e.at("metadata").at("namespace").as_string() == namespace_;
+                    return e.at("metadata").at("name") == name &&
+                           e.at("metadata").at("namespace").as_string() == namespace_;
                 });
                 if (taken) {
                     outcome = {409, "AlreadyExists", "events " + json::serialize(name) + " already exists"};

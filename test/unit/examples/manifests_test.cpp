@@ -325,10 +325,10 @@ TEST_CASE("the DaemonSet's service account is rbac.yaml's, allowed exactly what 
         }
     }
     CHECK(granted == std::map<std::string, std::set<std::string>>{
-                         {"pods", {"get", "list", "watch"}},  // the watch and the plugin's lookups
-                         {"pods/status", {"patch"}},          // the readiness gate's condition
-                         {"events", {"create"}},              // AnycastAnnounced, ...Withdrawn, ...Refused
-                         {"nodes", {"get", "list", "watch"}}, // drain.watchNode: its own Node object
+                         {"pods", {"get", "list", "watch"}},   // the watch and the plugin's lookups
+                         {"pods/status", {"patch"}},           // the readiness gate's condition
+                         {"events", {"create"}},               // AnycastAnnounced, ...Withdrawn, ...Refused
+                         {"nodes", {"get", "list", "watch"}},  // drain.watchNode: its own Node object
                      });
 
     const auto binding = find_kind("rbac.yaml", "ClusterRoleBinding");

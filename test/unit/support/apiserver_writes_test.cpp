@@ -19,8 +19,9 @@ json::object gated_pod() {
 }
 
 std::string patch(const std::string& uid, const std::string& status) {
-    return R"({"metadata":{"uid":")" + uid + R"("},"status":{"conditions":[{"type":"anycast.flock.io/announced","status":")" +
-           status + R"(","lastTransitionTime":"2026-12-01T10:00:00Z"}]}})";
+    return R"({"metadata":{"uid":")" + uid +
+           R"("},"status":{"conditions":[{"type":"anycast.flock.io/announced","status":")" + status +
+           R"(","lastTransitionTime":"2026-12-01T10:00:00Z"}]}})";
 }
 
 }  // namespace

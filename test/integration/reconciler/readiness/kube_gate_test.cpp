@@ -24,7 +24,8 @@ std::optional<std::string> gate_of(const TestApiserver& server, const std::strin
 std::vector<std::string> event_reasons(const TestApiserver& server, const std::string& name) {
     std::vector<std::string> reasons;
     for (const auto& event : server.events()) {
-        if (event.at("involvedObject").at("name").as_string() == name) reasons.emplace_back(event.at("reason").as_string());
+        if (event.at("involvedObject").at("name").as_string() == name)
+            reasons.emplace_back(event.at("reason").as_string());
     }
     return reasons;
 }
@@ -55,9 +56,10 @@ struct GateLab {
 
 }  // namespace
 
-TEST_CASE("a gated pod becomes eligible on ContainersReady; serve sets the gate True once routed and False when "
-          "withdrawn, with events",
-          "[kube][serve][gate]") {
+TEST_CASE(
+    "a gated pod becomes eligible on ContainersReady; serve sets the gate True once routed and False when "
+    "withdrawn, with events",
+    "[kube][serve][gate]") {
     GateLab g;
     auto [pod_ptr, resolver] = g.gated_pod(1, ServeLab::anycast_v4);
     const ServePod& pod = *pod_ptr;
@@ -69,7 +71,9 @@ TEST_CASE("a gated pod becomes eligible on ContainersReady; serve sets the gate 
     REQUIRE_LOGGED(g.lab.log(), wait_until([] { return !ServeLab::v4_route().empty(); }));
     REQUIRE_LOGGED(g.lab.log(), wait_until([&] { return gate_of(g.server, pod.name) == "True"; }));
     CHECK(condition_of(*g.server.pod("dns", pod.name), "Ready") == "True");
-    REQUIRE_LOGGED(g.lab.log(), wait_until([&] { return event_reasons(g.server, pod.name) == std::vector<std::string>{"AnycastAnnounced"}; }));
+    REQUIRE_LOGGED(g.lab.log(), wait_until([&] {
+                       return event_reasons(g.server, pod.name) == std::vector<std::string>{"AnycastAnnounced"};
+                   }));
     const auto event = g.server.events().front();
     CHECK(event.at("type") == "Normal");
     CHECK(event.at("involvedObject").at("uid").as_string() == "uid-dns-" + pod.name);
@@ -94,7 +98,9 @@ TEST_CASE("a gated pod becomes eligible on ContainersReady; serve sets the gate 
     const ServePod& plain = g.lab.add_pod(2);
     g.server.put_pod(make_pod("dns", plain.name, "worker-1", true, ServeLab::anycast_v4));
     g.lab.write_record(plain, {ServeLab::anycast_v4});
-    REQUIRE_LOGGED(g.lab.log(), wait_until([&] { return event_reasons(g.server, plain.name) == std::vector<std::string>{"AnycastAnnounced"}; }));
+    REQUIRE_LOGGED(g.lab.log(), wait_until([&] {
+                       return event_reasons(g.server, plain.name) == std::vector<std::string>{"AnycastAnnounced"};
+                   }));
     CHECK_FALSE(gate_of(g.server, plain.name).has_value());
 }
 
@@ -123,8 +129,10 @@ TEST_CASE("while the apiserver refuses writes, the gate is retried until it land
     const auto serve = g.lab.start_serve();
 
     REQUIRE_LOGGED(g.lab.log(), wait_until([] { return !ServeLab::v4_route().empty(); }));
-    REQUIRE_LOGGED(g.lab.log(), wait_until([&] { return g.server.writes().size() >= 3; }));  // the first try and retries
+    REQUIRE_LOGGED(g.lab.log(),
+                   wait_until([&] { return g.server.writes().size() >= 3; }));  // the first try and retries
     CHECK_FALSE(gate_of(g.server, pod.name).has_value());
     g.server.fail_writes(0);
-    REQUIRE_LOGGED(g.lab.log(), wait_until([&] { return gate_of(g.server, pod.name) == "True"; }, std::chrono::seconds(10)));
+    REQUIRE_LOGGED(g.lab.log(),
+                   wait_until([&] { return gate_of(g.server, pod.name) == "True"; }, std::chrono::seconds(10)));
 }

@@ -68,7 +68,8 @@ struct RolloutLab {
             std::vector<std::string>{"ip", "netns", "exec", lab.node.name(), flock_binary(), "serve", "--config",
                                      lab.dir.file("serve.json")},
             lab.dir.file("serve.log"));
-        if (!wait_until([&] { return lab.router_routes() == 1 && ready("old-0") && ready("old-1") && ready("old-2"); })) {
+        if (!wait_until(
+                [&] { return lab.router_routes() == 1 && ready("old-0") && ready("old-1") && ready("old-2"); })) {
             throw std::runtime_error("the old pods never became Ready with the prefix at the router:\n" + log() +
                                      lab.logs());
         }
@@ -88,12 +89,13 @@ struct RolloutLab {
     // The CNI plugin's record: the pod at 10.1.1.<host> behind the node's n-p. A store of its
     // own each time, as each plugin run has: the store's lock is per open file.
     void write_record(const std::string& name, int host) {
-        common::RecordStore(lab.dir.file("state")).put(RecordBuilder("k8s", "c-" + name)
-                      .netns(lab.node.path())
-                      .pod("dns", name, "uid-dns-" + name)
-                      .ip(k_anycast)
-                      .nexthop("10.1.1." + std::to_string(host), "n-p")
-                      .build());
+        common::RecordStore(lab.dir.file("state"))
+            .put(RecordBuilder("k8s", "c-" + name)
+                     .netns(lab.node.path())
+                     .pod("dns", name, "uid-dns-" + name)
+                     .ip(k_anycast)
+                     .nexthop("10.1.1." + std::to_string(host), "n-p")
+                     .build());
     }
     bool ready(const std::string& name) const {
         const auto pod = server->pod("dns", name);

@@ -8,11 +8,10 @@
 using namespace anycast::common::kube;
 namespace json = boost::json;
 
-TEST_CASE("the readiness-gate patch merges one condition by type and carries the uid precondition",
-          "[unit][kube]") {
+TEST_CASE("the readiness-gate patch merges one condition by type and carries the uid precondition", "[unit][kube]") {
     const PodIdentity pod{"dns", "resolver-0", "u-1"};
-    const ApiWrite write = announced_condition_patch(pod, true, "Announced", "10.255.53.53/32 announced",
-                                                     "2026-12-01T10:00:00Z");
+    const ApiWrite write =
+        announced_condition_patch(pod, true, "Announced", "10.255.53.53/32 announced", "2026-12-01T10:00:00Z");
     CHECK(write.method == ApiWrite::Method::patch);
     CHECK(write.target == "/api/v1/namespaces/dns/pods/resolver-0/status");
     CHECK(write.content_type == "application/strategic-merge-patch+json");
@@ -26,7 +25,10 @@ TEST_CASE("the readiness-gate patch merges one condition by type and carries the
     CHECK(conditions[0].at("reason") == "Announced");
     CHECK(conditions[0].at("lastTransitionTime") == "2026-12-01T10:00:00Z");
     CHECK(json::parse(announced_condition_patch(pod, false, "Drained", "m", "t").body)
-              .at("status").at("conditions").at(0).at("status") == "False");
+              .at("status")
+              .at("conditions")
+              .at(0)
+              .at("status") == "False");
 }
 
 TEST_CASE("an event is a core/v1 Event on the pod, named as client-go names them", "[unit][kube]") {
@@ -39,7 +41,8 @@ TEST_CASE("an event is a core/v1 Event on the pod, named as client-go names them
     CHECK(event.at("metadata").at("name") == "resolver-0.abc");
     CHECK(event.at("metadata").at("namespace") == "dns");
     CHECK(event.at("involvedObject").as_object() ==
-          json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"namespace", "dns"}, {"name", "resolver-0"}, {"uid", "u-1"}});
+          json::object{
+              {"apiVersion", "v1"}, {"kind", "Pod"}, {"namespace", "dns"}, {"name", "resolver-0"}, {"uid", "u-1"}});
     CHECK(event.at("type") == "Warning");
     CHECK(event.at("reason") == "AnycastRefused");
     CHECK(event.at("source").at("host") == "worker-1");

@@ -39,7 +39,8 @@ struct Node {
         pods.pods = {{"dns", "a", "ua", true, false}, {"dns", "b", "ub", true, false}};
     }
     void add(test::RecordBuilder builder) {
-        builder.nexthop("10.0.0.2", "veth-" + std::to_string(records.size())).nexthop("fd00::2", "veth-" + std::to_string(records.size()));
+        builder.nexthop("10.0.0.2", "veth-" + std::to_string(records.size()))
+            .nexthop("fd00::2", "veth-" + std::to_string(records.size()));
         records.push_back(reconciler::route_record("r" + std::to_string(records.size()), builder.build()));
     }
     std::vector<PodAnnouncement> run() {

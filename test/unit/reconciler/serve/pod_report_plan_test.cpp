@@ -26,10 +26,13 @@ struct Planner {
         return p;
     }
     ReportPlan run(std::vector<PodAnnouncement> now) {
-        return plan_reports(memory, now, [this](const std::string& key) -> const PodInfo* {
-            const auto found = pods.find(key);
-            return found == pods.end() ? nullptr : &found->second;
-        }, "worker-1");
+        return plan_reports(
+            memory, now,
+            [this](const std::string& key) -> const PodInfo* {
+                const auto found = pods.find(key);
+                return found == pods.end() ? nullptr : &found->second;
+            },
+            "worker-1");
     }
 };
 
@@ -79,8 +82,8 @@ TEST_CASE("pods without the gate get events but no condition; unknown pods get n
     Planner planner;
     planner.pod("plain", false);
     planner.run({});
-    auto plan = planner.run({announcement("plain", AnnouncementState::announced),
-                             announcement("ghost", AnnouncementState::announced)});
+    auto plan = planner.run(
+        {announcement("plain", AnnouncementState::announced), announcement("ghost", AnnouncementState::announced)});
     CHECK(plan.gates.empty());
     CHECK(reasons(plan) == std::vector<std::string>{"plain:AnycastAnnounced"});
 }
@@ -91,13 +94,14 @@ TEST_CASE("at serve's start, pods already announced are no news; a pod still wai
     planner.pod("a");                             // gated, never announced
     planner.pod("b").announced_condition = true;  // gated, announced by the serve before
     planner.pod("c", false);                      // no gate: serve cannot tell, so it stays quiet
-    auto plan = planner.run({announcement("a", AnnouncementState::pending, "Pending"),
-                             announcement("b", AnnouncementState::announced),
-                             announcement("c", AnnouncementState::announced)});
+    auto plan =
+        planner.run({announcement("a", AnnouncementState::pending, "Pending"),
+                     announcement("b", AnnouncementState::announced), announcement("c", AnnouncementState::announced)});
     CHECK(plan.events.empty());
     CHECK(plan.gates.empty());  // b carries True already; a is pending
-    plan = planner.run({announcement("a", AnnouncementState::announced), announcement("b", AnnouncementState::announced),
-                        announcement("c", AnnouncementState::announced)});
+    plan =
+        planner.run({announcement("a", AnnouncementState::announced), announcement("b", AnnouncementState::announced),
+                     announcement("c", AnnouncementState::announced)});
     CHECK(reasons(plan) == std::vector<std::string>{"a:AnycastAnnounced"});
     REQUIRE(plan.gates.size() == 1);
     CHECK(plan.gates[0].pod.name == "a");
