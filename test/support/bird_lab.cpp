@@ -193,7 +193,7 @@ bool BirdLab::sessions_established() const {
     return established == 2;
 }
 
-std::string BirdLab::session_since(const std::string& protocol) const {
+std::chrono::milliseconds BirdLab::session_since(const std::string& protocol) const {
     // "node4      BGP        ---        up     2026-11-24 11:02:18.123  Established"
     std::istringstream fields(router_bird->birdc("show protocols " + protocol));
     for (std::string line; std::getline(fields, line);) {
@@ -201,7 +201,15 @@ std::string BirdLab::session_since(const std::string& protocol) const {
         std::istringstream words(line);
         std::string name, proto, table, state, date, time;
         words >> name >> proto >> table >> state >> date >> time;
-        return date + " " + time;
+        int hours = 0, minutes = 0;
+        double seconds = 0;
+        // Millisecond resolution (router-bird.conf's timeformat), or a reset within the same
+        // second would go unseen.
+        if (time.find('.') == std::string::npos ||
+            std::sscanf(time.c_str(), "%d:%d:%lf", &hours, &minutes, &seconds) != 3) {
+            throw std::runtime_error("unreadable since time \"" + time + "\" of " + protocol);
+        }
+        return std::chrono::milliseconds(static_cast<long long>(((hours * 60 + minutes) * 60 + seconds) * 1000));
     }
     throw std::runtime_error("no protocol " + protocol + " at the router");
 }

@@ -11,6 +11,7 @@
 #include "test/support/temp_dir.hpp"
 
 #include <memory>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -101,8 +102,11 @@ public:
     bool router_has(const std::string& prefix) const { return !router_route(prefix).empty(); }
     // Both sessions Established, seen from the router.
     bool sessions_established() const;
-    // The router's "since" time of a BGP protocol ("node4", "node6").
-    std::string session_since(const std::string& protocol) const;
+    // The router's "since" time of a BGP protocol ("node4", "node6"), as milliseconds of the
+    // day. BIRD keeps the instant on its monotonic clock and prints it through the wall clock,
+    // so two reads of one unchanged session may differ by a millisecond (seen once): compare
+    // with a tolerance, a session reset moves it by far more.
+    std::chrono::milliseconds session_since(const std::string& protocol) const;
     // `ip route replace <prefix> proto 241 table 241` in the node with one nexthop per pod
     // index (one replace with the whole hop set, as serve does); empty: delete the route.
     void set_node_route(const std::string& prefix, const std::vector<int>& pod_indexes);

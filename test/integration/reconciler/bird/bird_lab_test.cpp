@@ -64,9 +64,8 @@ TEST_CASE("BIRD announces a prefix exactly while it is in our table and the rend
     const std::string probe = "10.255.99.1/32";
     lab.set_node_route(probe, {0});
 
-    const std::string since4 = lab.session_since("node4");
-    const std::string since6 = lab.session_since("node6");
-    CHECK(since4.find('.') != std::string::npos);  // millisecond resolution (router-bird.conf)
+    const auto since4 = lab.session_since("node4");
+    const auto since6 = lab.session_since("node6");
 
     // Step 1: our routes in table 241 but nothing in the set → nothing announced.
     lab.set_node_route(a4, {0});
@@ -127,8 +126,8 @@ TEST_CASE("BIRD announces a prefix exactly while it is in our table and the rend
 
     // Step 5: every reconfigure above left the BGP sessions alone.
     CHECK(publisher.reload_stats().succeeded >= 5);
-    CHECK(lab.session_since("node4") == since4);
-    CHECK(lab.session_since("node6") == since6);
+    CHECK(std::chrono::abs(lab.session_since("node4") - since4) < std::chrono::milliseconds(50));
+    CHECK(std::chrono::abs(lab.session_since("node6") - since6) < std::chrono::milliseconds(50));
 
     // Step 6: node BIRD killed → our kernel routes stay, the router loses the session;
     // restarted → the router learns the routes again and a pending reload lands.
