@@ -68,11 +68,11 @@ run_tests() {
   total_failed=$(( ${total_failed:-0} + failed ))
 }
 
-# Compiling is most of the suite's time and keeps both cores busy, while the tests, the soak
-# and the fuzz smoke mostly wait: each compile after the first runs in the background, niced
-# so the timing-sensitive work in the foreground gets the CPU first, and its output goes to a
-# log printed when it fails. In order: build; build's tests and the soak beside build-asan's
-# compile; build-asan's tests beside the fuzz build and smoke (docs/reliability.md, "Suite
+# Compiling is most of the suite's time and keeps both cores busy, while the tests mostly
+# wait: each compile after the first runs in the background, niced so the timing-sensitive
+# work in the foreground gets the CPU first, and its output goes to a log printed when it
+# fails. In order: build; build's tests beside build-asan's compile; the
+# soak alone; build-asan's tests beside the fuzz build and smoke (docs/reliability.md, "Suite
 # time").
 # Background work does not outlive the script (Ctrl-C, a failed foreground step).
 trap 'jobs -p | xargs -r kill 2>/dev/null || true' EXIT
@@ -87,7 +87,17 @@ asan_compile=$!
 
 run_tests build
 
+echo "=== build-asan: waiting for its compile"
+if ! wait "$asan_compile"; then
+  tail -n 100 build-asan/meson-logs/run-ninja.log >&2
+  echo "test/run.sh: build-asan failed to compile (build-asan/meson-logs/run-ninja.log)" >&2
+  exit 1
+fi
+
 # The soak (issue 15 B.4): 2 minutes of churn, kills and invariant checks on the normal build.
+# Alone, not beside a compile: the one fresh-clone run with it beside build-asan's (niced)
+# compile, on a machine loaded by other builds too, had one violation in 4 394 checks (node
+# BIRD still exported a prefix serve had withdrawn; not explained yet, docs/reliability.md).
 echo "=== build: soak (2 minutes)"
 if test/soak.sh -C build 2; then
   summary+=("soak: passed (2 minutes; build/meson-logs/soak.log)")
@@ -96,18 +106,11 @@ else
   summary+=("soak: FAILED (build/meson-logs/soak.log; lab logs in build/meson-logs/soak-failure/)")
 fi
 
-echo "=== build-asan: waiting for its compile"
-if ! wait "$asan_compile"; then
-  tail -n 100 build-asan/meson-logs/run-ninja.log >&2
-  echo "test/run.sh: build-asan failed to compile (build-asan/meson-logs/run-ninja.log)" >&2
-  exit 1
-fi
-
 # Every parser fuzzed for a few seconds (libFuzzer, ASan + UBSan, build-fuzz); the corpora and
 # regression inputs are replayed in both builds. The documented long run:
 # test/fuzz.sh --runs 1000000 (docs/reliability.md). Its output goes to a log, shown after
 # build-asan's tests.
-echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time; in the background, log build-fuzz-smoke.log)"
+echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time; in the background, log build-asan/meson-logs/fuzz-smoke.log)"
 fuzz_log=build-asan/meson-logs/fuzz-smoke.log
 nice -n 10 test/fuzz.sh --jobs 2 10 >"$fuzz_log" 2>&1 &
 fuzz=$!
