@@ -27,16 +27,18 @@ variants=(build build-asan)
 # The project's own test builds: warnings are errors and the crash tests' fault hooks are
 # compiled in (both off in a user's default build).
 test_options="-Dwerror=true -Dtest_hooks=true"
+# The sanitizer build is a unity build without the precompiled header (test/sanitize.ini says
+# why); the normal build is configured as a user's is.
 declare -A setup_args=(
   [build]=""
   [build-asan]="--native-file test/sanitize.ini"
 )
 declare -A multiplier=([build]=1 [build-asan]=3)
+# Tests mostly wait (BIRD timers, serve's passes, child processes), so more run at once than
+# there are cores; each makes its own uniquely named namespaces (test/support/netns.hpp).
+test_processes=${FLOCK_TEST_PROCESSES:-4}
 
-status=0
-summary=()
 for variant in "${variants[@]}"; do
-  echo "=== ${variant}: configure and build"
   if [[ ! -f ${variant}/build.ninja ]]; then
     # shellcheck disable=SC2086
     meson setup "${variant}" ${setup_args[$variant]} ${test_options} >/dev/null
@@ -45,9 +47,14 @@ for variant in "${variants[@]}"; do
     # shellcheck disable=SC2086
     meson configure "${variant}" ${test_options} >/dev/null
   fi
-  ninja -C "${variant}"
+done
+
+status=0
+summary=()
+run_tests() {
+  local variant=$1 passed failed
   echo "=== ${variant}: tests"
-  if ! meson test -C "${variant}" --print-errorlogs --no-rebuild \
+  if ! meson test -C "${variant}" --print-errorlogs --no-rebuild --num-processes "${test_processes}" \
        --timeout-multiplier "${multiplier[$variant]}"; then
     status=1
   fi
@@ -59,9 +66,38 @@ for variant in "${variants[@]}"; do
   summary+=("${variant}: ${passed} test cases passed, ${failed} failed")
   total_passed=$(( ${total_passed:-0} + passed ))
   total_failed=$(( ${total_failed:-0} + failed ))
-done
+}
+
+# Compiling is most of the suite's time and keeps both cores busy, while the tests mostly
+# wait: each compile after the first runs in the background, niced so the timing-sensitive
+# work in the foreground gets the CPU first, and its output goes to a log printed when it
+# fails. In order: build; build's tests beside build-asan's compile; the
+# soak alone; build-asan's tests beside the fuzz build and smoke (docs/reliability.md, "Suite
+# time").
+# Background work does not outlive the script (Ctrl-C, a failed foreground step).
+trap 'jobs -p | xargs -r kill 2>/dev/null || true' EXIT
+
+echo "=== build: compile"
+ninja -C build
+
+echo "=== build-asan: compile (in the background, log build-asan/meson-logs/run-ninja.log)"
+mkdir -p build-asan/meson-logs
+nice -n 10 ninja -C build-asan >build-asan/meson-logs/run-ninja.log 2>&1 &
+asan_compile=$!
+
+run_tests build
+
+echo "=== build-asan: waiting for its compile"
+if ! wait "$asan_compile"; then
+  tail -n 100 build-asan/meson-logs/run-ninja.log >&2
+  echo "test/run.sh: build-asan failed to compile (build-asan/meson-logs/run-ninja.log)" >&2
+  exit 1
+fi
 
 # The soak (issue 15 B.4): 2 minutes of churn, kills and invariant checks on the normal build.
+# Alone, not beside a compile: the one fresh-clone run with it beside build-asan's (niced)
+# compile, on a machine loaded by other builds too, had one violation in 4 394 checks (node
+# BIRD still exported a prefix serve had withdrawn; not explained yet, docs/reliability.md).
 echo "=== build: soak (2 minutes)"
 if test/soak.sh -C build 2; then
   summary+=("soak: passed (2 minutes; build/meson-logs/soak.log)")
@@ -71,14 +107,24 @@ else
 fi
 
 # Every parser fuzzed for a few seconds (libFuzzer, ASan + UBSan, build-fuzz); the corpora and
-# regression inputs were replayed above in both builds. The documented long run:
-# test/fuzz.sh --runs 1000000 (docs/reliability.md).
-echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time)"
-if ! test/fuzz.sh --jobs 2 10; then
+# regression inputs are replayed in both builds. The documented long run:
+# test/fuzz.sh --runs 1000000 (docs/reliability.md). Its output goes to a log, shown after
+# build-asan's tests.
+echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time; in the background, log build-asan/meson-logs/fuzz-smoke.log)"
+fuzz_log=build-asan/meson-logs/fuzz-smoke.log
+nice -n 10 test/fuzz.sh --jobs 2 10 >"$fuzz_log" 2>&1 &
+fuzz=$!
+
+run_tests build-asan
+
+echo "=== fuzz smoke: waiting for it"
+if wait "$fuzz"; then
+  cat "$fuzz_log"
+  summary+=("fuzz smoke: every target ran 10 s without a crash")
+else
+  cat "$fuzz_log"
   status=1
   summary+=("fuzz smoke: FAILED")
-else
-  summary+=("fuzz smoke: every target ran 10 s without a crash")
 fi
 
 echo
