@@ -38,10 +38,21 @@ declare -A multiplier=([build]=1 [build-asan]=3)
 # there are cores; each makes its own uniquely named namespaces (test/support/netns.hpp).
 test_processes=${FLOCK_TEST_PROCESSES:-4}
 
+# `meson configure` does not re-read a native file: a build-asan set up from an older
+# test/sanitize.ini would keep some of its old options (seen: the precompiled header and
+# cpp_args of the time before the unity build) and fail to compile. Its setup remembers the
+# file's hash; another hash sets it up afresh.
+sanitize_hash=$(sha256sum test/sanitize.ini | cut -d' ' -f1)
+if [[ -f build-asan/build.ninja && $(cat build-asan/.sanitize-ini-sha256 2>/dev/null) != "$sanitize_hash" ]]; then
+  echo "=== build-asan: test/sanitize.ini changed since it was set up; setting it up afresh"
+  rm -rf build-asan
+fi
+
 for variant in "${variants[@]}"; do
   if [[ ! -f ${variant}/build.ninja ]]; then
     # shellcheck disable=SC2086
     meson setup "${variant}" ${setup_args[$variant]} ${test_options} >/dev/null
+    if [[ $variant == build-asan ]]; then echo "$sanitize_hash" >build-asan/.sanitize-ini-sha256; fi
   else
     # A build directory made by hand or by examples/demo.sh gets the test options too.
     # shellcheck disable=SC2086
