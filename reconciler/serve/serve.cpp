@@ -470,7 +470,7 @@ Server::PassSummary Server::reconcile() {
         }
     }
     publish(installed);
-    report_pods();
+    request_pod_report();
 
     if (outcome.errors == 0 && !options_.dry_run) {
         if (!clean_inputs_) clean_inputs_.emplace();

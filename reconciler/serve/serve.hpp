@@ -70,7 +70,10 @@ private:
     // gate and events. Failures are logged: routes matter more than either.
     void make_kube_clients(const common::NodeConfig& config);
     // The pods' announcements after a pass, a drain change or BIRD taking a set in, handed
-    // to the reporter (issue 18 items 2 and 3).
+    // to the reporter (issue 18 items 2 and 3). Requests coalesce into one report on the
+    // loop: a pass that publishes makes a publisher without a speaker mark the set applied at
+    // once, which would otherwise judge every pod twice.
+    void request_pod_report();
     void report_pods();
     void watch_publisher();
     void listen_for_lookups(const std::string& state_dir);
@@ -164,6 +167,7 @@ private:
     std::unique_ptr<PodLookup> pod_lookup_;
     std::unique_ptr<PodLookupServer> pod_lookup_server_;  // after pod_lookup_: goes first
     std::unique_ptr<PodReporter> pod_reporter_;           // null without Kubernetes
+    bool pod_report_posted_ = false;                      // request_pod_report() queued one
     int exit_code_ = 0;
 
     // Routes held once and shared: after a clean pass the installed set and the cached

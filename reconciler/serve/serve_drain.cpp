@@ -120,7 +120,7 @@ void Server::drain_changed() {
     policy_prefixes_.observe(config_.policy, *target_, drain_.announcing_prefixes());
     publisher_->set_attributes(render_bird_attributes(config_.bgp, drain_.drain_local_preference()));
     if (installed_prefixes_) publish(*installed_prefixes_);
-    report_pods();  // drained: the gated pods' condition turns False
+    request_pod_report();  // drained: the gated pods' condition turns False
     if (exit_signal_ != 0 && drain_.state() == DrainState::drained) {
         exit_when_published(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     }

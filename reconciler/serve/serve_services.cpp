@@ -12,6 +12,7 @@
 #include "reconciler/bird/bird_render.hpp"
 #include "reconciler/pipeline/pod_announcements.hpp"
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 namespace anycast::reconciler {
@@ -48,10 +49,16 @@ void Server::make_kube_clients(const common::NodeConfig& config) {
 }
 
 void Server::watch_publisher() {
-    publisher_->on_applied([this] { report_pods(); });
+    publisher_->on_applied([this] { request_pod_report(); });
+}
+
+void Server::request_pod_report() {
+    if (!pod_reporter_ || std::exchange(pod_report_posted_, true)) return;
+    boost::asio::post(io_, [this] { report_pods(); });
 }
 
 void Server::report_pods() {
+    pod_report_posted_ = false;
     if (!pod_reporter_ || !installed_prefixes_) return;
     static const std::vector<common::Prefix> none;
     const auto& applied = publisher_->applied();

@@ -94,16 +94,6 @@ std::string invalid_condition(const json::object& pod) {
     return {};
 }
 
-std::string condition_status(const json::object& pod, std::string_view type) {
-    const auto* conditions = pod.at("status").as_object().if_contains("conditions");
-    if (conditions == nullptr) return {};
-    for (const auto& c : conditions->as_array()) {
-        if (c.at("type").is_string() && c.at("type").as_string() == type)
-            return std::string(c.at("status").as_string());
-    }
-    return {};
-}
-
 }  // namespace
 
 WriteOutcome patch_pod_status(json::object& pod, std::string_view content_type, std::string_view body) {
@@ -145,15 +135,27 @@ WriteOutcome patch_pod_status(json::object& pod, std::string_view content_type, 
     return {};
 }
 
+std::optional<std::string> condition_of(const json::object& pod, std::string_view type) {
+    const auto* status = pod.if_contains("status");
+    const auto* conditions =
+        status != nullptr && status->is_object() ? status->as_object().if_contains("conditions") : nullptr;
+    if (conditions == nullptr || !conditions->is_array()) return std::nullopt;
+    for (const auto& c : conditions->as_array()) {
+        if (c.at("type").is_string() && c.at("type").as_string() == type)
+            return std::string(c.at("status").as_string());
+    }
+    return std::nullopt;
+}
+
 void kubelet_sync_ready(json::object& pod) {
     std::string missing;
     if (const auto* gates = pod.at("spec").as_object().if_contains("readinessGates")) {
         for (const auto& gate : gates->as_array()) {
             const std::string type(gate.at("conditionType").as_string());
-            if (condition_status(pod, type) != "True" && missing.empty()) missing = type;
+            if (condition_of(pod, type) != "True" && missing.empty()) missing = type;
         }
     }
-    const bool ready = condition_status(pod, "ContainersReady") == "True" && missing.empty();
+    const bool ready = condition_of(pod, "ContainersReady") == "True" && missing.empty();
     for (auto& c : pod["status"].as_object()["conditions"].as_array()) {
         auto& condition = c.as_object();
         if (condition["type"] != "Ready") continue;

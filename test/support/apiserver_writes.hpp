@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,9 @@ struct WriteOutcome {
 // Applies `body` (of `content_type`) to `pod`'s status as PATCH …/pods/<name>/status does.
 // Refused (415, 400, 409, 422) → `pod` is unchanged.
 WriteOutcome patch_pod_status(boost::json::object& pod, std::string_view content_type, std::string_view body);
+
+// status.conditions[type].status ("True", "False", "Unknown"), nullopt when absent.
+std::optional<std::string> condition_of(const boost::json::object& pod, std::string_view type);
 
 // What the kubelet does on its next status sync: Ready = ContainersReady and every condition
 // the pod's spec.readinessGates names is True (reason ReadinessGatesNotReady otherwise).

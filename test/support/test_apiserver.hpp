@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/kube/kube_config.hpp"
+#include "test/support/apiserver_writes.hpp"  // condition_of
 #include "test/support/temp_dir.hpp"
 #include "test/support/test_apiserver_nodes.hpp"
 
@@ -117,8 +118,6 @@ void set_ready(boost::json::object& pod, bool ready);
 void add_readiness_gate(boost::json::object& pod, const std::string& condition_type = "anycast.flock.io/announced");
 // Sets ContainersReady, and Ready as the kubelet would (with the pod's readiness gates).
 void set_containers_ready(boost::json::object& pod, bool ready);
-// status.conditions[type].status ("True", "False", "Unknown"), nullopt when absent.
-std::optional<std::string> condition_of(const boost::json::object& pod, const std::string& type);
 // Sets metadata.deletionTimestamp (kubectl delete: SIGTERM sent, grace period running).
 void set_deleting(boost::json::object& pod);
 

@@ -88,13 +88,6 @@ void set_containers_ready(json::object& pod, bool ready) {
     kubelet_sync_ready(pod);
 }
 
-std::optional<std::string> condition_of(const json::object& pod, const std::string& type) {
-    for (const auto& condition : pod.at("status").at("conditions").as_array()) {
-        if (condition.at("type").as_string() == type) return std::string(condition.at("status").as_string());
-    }
-    return std::nullopt;
-}
-
 void set_deleting(json::object& pod) {
     auto& metadata = pod["metadata"].as_object();
     metadata["deletionTimestamp"] = "2026-11-24T10:12:40Z";
