@@ -89,8 +89,9 @@ struct Node {
 // route to the container; returns that route's hop ("via 10.88.10.2 dev <bridge>").
 std::string check_attached(ContainerdLab& lab, const Node& node, const std::string& container) {
     const json::object record = json::parse(read_file(node.record_path(container))).as_object();
-    const pid_t pid = lab.task_pid(container);
-    REQUIRE(pid > 0);
+    // ctr starts the task after the CNI ADD has written the record: wait until it runs.
+    pid_t pid = 0;
+    REQUIRE(wait_until([&] { return (pid = lab.task_pid(container)) > 0; }, std::chrono::seconds(10)));
     // ctr names the attachment "<namespace>-<container>" and passes its task's netns by pid.
     CHECK(record.at("containerID") == (lab.ctr_namespace() + "-" + container).c_str());
     CHECK(record.at("netns") == ("/proc/" + std::to_string(pid) + "/ns/net").c_str());
