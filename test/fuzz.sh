@@ -7,6 +7,8 @@
 #   --merge         afterwards, merge the inputs that found new coverage back into
 #                   test/fuzz/corpus/<target>/ (minimised with -merge=1); off by default
 #   --jobs N        targets run N at a time (default 1; each target is one process)
+#   --build DIR     use DIR, a build already configured with fuzz=true (test/run.sh passes its
+#                   sanitizer build, build-asan: clang, ASan + UBSan, -O0), instead of build-fuzz
 # Configures build-fuzz with clang, libFuzzer, ASan and UBSan, and builds only the fuzz_*
 # targets. Each target runs on a copy of its corpus (build-fuzz/fuzz-work/corpus/<target>), so
 # the tree stays as it is unless --merge; crash, leak, timeout and OOM inputs are written to
@@ -16,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build="build-fuzz"
+own_build=1
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -30,6 +33,7 @@ while [[ $# -gt 0 ]]; do
     --only) only=${2:?}; shift 2 ;;
     --merge) merge=1; shift ;;
     --jobs) jobs=${2:?}; shift 2 ;;
+    --build) build=${2:?}; own_build=0; shift 2 ;;
     -h|--help) usage ;;
     [0-9]*) seconds=$1; shift ;;
     *) usage ;;
@@ -43,10 +47,10 @@ done
 # dozen routes and the captured seeds; an HTTP request is bounded by the endpoint at 8 KiB.
 declare -A max_len=(
   [cni_config]=4096 [record]=4096 [node_config]=4096 [watch_event]=4096 [pod_list]=4096
-  [kubeconfig]=2048 [bird_reply]=1024 [netlink]=8192 [metrics_http]=9000
+  [node]=4096 [kubeconfig]=2048 [bird_reply]=1024 [netlink]=8192 [metrics_http]=9000
   [metrics_scrape]=2048 [readiness_file]=2048 [pod_lookup]=2048
 )
-targets=(cni_config record node_config watch_event pod_list kubeconfig bird_reply netlink metrics_http
+targets=(cni_config record node_config watch_event pod_list node kubeconfig bird_reply netlink metrics_http
          metrics_scrape readiness_file pod_lookup)
 if [[ -n $only ]]; then
   IFS=, read -r -a targets <<<"$only"
@@ -65,14 +69,22 @@ options=(-Dfuzz=true "-Db_sanitize=address,undefined" -Db_lundef=false -Doptimiz
          "-Dcpp_args=${cpp_args}")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if [[ ! -f $build/build.ninja ]]; then
-  setup=(env CC=clang CXX=clang++ meson setup "$build" "${options[@]}")
+if [[ $own_build -eq 0 ]]; then
+  # Someone else's build (test/run.sh's build-asan): configured by its owner, only built here.
+  if [[ ! -f $build/build.ninja ]]; then
+    echo "fuzz.sh: --build $build: not a configured build directory" >&2
+    exit 2
+  fi
 else
-  setup=(meson configure "$build" "${options[@]}")  # no rebuild when they are unchanged
-fi
-if ! "${setup[@]}" >"$log" 2>&1; then
-  cat "$log" >&2
-  exit 1
+  if [[ ! -f $build/build.ninja ]]; then
+    setup=(env CC=clang CXX=clang++ meson setup "$build" "${options[@]}")
+  else
+    setup=(meson configure "$build" "${options[@]}")  # no rebuild when they are unchanged
+  fi
+  if ! "${setup[@]}" >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+  fi
 fi
 # Only the fuzz targets and what they link, not the whole project.
 if ! ninja -C "$build" "${targets[@]/#/test/fuzz/fuzz_}" >"$log" 2>&1; then

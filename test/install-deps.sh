@@ -17,7 +17,8 @@ packages=(
   containerd busybox-static
   # the CHECK-through-libcni test's driver: Go and libcni (1.1.x) sources
   golang-go golang-github-appc-cni-dev
-  # the fuzz smoke run (test/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  # the sanitizer build (test/sanitize.ini) and the fuzz runs (test/fuzz.sh): clang with
+  # libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
 )
 

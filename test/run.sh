@@ -23,12 +23,15 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# Each phase is printed with the time since the start, so a slow run shows where it went.
+phase() { printf '=== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+
 variants=(build build-asan)
 # The project's own test builds: warnings are errors and the crash tests' fault hooks are
 # compiled in (both off in a user's default build).
 test_options="-Dwerror=true -Dtest_hooks=true"
-# The sanitizer build is a unity build without the precompiled header (test/sanitize.ini says
-# why); the normal build is configured as a user's is.
+# The sanitizer build is clang's, a unity build without the precompiled header, with the fuzz
+# targets (test/sanitize.ini says why); the normal build is configured as a user's is.
 declare -A setup_args=(
   [build]=""
   [build-asan]="--native-file test/sanitize.ini"
@@ -44,7 +47,7 @@ test_processes=${FLOCK_TEST_PROCESSES:-4}
 # file's hash; another hash sets it up afresh.
 sanitize_hash=$(sha256sum test/sanitize.ini | cut -d' ' -f1)
 if [[ -f build-asan/build.ninja && $(cat build-asan/.sanitize-ini-sha256 2>/dev/null) != "$sanitize_hash" ]]; then
-  echo "=== build-asan: test/sanitize.ini changed since it was set up; setting it up afresh"
+  phase "build-asan: test/sanitize.ini changed since it was set up; setting it up afresh"
   rm -rf build-asan
 fi
 
@@ -64,7 +67,7 @@ status=0
 summary=()
 run_tests() {
   local variant=$1 passed failed
-  echo "=== ${variant}: tests"
+  phase "${variant}: tests"
   if ! meson test -C "${variant}" --print-errorlogs --no-rebuild --num-processes "${test_processes}" \
        --timeout-multiplier "${multiplier[$variant]}"; then
     status=1
@@ -80,36 +83,26 @@ run_tests() {
 }
 
 # Compiling is most of the suite's time and keeps both cores busy, while the tests mostly
-# wait: each compile after the first runs in the background, niced so the timing-sensitive
-# work in the foreground gets the CPU first, and its output goes to a log printed when it
-# fails. In order: build; build's tests beside build-asan's compile; the
-# soak alone; build-asan's tests beside the fuzz build and smoke (docs/reliability.md, "Suite
-# time").
+# wait. So build-asan compiles in the background at idle priority (SCHED_IDLE: it gets a core
+# only when nothing else wants one, so the timing-sensitive tests and the soak in the
+# foreground are not slowed), its output in a log printed when it fails. In order: build;
+# build's tests and then the soak, beside build-asan's compile; build-asan's tests beside the
+# fuzz smoke (docs/reliability.md, "Suite time").
 # Background work does not outlive the script (Ctrl-C, a failed foreground step).
 trap 'jobs -p | xargs -r kill 2>/dev/null || true' EXIT
 
-echo "=== build: compile"
+phase "build: compile"
 ninja -C build
 
-echo "=== build-asan: compile (in the background, log build-asan/meson-logs/run-ninja.log)"
+phase "build-asan: compile (in the background at idle priority, log build-asan/meson-logs/run-ninja.log)"
 mkdir -p build-asan/meson-logs
-nice -n 10 ninja -C build-asan >build-asan/meson-logs/run-ninja.log 2>&1 &
+chrt --idle 0 ninja -C build-asan >build-asan/meson-logs/run-ninja.log 2>&1 &
 asan_compile=$!
 
 run_tests build
 
-echo "=== build-asan: waiting for its compile"
-if ! wait "$asan_compile"; then
-  tail -n 100 build-asan/meson-logs/run-ninja.log >&2
-  echo "test/run.sh: build-asan failed to compile (build-asan/meson-logs/run-ninja.log)" >&2
-  exit 1
-fi
-
 # The soak (issue 15 B.4): 2 minutes of churn, kills and invariant checks on the normal build.
-# Alone, not beside a compile: the one fresh-clone run with it beside build-asan's (niced)
-# compile, on a machine loaded by other builds too, had one violation in 4 394 checks (node
-# BIRD still exported a prefix serve had withdrawn; not explained yet, docs/reliability.md).
-echo "=== build: soak (2 minutes)"
+phase "build: soak (2 minutes)"
 if test/soak.sh -C build 2; then
   summary+=("soak: passed (2 minutes; build/meson-logs/soak.log)")
 else
@@ -117,18 +110,25 @@ else
   summary+=("soak: FAILED (build/meson-logs/soak.log; lab logs in build/meson-logs/soak-failure/)")
 fi
 
-# Every parser fuzzed for a few seconds (libFuzzer, ASan + UBSan, build-fuzz); the corpora and
-# regression inputs are replayed in both builds. The documented long run:
-# test/fuzz.sh --runs 1000000 (docs/reliability.md). Its output goes to a log, shown after
-# build-asan's tests.
-echo "=== fuzz smoke (libFuzzer, 10 s per target, two at a time; in the background, log build-asan/meson-logs/fuzz-smoke.log)"
+phase "build-asan: waiting for its compile"
+if ! wait "$asan_compile"; then
+  tail -n 100 build-asan/meson-logs/run-ninja.log >&2
+  echo "test/run.sh: build-asan failed to compile (build-asan/meson-logs/run-ninja.log)" >&2
+  exit 1
+fi
+
+# Every parser fuzzed for a few seconds with libFuzzer: its targets are part of build-asan
+# (test/sanitize.ini); the corpora and regression inputs are replayed in both builds. The
+# documented long run: test/fuzz.sh --runs 1000000 (docs/reliability.md). Its output goes to a
+# log, shown after build-asan's tests.
+phase "fuzz smoke (libFuzzer, 10 s per target, two at a time; in the background, log build-asan/meson-logs/fuzz-smoke.log)"
 fuzz_log=build-asan/meson-logs/fuzz-smoke.log
-nice -n 10 test/fuzz.sh --jobs 2 10 >"$fuzz_log" 2>&1 &
+nice -n 10 test/fuzz.sh --build build-asan --jobs 2 10 >"$fuzz_log" 2>&1 &
 fuzz=$!
 
 run_tests build-asan
 
-echo "=== fuzz smoke: waiting for it"
+phase "fuzz smoke: waiting for it"
 if wait "$fuzz"; then
   cat "$fuzz_log"
   summary+=("fuzz smoke: every target ran 10 s without a crash")
@@ -139,7 +139,7 @@ else
 fi
 
 echo
-echo "=== summary (Catch2 test cases, both builds)"
+phase "summary (Catch2 test cases, both builds)"
 printf '%s\n' "${summary[@]}"
 if [[ $status -ne 0 && ${total_failed:-0} -eq 0 ]]; then
   # A binary crashed or timed out before Catch2 could count: still a failure.

@@ -473,7 +473,7 @@ Server::PassSummary Server::reconcile() {
     request_pod_report();
 
     if (outcome.errors == 0 && !options_.dry_run) {
-        if (!clean_inputs_) clean_inputs_.emplace();
+        if (!clean_inputs_) clean_inputs_ = CleanInputs{};
         clean_inputs_->records_generation = records_in_.index->generation();
         const ReadinessSnapshot& pods = readiness_->snapshot();
         clean_inputs_->pods.all_ready = pods.all_ready;

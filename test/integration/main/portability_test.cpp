@@ -4,6 +4,7 @@
 // asks for a glibc newer than the oldest we support (2.36, Debian 12's), and it runs in a root
 // that holds only glibc's two files and that libmnl. Sanitized builds need their runtimes and
 // are not what is shipped: their NEEDED lists and the chroot run are skipped.
+#include "test/support/sanitized.hpp"
 #include "test/support/process.hpp"
 #include "test/support/temp_dir.hpp"
 
@@ -41,13 +42,6 @@ std::vector<std::string> dynamic_strings(const std::string& kind) {
     return values;
 }
 
-bool sanitized() {
-    for (const std::string& lib : needed_libraries()) {
-        if (lib.rfind("libasan", 0) == 0 || lib.rfind("libubsan", 0) == 0) return true;
-    }
-    return false;
-}
-
 // The file a library name resolves to on this host, as the dynamic loader finds it.
 fs::path host_library(const std::string& name) {
     for (const char* dir : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64"}) {
@@ -76,7 +70,7 @@ TEST_CASE("the executable needs glibc and libmnl only, and looks for libmnl besi
     // so LD_LIBRARY_PATH still overrides it; the system's directories are searched after it.
     CHECK(dynamic_strings("Library runpath") == std::vector<std::string>{"$ORIGIN/flock-anycast.d"});
     CHECK(dynamic_strings("Library rpath").empty());
-    if (!sanitized()) {
+    if (!anycast::test::sanitized_build()) {
         std::vector<std::string> needed = needed_libraries();
         std::sort(needed.begin(), needed.end());
         CHECK(needed == std::vector<std::string>{"ld-linux-x86-64.so.2", "libc.so.6", "libmnl.so.0"});
@@ -93,7 +87,7 @@ TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[c
     }
     CHECK(newest > 0);
     CHECK(newest <= 36);
-    if (!sanitized()) {
+    if (!anycast::test::sanitized_build()) {
         // libstdc++ and libgcc_s are linked in: no GLIBCXX_/CXXABI_/GCC_ versions to satisfy.
         CHECK(versions.find("GLIBCXX_") == std::string::npos);
         CHECK(versions.find("CXXABI_") == std::string::npos);
@@ -102,7 +96,7 @@ TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[c
 }
 
 TEST_CASE("the executable runs in a root holding nothing but glibc and its own libmnl", "[cli]") {
-    if (sanitized()) {
+    if (anycast::test::sanitized_build()) {
         WARN("sanitized build: it needs libasan and libubsan, and is not what is shipped");
         return;
     }

@@ -368,7 +368,7 @@ TEST_CASE("fetch_metrics reads the endpoint, and names the address when nothing 
 
     // fetch_metrics blocks (it is for the status command), so the server's loop runs on a
     // thread of its own here; nothing touches the instruments meanwhile.
-    std::thread loop([&io] { io.run(); });
+    std::thread loop([&endpoint] { endpoint.io.run(); });
     std::string body;
     std::string error;
     try {
@@ -376,7 +376,7 @@ TEST_CASE("fetch_metrics reads the endpoint, and names the address when nothing 
     } catch (const std::exception& e) {
         error = e.what();
     }
-    asio::post(io, [&server] { server.stop(); });
+    asio::post(io, [&endpoint] { endpoint.server.stop(); });
     loop.join();
     INFO(error);
     REQUIRE(error.empty());
