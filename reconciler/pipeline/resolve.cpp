@@ -117,36 +117,76 @@ std::string ineligibility(const common::Record& record, const ReadinessSnapshot&
     return why == nullptr ? std::string() : std::string(why);
 }
 
-Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
-                 const common::Policy& policy) {
-    Resolved out;
-    const EligibilityIndex index(pods);
-    // (destination, hop) pairs, sorted and grouped once at the end: with 10 000 records a
-    // flat sort is several times cheaper than a map of sets.
-    std::vector<RouteHop> route_hops;
-    route_hops.reserve(records.size());
-
+PreparedRecords::PreparedRecords(std::span<const RouteRecord* const> records, const common::Policy& policy) {
+    entries_.reserve(records.size());
     for (const RouteRecord* record_ptr : records) {
         const RouteRecord& record = *record_ptr;
-        check_nexthops(record, out.skipped);
-        const bool usable = index.why_ineligible(record.pod) == nullptr;
-        if (usable) ++out.eligible_records;
-
+        check_nexthops(record, skipped_);
+        Entry& entry = entries_.emplace_back(Entry{&record, {}});
         for (auto ip = record.ips.begin(); ip != record.ips.end(); ++ip) {
             if (std::find(record.ips.begin(), ip, *ip) != ip) continue;  // listed twice
             // Policy is checked whatever the pod's state, so a forbidden IP is reported
             // as soon as its record appears, not only when the pod turns Ready.
             if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, *ip)) {
-                out.skipped.push_back({record.name, fmt::format("{} skipped: {}", *ip, *refusal)});
+                skipped_.push_back({record.name, fmt::format("{} skipped: {}", *ip, *refusal)});
                 continue;
             }
             if (!has_usable_hop(record, ip->family())) {
-                out.skipped.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", *ip,
-                                                                common::family_number(ip->family()))});
+                skipped_.push_back({record.name, fmt::format("{} skipped: no IPv{} next hop", *ip,
+                                                             common::family_number(ip->family()))});
                 continue;
             }
-            if (!usable) continue;
-            add_hops(record, *ip, route_hops);
+            entry.ips.push_back(*ip);
+        }
+    }
+    std::vector<std::size_t> order(entries_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto key = [this](std::size_t i) {
+        const common::PodRef& pod = entries_[i].record->pod;
+        return std::pair{std::string_view(pod.namespace_), std::string_view(pod.name)};
+    };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+    pod_keys_.reserve(order.size());
+    for (const std::size_t i : order) pod_keys_.push_back(key(i));
+    pod_entries_ = std::move(order);
+}
+
+std::span<const std::size_t> PreparedRecords::of_pod(std::string_view namespace_, std::string_view name) const {
+    const auto [first, last] = std::equal_range(pod_keys_.begin(), pod_keys_.end(), std::pair{namespace_, name});
+    return std::span<const std::size_t>(pod_entries_)
+        .subspan(static_cast<std::size_t>(first - pod_keys_.begin()), static_cast<std::size_t>(last - first));
+}
+
+Resolved resolve(const PreparedRecords& records, const ReadinessSnapshot& pods) {
+    Resolved out;
+    out.skipped = records.skipped();
+    // (destination, hop) pairs, sorted and grouped once at the end: with 10 000 records a
+    // flat sort is several times cheaper than a map of sets.
+    std::vector<RouteHop> route_hops;
+    const auto take = [&](const PreparedRecords::Entry& entry) {
+        ++out.eligible_records;
+        for (const auto& ip : entry.ips) add_hops(*entry.record, ip, route_hops);
+    };
+    if (pods.all_ready) {
+        route_hops.reserve(records.entries().size());
+        for (const auto& entry : records.entries()) take(entry);
+    } else {
+        // From the pods to their records, not the other way: records whose pod the snapshot
+        // does not know are not eligible, and cost nothing here. The first of two pods of one
+        // name counts (as EligibilityIndex does).
+        // The first pod of a name decides for its records, as in EligibilityIndex (a source
+        // should never send two).
+        std::vector<bool> decided(records.entries().size());
+        for (const auto& pod : pods.pods) {
+            const bool usable = !pod.deleting && pod.ready;
+            for (const std::size_t i : records.of_pod(pod.namespace_, pod.name)) {
+                if (decided[i]) continue;
+                decided[i] = true;
+                const auto& entry = records.entries()[i];
+                // A record without uid matches any incarnation of the name; with one, a
+                // re-created pod of the same name must not inherit the old pod's routes.
+                if (usable && (entry.record->pod.uid.empty() || entry.record->pod.uid == pod.uid)) take(entry);
+            }
         }
     }
 
@@ -161,6 +201,11 @@ Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSna
         for (; run != run_end; ++run) route.hops.push_back(DesiredHop{run->via, *run->iface});
     }
     return out;
+}
+
+Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
+                 const common::Policy& policy) {
+    return resolve(PreparedRecords(records, policy), pods);
 }
 
 Resolved resolve(const std::vector<common::Record>& records, const ReadinessSnapshot& pods,

@@ -62,10 +62,38 @@ std::string ineligibility(const common::Record& record, const ReadinessSnapshot&
 // Whether `record` has a next hop of `family` a route can use (family matches, interface named).
 bool has_usable_hop(const RouteRecord& record, common::Family family);
 
+// The part of resolve that depends on the records and the policy only, not on the pods:
+// each record's IPs that policy allows and that have a next hop of their family, what was
+// skipped and why, and the records by pod. serve keeps it while neither changes, so a pass
+// after a readiness change costs O(the snapshot's pods + their records), not O(all records).
+// Holds pointers into `records`, which must outlive it unchanged.
+class PreparedRecords {
+public:
+    PreparedRecords(std::span<const RouteRecord* const> records, const common::Policy& policy);
+
+    struct Entry {
+        const RouteRecord* record;
+        std::vector<common::IpAddress> ips;  // allowed, with a usable hop, each once
+    };
+    const std::vector<Entry>& entries() const { return entries_; }
+    const std::vector<Skipped>& skipped() const { return skipped_; }
+    // Indexes into entries() of the records naming this pod, in record order.
+    std::span<const std::size_t> of_pod(std::string_view namespace_, std::string_view name) const;
+
+private:
+    std::vector<Entry> entries_;
+    std::vector<Skipped> skipped_;
+    // Each record's pod (namespace, name), sorted, and beside each its index into entries_:
+    // built once, searched per pod of a snapshot.
+    std::vector<std::pair<std::string_view, std::string_view>> pod_keys_;
+    std::vector<std::size_t> pod_entries_;
+};
+
 // For every IP of every eligible record that policy allows for the record's namespace, the
 // record's next hops of the IP's family. IPs outside policy are skipped (even when a record
 // lists them), as are next hops with a missing interface or a mismatched family, and IPs
 // with no next hop of their family.
+Resolved resolve(const PreparedRecords& records, const ReadinessSnapshot& pods);
 Resolved resolve(std::span<const RouteRecord* const> records, const ReadinessSnapshot& pods,
                  const common::Policy& policy);
 // For one-shot callers (plan, status): records of another version are skipped and reported.

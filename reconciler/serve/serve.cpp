@@ -157,6 +157,7 @@ Server::RecordsInput Server::open_records(const std::string& state_dir) {
 }
 
 void Server::use_records(RecordsInput in) {
+    prepared_.reset();  // points into the old index
     // The old input goes whole, index before its store (member order), not member by member.
     const RecordsInput old = std::exchange(records_in_, std::move(in));
     clean_inputs_.reset();  // the new index counts generations from zero again
@@ -422,7 +423,13 @@ Server::PassSummary Server::reconcile() {
     {
         // The desired routes only serve the diff: gone before the kernel is written, so
         // a cold start holds one copy of thousands of routes less at its peak.
-        Resolved resolved = resolve(records, readiness_->snapshot(), config_.policy);
+        if (!prepared_ || prepared_->records_generation != records_in_.index->generation() ||
+            prepared_->policy != config_.policy) {
+            prepared_.reset();  // before the new one is built: one copy at a cold start's peak
+            prepared_ =
+                Prepared{records_in_.index->generation(), config_.policy, PreparedRecords(records, config_.policy)};
+        }
+        Resolved resolved = resolve(prepared_->records, readiness_->snapshot());
         eligible_records = resolved.eligible_records;
         referenced_ifaces_.clear();
         for (const auto& route : resolved.routes) {

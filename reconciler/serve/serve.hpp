@@ -200,6 +200,14 @@ private:
         common::Policy policy;
     };
     std::optional<CleanInputs> clean_inputs_;
+    // resolve's records × policy part (PreparedRecords), kept while neither changes: a pass
+    // after a readiness change then costs O(the pods and their records), not O(all records).
+    struct Prepared {
+        std::uint64_t records_generation;
+        common::Policy policy;
+        PreparedRecords records;  // points into records_in_.index
+    };
+    std::optional<Prepared> prepared_;
     std::optional<std::vector<common::Prefix>> published_;  // nullopt: not yet published
     std::set<std::string> logged_skips_;
     // Record files named by inotify since the last pass: only these are re-read, so a

@@ -216,3 +216,42 @@ TEST_CASE("equal next-hop sets compare equal whatever the record order", "[unit]
     CHECK(reconciler::resolve({a, b}, all, open_policy()).routes ==
           reconciler::resolve({b, a}, all, open_policy()).routes);
 }
+
+TEST_CASE("prepared records resolve each snapshot as a fresh resolve does, from the pods to their records",
+          "[unit][reconciler]") {
+    std::vector<common::Record> records;
+    records.push_back(make_record({.pod = "a", .uid = "", .ips = {"10.255.0.1"}, .hops = {{"10.0.0.2", "veth-a"}}}));
+    records.push_back(make_record({.pod = "b", .uid = "u-b", .ips = {"10.255.0.1"}, .hops = {{"10.0.0.3", "veth-b"}}}));
+    records.push_back(
+        make_record({.pod = "c", .uid = "", .ips = {"10.255.0.2", "192.0.2.1"}, .hops = {{"10.0.0.4", "veth-c"}}}));
+    std::vector<reconciler::RouteRecord> route_records;
+    for (const auto& record : records) route_records.push_back(reconciler::route_record(record.pod.name, record));
+    std::vector<const reconciler::RouteRecord*> pointers;
+    for (const auto& record : route_records) pointers.push_back(&record);
+    const reconciler::PreparedRecords prepared(pointers, open_policy());
+    // Refusals are known before any pod is: 192.0.2.1 is outside policy.
+    REQUIRE(prepared.skipped().size() == 1);
+    CHECK(prepared.skipped()[0].problem.find("192.0.2.1 skipped") == 0);
+    CHECK(prepared.of_pod("dns", "b").size() == 1);
+    CHECK(prepared.of_pod("dns", "z").empty());
+
+    const std::vector<ReadinessSnapshot> snapshots = {
+        {false, {}},
+        {false, {pod("a"), pod("b", true, false, "u-b"), pod("c")}},
+        {false, {pod("b", true, false, "u-other"), pod("c", false)}},  // uid differs; not ready
+        {false, {pod("a", false), pod("a"), pod("c", true, true)}},    // the first "a" decides; deleting
+        {false, {pod("zz"), pod("a")}},                                // unknown pods cost nothing
+        {true, {}},                                                    // all ready
+    };
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+        INFO("snapshot " << i);
+        const auto prepared_result = reconciler::resolve(prepared, snapshots[i]);
+        const auto fresh = reconciler::resolve(records, snapshots[i], open_policy());
+        CHECK(render(prepared_result.routes) == render(fresh.routes));
+        CHECK(prepared_result.eligible_records == fresh.eligible_records);
+        CHECK(prepared_result.skipped.size() == fresh.skipped.size());
+    }
+    CHECK(render(reconciler::resolve(prepared, snapshots[1]).routes) ==
+          "10.255.0.1/32 10.0.0.2@veth-a 10.0.0.3@veth-b;10.255.0.2/32 10.0.0.4@veth-c;");
+    CHECK(reconciler::resolve(prepared, snapshots[3]).routes.empty());
+}
