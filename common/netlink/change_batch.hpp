@@ -15,16 +15,8 @@
 
 namespace anycast::common::netlink {
 
-// One change as the batch reads it: the operation and the caller's object, which must live
-// until the transaction returns.
-struct RouteChangeRef {
-    RouteChange::Kind kind;
-    const Route* route;
-};
-struct NexthopChangeRef {
-    NexthopChange::Kind kind;
-    const Nexthop* nexthop;
-};
+// One change as the batch reads it (RouteChangeRef, NexthopChangeRef): the caller's object
+// must live until the transaction returns.
 using ChangeRef = std::variant<RouteChangeRef, NexthopChangeRef>;
 
 // Sends changes 0 .. count - 1 in that order, change i being change_at(i). Per change: 0,

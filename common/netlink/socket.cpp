@@ -238,7 +238,8 @@ void Socket::exchange_one(const nlmsghdr& request, const std::string& descriptio
     kernel_message = std::move(messages[0]);
 }
 
-void Socket::dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message) {
+void Socket::dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message,
+                  const std::function<void()>& on_restart) {
     std::vector<std::uint8_t> copy(MNL_ALIGN(request.nlmsg_len));
     std::memcpy(copy.data(), &request, request.nlmsg_len);
     auto* header = reinterpret_cast<nlmsghdr*>(copy.data());
@@ -277,7 +278,9 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
                         const auto ack = parse_ack(*message);
                         throw NetlinkError(ack ? ack->error : EBADMSG, description, ack ? ack->message : "");
                     }
-                    if (message->nlmsg_type >= NLMSG_MIN_TYPE) {
+                    if (message->nlmsg_type >= NLMSG_MIN_TYPE && on_restart) {
+                        on_message(*message);
+                    } else if (message->nlmsg_type >= NLMSG_MIN_TYPE) {
                         const auto* begin = reinterpret_cast<const std::uint8_t*>(message);
                         part.insert(part.end(), begin, begin + MNL_ALIGN(message->nlmsg_len));
                         kept += MNL_ALIGN(message->nlmsg_len);
@@ -287,7 +290,10 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
             }
             if (kept > 0) parts.push_back(std::move(part));
         }
-        if (interrupted) continue;
+        if (interrupted) {
+            if (on_restart) on_restart();
+            continue;
+        }
         for (const auto& part : parts) {
             const auto* message = reinterpret_cast<const nlmsghdr*>(part.data());
             int remaining = static_cast<int>(part.size());

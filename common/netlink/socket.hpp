@@ -85,8 +85,12 @@ public:
 
     // Sends a NLM_F_DUMP request and passes every message of the multi-part reply to
     // `on_message` until NLMSG_DONE. Throws NetlinkError naming `description` on error
-    // (an interrupted dump, EINTR, is retried from the start).
-    void dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message);
+    // (an interrupted dump, EINTR, is retried from the start). Without `on_restart` the
+    // messages are held until the whole dump went through clean; with it they are passed on
+    // as they come, and on_restart() is called before a retry (the caller drops what it was
+    // given): the 40 000 nexthop objects of 20 000 resilient routes held 3.8 MB of raw parts.
+    void dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message,
+              const std::function<void()>& on_restart = {});
 
     // Sends requests 0 .. count - 1, as many per sendmsg as the socket buffers allow, and
     // attributes each ACK by sequence number. `write` makes each request just before its

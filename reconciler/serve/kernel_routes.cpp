@@ -52,11 +52,11 @@ std::size_t log_nexthop_results(const std::vector<netlink::NexthopChange>& chang
 
 }  // namespace
 
-KernelView read_kernel(netlink::Socket& socket, const common::RouteSettings& settings) {
+KernelView read_kernel(netlink::Socket& socket, const common::RouteSettings& settings, const KernelSizes& expected) {
     KernelView view;
     view.links = LinkTable(netlink::list_links(socket));
-    view.routes = netlink::dump_routes(socket, settings.table, settings.protocol);
-    view.nexthops = netlink::dump_nexthops(socket, settings.protocol);
+    view.routes = netlink::dump_routes(socket, settings.table, settings.protocol, expected.routes);
+    view.nexthops = netlink::dump_nexthops(socket, settings.protocol, expected.nexthops);
     return view;
 }
 
@@ -65,13 +65,12 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
     if (diff.no_changes()) return outcome;
     // The batch reads the diff's own lists (copying them into one list of changes was 5 MB
     // of a cold pass with 20 000 resilient routes).
-    const std::size_t first = diff.nexthops_first.size(), routes = diff.changes.size();
+    const std::size_t first = diff.nexthops_first.size(), routes = diff.route_change_count();
     std::vector<int> results =
         netlink::apply_changes(socket, diff.change_count(), [&](std::size_t i) -> netlink::ChangeRef {
             if (i < first)
                 return netlink::NexthopChangeRef{diff.nexthops_first[i].kind, &diff.nexthops_first[i].nexthop};
-            if (i < first + routes)
-                return netlink::RouteChangeRef{diff.changes[i - first].kind, &diff.changes[i - first].route};
+            if (i < first + routes) return diff.route_change(i - first);
             const auto& last = diff.nexthops_last[i - first - routes];
             return netlink::NexthopChangeRef{last.kind, &last.nexthop};
         });
@@ -81,10 +80,10 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
     const log::Batch batch;  // one line per change, written together
     outcome.errors += log_nexthop_results(diff.nexthops_first, all.first(first));
     outcome.errors += log_nexthop_results(diff.nexthops_last, all.subspan(first + routes));
-    for (std::size_t i = 0; i < diff.changes.size(); ++i) {
-        const auto& change = diff.changes[i];
+    for (std::size_t i = 0; i < routes; ++i) {
+        const auto change = diff.route_change(i);
         const int result = i < outcome.results.size() ? outcome.results[i] : EIO;
-        const std::string text = route_text(change.route, links);
+        const std::string text = route_text(*change.route, links);
         if (result == 0) {
             log::info("route changed", {log::kv("op", kind_name(change.kind)), log::kv("route", text)});
         } else if (result == netlink::k_not_found && change.kind == netlink::RouteChange::Kind::remove) {
@@ -93,7 +92,7 @@ ApplyOutcome apply_changes(netlink::Socket& socket, const RouteDiff& diff, const
             ++outcome.errors;
             log::error("route change refused",
                        {log::kv("op", kind_name(change.kind)), log::kv("route", text),
-                        log::kv("table", change.route.table), log::kv("error", error_text(result))});
+                        log::kv("table", change.route->table), log::kv("error", error_text(result))});
         }
     }
     return outcome;
@@ -109,9 +108,9 @@ void log_nexthop_dry_run(const RouteDiff& diff) {
 }
 
 std::size_t withdraw_all(netlink::Socket& socket, const common::RouteSettings& settings) {
-    const KernelView view = read_kernel(socket, settings);
+    KernelView view = read_kernel(socket, settings);
     RouteDiff diff;
-    for (const auto& route : view.routes) diff.changes.push_back({netlink::RouteChange::Kind::remove, route});
+    diff.removed = std::move(view.routes);
     // Groups before their members; removing a member first would shrink the group in place.
     for (const bool groups : {true, false}) {
         for (const auto& nexthop : view.nexthops.ours) {
