@@ -420,15 +420,13 @@ Server::PassSummary Server::reconcile() {
     const std::vector<const RouteRecord*>& records = records_in_.index->records();
     RouteDiff diff;
     std::size_t eligible_records = 0;
-    // The kernel is read before resolving, so the desired routes are not held during the
-    // dump as well (a re-read of 20 000 resilient routes peaked there).
+    // Read before resolving, so the desired routes are not held during the dump too; the
+    // dump then stands for what the last pass left (event checks run only between passes),
+    // so the old lists (20 000 routes, 40 000 nexthop objects) are not held beside it.
     if (!kernel_) {
         KernelView view = read_kernel(socket_, config_.routes, {target_->size(), target_nexthops_->ours.size()});
         kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links),
                                std::make_shared<const netlink::NexthopTable>(std::move(view.nexthops))};
-        // What the kernel holds now stands for what the last pass left until this pass
-        // replaces it (the event checks only run between passes): the old lists, 20 000
-        // routes and 40 000 nexthop objects, are not held beside the new ones.
         target_ = kernel_->routes;
         target_nexthops_ = kernel_->nexthops;
     }
@@ -464,19 +462,15 @@ Server::PassSummary Server::reconcile() {
         counters_.route_change_errors += outcome.errors;
     }
     const std::size_t change_count = diff.change_count();
-    // Our objects after the pass: the kernel's themselves when nothing changed them, else
-    // theirs with the changes moved in; held once, by the view too.
-    if (!diff.nexthops_first.empty() || !diff.nexthops_last.empty()) {
-        target_nexthops_ = std::make_shared<const netlink::NexthopTable>(
-            netlink::NexthopTable{take_nexthops(diff, kernel.nexthops->ours), kernel.nexthops->others});
-    } else {
-        target_nexthops_ = kernel.nexthops;
-    }
+    // Our objects after the pass, held once (by the view too): the kernel's own when unchanged.
+    target_nexthops_ = diff.nexthops_first.empty() && diff.nexthops_last.empty()
+                           ? kernel.nexthops
+                           : std::make_shared<const netlink::NexthopTable>(netlink::NexthopTable{
+                                 take_nexthops(diff, kernel.nexthops->ours), kernel.nexthops->others});
     target_ = share(take_installed(diff, outcome.results));  // moved, not copied
     std::vector<common::Prefix> installed;
     installed.reserve(target_->size());
     for (const auto& route : *target_) installed.push_back(route.destination);
-    const std::size_t installed_count = installed.size();
     if (!options_.dry_run) {
         // After a clean batch the kernel holds exactly the target (the next dump would
         // diff equal to it), so the view shares it; after a refusal it is re-read.
@@ -501,20 +495,7 @@ Server::PassSummary Server::reconcile() {
     } else {
         clean_inputs_.reset();
     }
-    return {records.size(), eligible_records, installed_count, change_count, outcome.errors};
-}
-
-// Hands the installed set to the publisher when it differs from the last one handed over
-// (the BIRD publisher decides when to write it: see BirdPublisher::publish).
-void Server::publish(const std::vector<common::Prefix>& installed) {
-    installed_prefixes_ = installed;
-    if (holding_for_node()) return;  // node_changed() or the hold's end publishes
-    // Drained: withdrawn from BGP, while the kernel routes stay.
-    std::vector<common::Prefix> announced = drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};
-    if (published_ && *published_ == announced) return;
-    publisher_->publish(announced);
-    ++counters_.publishes;
-    published_ = std::move(announced);
+    return {records.size(), eligible_records, target_->size(), change_count, outcome.errors};
 }
 
 // Our routes leave the old table (they would otherwise stay there, still routing) and its
