@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iterator>
 #include <tuple>
+#include <utility>
 
 namespace anycast::common::netlink {
 
@@ -47,67 +48,120 @@ private:
 using RouteKey = std::tuple<std::uint32_t, Prefix, std::uint32_t>;
 RouteKey key_of(const Route& route) { return {route.table, route.destination, route.priority}; }
 
+// Our objects by id, found by bisection over pointers: 8 bytes an object where a hash table
+// of 40 000 took 1 MB.
+class ObjectsById {
+public:
+    explicit ObjectsById(const std::vector<Nexthop>& ours) {
+        sorted_.reserve(ours.size());
+        for (const auto& nexthop : ours) sorted_.push_back(&nexthop);
+        std::sort(sorted_.begin(), sorted_.end(), [](const Nexthop* a, const Nexthop* b) { return a->id < b->id; });
+    }
+    const Nexthop* find(std::uint32_t id) const {
+        const auto found = std::lower_bound(sorted_.begin(), sorted_.end(), id,
+                                            [](const Nexthop* a, std::uint32_t b) { return a->id < b; });
+        return found != sorted_.end() && (*found)->id == id ? *found : nullptr;
+    }
+
+private:
+    std::vector<const Nexthop*> sorted_;
+};
+
+// The group each installed route names, looked up by route key through a sorted index.
+class InstalledGroups {
+public:
+    explicit InstalledGroups(const std::vector<Route>& installed) : installed_(installed) {
+        for (std::uint32_t i = 0; i < installed.size(); ++i) {
+            if (installed[i].nexthop_id != 0) order_.push_back(i);
+        }
+        // Stable: of a key installed twice the first counts, as in the hash table this replaced.
+        std::stable_sort(order_.begin(), order_.end(),
+                         [&](std::uint32_t a, std::uint32_t b) { return key_of(installed[a]) < key_of(installed[b]); });
+    }
+    // 0 when the route is not installed or names no object.
+    std::uint32_t of(const Route& route) const {
+        const RouteKey key = key_of(route);
+        const auto found = std::lower_bound(order_.begin(), order_.end(), key, [&](std::uint32_t i, const RouteKey& k) {
+            return key_of(installed_[i]) < k;
+        });
+        return found != order_.end() && key_of(installed_[*found]) == key ? installed_[*found].nexthop_id : 0;
+    }
+
+private:
+    const std::vector<Route>& installed_;
+    std::vector<std::uint32_t> order_;
+};
+
 }  // namespace
 
 NexthopPlan plan_nexthops(std::vector<Route>& routes, const std::vector<Route>& installed, const NexthopTable& kernel,
                           int protocol, const std::optional<ResilientGroupSettings>& resilient) {
     NexthopPlan plan;
-    boost::unordered_flat_map<std::uint32_t, const Nexthop*> ours;
-    boost::unordered_flat_map<NextHop, std::uint32_t, NextHopHash> member_of_hop;
-    for (const auto& nexthop : kernel.ours) {
-        ours.emplace(nexthop.id, &nexthop);
-        if (nexthop.hop) member_of_hop.emplace(*nexthop.hop, nexthop.id);  // a duplicate stays unused: removed
-    }
     IdSet<std::uint32_t> kept;
     if (resilient) {
-        boost::unordered_flat_map<RouteKey, std::uint32_t, boost::hash<RouteKey>> installed_group;
-        for (const auto& route : installed) {
-            if (route.nexthop_id != 0) installed_group.emplace(key_of(route), route.nexthop_id);
+        struct Member {
+            std::uint32_t id;
+            bool to_create;
+        };
+        boost::unordered_flat_map<NextHop, Member, NextHopHash> member_of_hop;
+        for (const auto& nexthop : kernel.ours) {
+            if (nexthop.hop) member_of_hop.emplace(*nexthop.hop, Member{nexthop.id, false});  // a duplicate: removed
         }
-        IdAllocator ids(kernel, protocol);
-        std::vector<NexthopChange> groups;  // after every member
-        // The target holds a group per route and at most one member per hop: reserved, so a
-        // cold pass of 20 000 routes does not hold a doubled vector at its peak.
-        std::size_t hop_count = 0;
-        for (const auto& route : routes) hop_count += route.hops.size();
-        plan.target.reserve(routes.size() + hop_count);
-        for (auto& route : routes) {
+        const auto group_of = [&](const Route& route) {
             NexthopGroup group{{}, true, resilient->buckets, resilient->idle_seconds};
-            for (const auto& hop : route.hops) {
-                auto [it, inserted] = member_of_hop.try_emplace(hop, 0);
-                if (inserted) {
-                    it->second = ids.take();
-                    plan.first.push_back({NexthopChange::Kind::create, Nexthop{it->second, protocol, hop, {}}});
-                }
-                if (kept.insert(it->second).second) {
-                    plan.target.push_back(Nexthop{it->second, protocol, hop, {}});
-                }
-                group.members.push_back(it->second);
-            }
+            group.members.reserve(route.hops.size());
+            for (const auto& hop : route.hops) group.members.push_back(member_of_hop.find(hop)->second.id);
             std::sort(group.members.begin(), group.members.end());
             group.members.erase(std::unique(group.members.begin(), group.members.end()), group.members.end());
-
+            return group;
+        };
+        // First the ids (in the order of the routes, a route's members before its group) and
+        // the number of changes, so the list is reserved once: grown by doubling it held up to
+        // twice its 40 000 entries of a cold pass.
+        const InstalledGroups installed_group(installed);
+        const ObjectsById ours(kernel.ours);
+        IdAllocator ids(kernel, protocol);
+        std::size_t new_members = 0, changes = 0;
+        for (auto& route : routes) {
+            for (const auto& hop : route.hops) {
+                auto [it, inserted] = member_of_hop.try_emplace(hop, Member{0, true});
+                if (inserted) {
+                    it->second.id = ids.take();
+                    ++new_members;
+                    ++changes;
+                }
+                kept.insert(it->second.id);
+            }
             // The installed route's group is reused when the kernel lets us replace it in place.
             const Nexthop* current = nullptr;
-            if (const auto named = installed_group.find(key_of(route)); named != installed_group.end()) {
-                const auto found = ours.find(named->second);
-                if (found != ours.end() && found->second->group && found->second->group->resilient &&
-                    found->second->group->buckets == group.buckets && !kept.contains(found->first)) {
-                    current = found->second;
+            if (const std::uint32_t named = installed_group.of(route); named != 0) {
+                const Nexthop* found = ours.find(named);
+                if (found != nullptr && found->group && found->group->resilient &&
+                    found->group->buckets == resilient->buckets && !kept.contains(found->id)) {
+                    current = found;
                 }
             }
-            Nexthop wanted{current != nullptr ? current->id : ids.take(), protocol, {}, group};
-            if (current == nullptr) {
-                groups.push_back({NexthopChange::Kind::create, wanted});
-            } else if (!(*current == wanted)) {
-                groups.push_back({NexthopChange::Kind::replace, wanted});
-            }
-            kept.insert(wanted.id);
-            route.nexthop_id = wanted.id;
-            plan.target.push_back(std::move(wanted));
+            if (current == nullptr || !(*current->group == group_of(route))) ++changes;
+            route.nexthop_id = current != nullptr ? current->id : ids.take();
+            kept.insert(route.nexthop_id);
         }
-        plan.first.insert(plan.first.end(), std::make_move_iterator(groups.begin()),
-                          std::make_move_iterator(groups.end()));
+        // Then the changes: new members, then new and replaced groups (a fresh id is never
+        // one of the kernel's).
+        plan.first.reserve(changes);
+        for (std::size_t i = 0; i < routes.size() && plan.first.size() < new_members; ++i) {
+            for (const auto& hop : routes[i].hops) {
+                Member& member = member_of_hop.find(hop)->second;
+                if (!std::exchange(member.to_create, false)) continue;
+                plan.first.push_back({NexthopChange::Kind::create, Nexthop{member.id, protocol, hop, {}}});
+            }
+        }
+        for (std::size_t i = 0; i < routes.size() && plan.first.size() < changes; ++i) {
+            const Nexthop* current = ours.find(routes[i].nexthop_id);
+            NexthopGroup group = group_of(routes[i]);
+            if (current != nullptr && *current->group == group) continue;
+            plan.first.push_back({current == nullptr ? NexthopChange::Kind::create : NexthopChange::Kind::replace,
+                                  Nexthop{routes[i].nexthop_id, protocol, {}, std::move(group)}});
+        }
     } else {
         for (auto& route : routes) route.nexthop_id = 0;
     }
@@ -118,8 +172,32 @@ NexthopPlan plan_nexthops(std::vector<Route>& routes, const std::vector<Route>& 
             plan.last.push_back({NexthopChange::Kind::remove, nexthop});
         }
     }
-    std::sort(plan.target.begin(), plan.target.end(), [](const Nexthop& a, const Nexthop& b) { return a.id < b.id; });
     return plan;
+}
+
+std::vector<Nexthop> nexthops_after(const std::vector<Nexthop>& ours, NexthopPlan& plan) {
+    std::vector<NexthopChange>& changed = plan.first;
+    const auto by_id = [](const NexthopChange& a, const NexthopChange& b) { return a.nexthop.id < b.nexthop.id; };
+    std::sort(changed.begin(), changed.end(), by_id);
+    std::vector<std::uint32_t> removed;
+    removed.reserve(plan.last.size());
+    for (const auto& change : plan.last) removed.push_back(change.nexthop.id);
+    std::sort(removed.begin(), removed.end());
+    const auto is_changed = [&](std::uint32_t id) {
+        const auto found = std::lower_bound(changed.begin(), changed.end(), id,
+                                            [](const NexthopChange& a, std::uint32_t b) { return a.nexthop.id < b; });
+        return found != changed.end() && found->nexthop.id == id;
+    };
+    std::vector<Nexthop> after;
+    after.reserve(ours.size() - std::min(ours.size(), removed.size()) + changed.size());
+    for (const auto& nexthop : ours) {
+        if (!is_changed(nexthop.id) && !std::binary_search(removed.begin(), removed.end(), nexthop.id))
+            after.push_back(nexthop);
+    }
+    for (auto& change : changed) after.push_back(std::move(change.nexthop));
+    changed.clear();
+    std::sort(after.begin(), after.end(), [](const Nexthop& a, const Nexthop& b) { return a.id < b.id; });
+    return after;
 }
 
 bool nexthop_event_expected(const Nexthop& nexthop, bool added, const std::vector<Nexthop>& target, int protocol) {

@@ -17,8 +17,10 @@ struct ResilientGroupSettings {
     std::uint32_t idle_seconds;
 };
 
+// The changes alone: ours after the pass are the kernel's with these applied
+// (nexthops_after), so no pass holds a second copy of every object (a cold pass of 20 000
+// resilient routes makes 40 000 of them).
 struct NexthopPlan {
-    std::vector<Nexthop> target;       // ours after the pass, sorted by id
     std::vector<NexthopChange> first;  // creates and replaces: members, then groups
     std::vector<NexthopChange> last;   // removes: groups, then members
 };
@@ -33,6 +35,11 @@ struct NexthopPlan {
 // all our objects are removed. No difference, no change.
 NexthopPlan plan_nexthops(std::vector<Route>& routes, const std::vector<Route>& installed, const NexthopTable& kernel,
                           int protocol, const std::optional<ResilientGroupSettings>& resilient);
+
+// Our objects once `plan` is applied to `ours` (the kernel's): those kept,
+// replaced or created, sorted by id. Moves the objects out of `plan.first`, so call it after
+// the plan went to the kernel.
+std::vector<Nexthop> nexthops_after(const std::vector<Nexthop>& ours, NexthopPlan& plan);
 
 // Whether a nexthop notification is our own change echoed back (an object of `target` added
 // as it is, or one not in `target` deleted), or someone else's object that leaves ours alone:

@@ -33,8 +33,9 @@ RouteLookup lookup_route(Socket& socket, const IpAddress& destination) {
     return *result;
 }
 
-std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol) {
+std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol, std::size_t expected) {
     std::vector<Route> routes;
+    routes.reserve(expected);
     for (const Family family : {Family::v4, Family::v6}) {
         MessageBuilder request(RTM_GETROUTE, 0);
         auto& filter = request.family_header<rtmsg>();
@@ -46,16 +47,23 @@ std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol
         request.put_u32(RTA_TABLE, table);
         const std::string description =
             "dump IPv" + std::to_string(family_number(family)) + " routes of table " + std::to_string(table);
+        // Messages come as they are read; an interrupted dump starts this family again.
+        const std::size_t before = routes.size();
+        const auto restart = [&] { routes.resize(before); };
         try {
-            socket.dump(request.header(), description, [&](const nlmsghdr& message) {
-                auto parsed = parse_route(message);
-                if (!parsed || parsed->cloned || parsed->type != RTN_UNICAST) return;
-                if (parsed->route.table != table || parsed->route.protocol != protocol) return;
-                routes.push_back(std::move(parsed->route));
-            });
+            socket.dump(
+                request.header(), description,
+                [&](const nlmsghdr& message) {
+                    auto parsed = parse_route(message);
+                    if (!parsed || parsed->cloned || parsed->type != RTN_UNICAST) return;
+                    if (parsed->route.table != table || parsed->route.protocol != protocol) return;
+                    routes.push_back(std::move(parsed->route));
+                },
+                restart);
         } catch (const NetlinkError& e) {
             // A table without any route does not exist yet: the kernel says ENOENT.
             if (e.error_number() != ENOENT) throw;
+            restart();
         }
     }
     return merge_routes(std::move(routes));

@@ -67,11 +67,19 @@ RouteLookup lookup_route(Socket& socket, const IpAddress& destination);
 // Every unicast route of `table` with rtm_protocol == `protocol`, IPv4 and IPv6, one Route
 // per destination and metric with all its hops (IPv6 multipath routes reported hop by hop
 // are merged).
-std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol);
+// `expected` is reserved up front (the caller's guess, as for dump_nexthops).
+std::vector<Route> dump_routes(Socket& socket, std::uint32_t table, int protocol, std::size_t expected = 0);
 
 struct RouteChange {
     enum class Kind { replace, remove } kind;
     Route route;
+};
+
+// A change to a route held elsewhere (a pass's target): what the batch and the logs read,
+// instead of a copy of every route.
+struct RouteChangeRef {
+    RouteChange::Kind kind;
+    const Route* route;
 };
 
 // A delete of a route that does not exist (the kernel's ESRCH/ENOENT): distinct from errnos.

@@ -1,9 +1,16 @@
 #include "common/netlink/route_changes.hpp"
 
-#include <map>
+#include <algorithm>
 #include <tuple>
 
 namespace anycast::common::netlink {
+
+namespace {
+
+using Key = std::tuple<std::uint32_t, const Prefix&, std::uint32_t>;
+Key key_of(const Route& route) { return {route.table, route.destination, route.priority}; }
+
+}  // namespace
 
 bool same_route(const Route& installed, const Route& desired) {
     return installed.table == desired.table && installed.destination == desired.destination &&
@@ -11,22 +18,43 @@ bool same_route(const Route& installed, const Route& desired) {
            installed.nexthop_id == desired.nexthop_id && (desired.nexthop_id != 0 || installed.hops == desired.hops);
 }
 
-std::vector<RouteChange> diff_routes(const std::vector<Route>& installed, const std::vector<Route>& desired) {
-    using Key = std::tuple<std::uint32_t, Prefix, std::uint32_t>;
-    std::map<Key, const Route*> current;
-    for (const auto& route : installed) current.emplace(Key{route.table, route.destination, route.priority}, &route);
+RouteChangeIndices diff_route_indices(const std::vector<Route>& installed, const std::vector<Route>& desired) {
+    // The installed routes in key order, by index: 4 bytes a route where a tree of them took
+    // about 80 (20 000 routes of ours at every pass).
+    std::vector<std::uint32_t> order(installed.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto by_key = [&](std::uint32_t a, std::uint32_t b) { return key_of(installed[a]) < key_of(installed[b]); };
+    std::stable_sort(order.begin(), order.end(), by_key);
+    std::vector<bool> matched(installed.size(), false);
 
-    std::vector<RouteChange> changes;
-    for (const auto& route : desired) {
-        const auto it = current.find(Key{route.table, route.destination, route.priority});
-        if (it == current.end()) {
-            changes.push_back(RouteChange{RouteChange::Kind::replace, route});
+    RouteChangeIndices changes;
+    for (std::uint32_t i = 0; i < desired.size(); ++i) {
+        const Route& route = desired[i];
+        const auto found =
+            std::lower_bound(order.begin(), order.end(), key_of(route),
+                             [&](std::uint32_t k, const Key& key) { return key_of(installed[k]) < key; });
+        // A key installed twice (a dump never has it) is the first of them, as if the others
+        // were not there.
+        if (found == order.end() || key_of(installed[*found]) != key_of(route) || matched[*found]) {
+            changes.replaced.push_back(i);
             continue;
         }
-        if (!same_route(*it->second, route)) changes.push_back(RouteChange{RouteChange::Kind::replace, route});
-        current.erase(it);
+        matched[*found] = true;
+        if (!same_route(installed[*found], route)) changes.replaced.push_back(i);
     }
-    for (const auto& [key, route] : current) changes.push_back(RouteChange{RouteChange::Kind::remove, *route});
+    for (std::size_t n = 0; n < order.size(); ++n) {
+        const bool repeated = n > 0 && key_of(installed[order[n - 1]]) == key_of(installed[order[n]]);
+        if (!matched[order[n]] && !repeated) changes.removed.push_back(order[n]);
+    }
+    return changes;
+}
+
+std::vector<RouteChange> diff_routes(const std::vector<Route>& installed, const std::vector<Route>& desired) {
+    const RouteChangeIndices indices = diff_route_indices(installed, desired);
+    std::vector<RouteChange> changes;
+    changes.reserve(indices.replaced.size() + indices.removed.size());
+    for (const auto i : indices.replaced) changes.push_back({RouteChange::Kind::replace, desired[i]});
+    for (const auto i : indices.removed) changes.push_back({RouteChange::Kind::remove, installed[i]});
     return changes;
 }
 

@@ -175,26 +175,29 @@ std::optional<ParsedRoute> parse_route(const nlmsghdr& message) {
 
 std::vector<Route> merge_routes(std::vector<Route> routes) {
     // Keyed by metric too: a second route at another metric is another route (IPv6 siblings
-    // of one multipath route share theirs).
-    std::map<std::tuple<std::uint32_t, Prefix, std::uint32_t>, Route> merged;
-    for (auto& route : routes) {
-        auto [it, inserted] = merged.try_emplace({route.table, route.destination, route.priority}, route);
-        if (!inserted) {
-            auto& hops = it->second.hops;
-            hops.insert(hops.end(), route.hops.begin(), route.hops.end());
+    // of one multipath route share theirs). Merged in place, in key order: a tree of copies
+    // of every route was 3 MB of a pass re-reading 20 000 of ours.
+    const auto key = [](const Route& route) { return std::tie(route.table, route.destination, route.priority); };
+    std::stable_sort(routes.begin(), routes.end(), [&](const Route& a, const Route& b) { return key(a) < key(b); });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+        if (kept > 0 && key(routes[kept - 1]) == key(routes[i])) {
+            auto& hops = routes[kept - 1].hops;
+            hops.insert(hops.end(), routes[i].hops.begin(), routes[i].hops.end());
+            continue;
         }
+        if (kept != i) routes[kept] = std::move(routes[i]);
+        ++kept;
     }
-    std::vector<Route> result;
-    result.reserve(merged.size());
-    for (auto& [key, route] : merged) {
+    routes.erase(routes.begin() + static_cast<std::ptrdiff_t>(kept), routes.end());
+    for (auto& route : routes) {
         std::sort(route.hops.begin(), route.hops.end());
         route.hops.erase(std::unique(route.hops.begin(), route.hops.end()), route.hops.end());
-        result.push_back(std::move(route));
     }
-    std::sort(result.begin(), result.end(), [](const Route& a, const Route& b) {
+    std::sort(routes.begin(), routes.end(), [](const Route& a, const Route& b) {
         return std::tie(a.destination, a.priority) < std::tie(b.destination, b.priority);
     });
-    return result;
+    return routes;
 }
 
 }  // namespace anycast::common::netlink

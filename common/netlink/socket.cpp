@@ -238,7 +238,8 @@ void Socket::exchange_one(const nlmsghdr& request, const std::string& descriptio
     kernel_message = std::move(messages[0]);
 }
 
-void Socket::dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message) {
+void Socket::dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message,
+                  const std::function<void()>& on_restart) {
     std::vector<std::uint8_t> copy(MNL_ALIGN(request.nlmsg_len));
     std::memcpy(copy.data(), &request, request.nlmsg_len);
     auto* header = reinterpret_cast<nlmsghdr*>(copy.data());
@@ -277,7 +278,9 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
                         const auto ack = parse_ack(*message);
                         throw NetlinkError(ack ? ack->error : EBADMSG, description, ack ? ack->message : "");
                     }
-                    if (message->nlmsg_type >= NLMSG_MIN_TYPE) {
+                    if (message->nlmsg_type >= NLMSG_MIN_TYPE && on_restart) {
+                        on_message(*message);
+                    } else if (message->nlmsg_type >= NLMSG_MIN_TYPE) {
                         const auto* begin = reinterpret_cast<const std::uint8_t*>(message);
                         part.insert(part.end(), begin, begin + MNL_ALIGN(message->nlmsg_len));
                         kept += MNL_ALIGN(message->nlmsg_len);
@@ -287,7 +290,10 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
             }
             if (kept > 0) parts.push_back(std::move(part));
         }
-        if (interrupted) continue;
+        if (interrupted) {
+            if (on_restart) on_restart();
+            continue;
+        }
         for (const auto& part : parts) {
             const auto* message = reinterpret_cast<const nlmsghdr*>(part.data());
             int remaining = static_cast<int>(part.size());
@@ -302,50 +308,57 @@ void Socket::dump(const nlmsghdr& request, const std::string& description, const
         EINTR, description + " (dump interrupted by concurrent changes " + std::to_string(k_attempts) + " times)");
 }
 
-std::vector<int> Socket::transact(const RequestBatch& batch) {
-    std::vector<int> errors(batch.size(), 0);
-    if (batch.empty()) return errors;
-    const std::vector<std::uint8_t>& bytes = batch.bytes_;
-    const std::uint32_t first = next_sequence(static_cast<std::uint32_t>(batch.size()));
-    // Sequence numbers and flags are stamped on a copy of one chunk at a time, so the batch
-    // can be sent again and is never copied whole (4 MB of serve's peak with 20 000 routes).
-    std::vector<std::uint8_t> chunk;
-    std::size_t begin = 0;
-    while (begin < batch.size()) {
+std::vector<int> Socket::transact(std::size_t count, const RequestWriter& write) {
+    std::vector<int> errors(count, 0);
+    RequestBatch chunk;
+    std::vector<std::size_t> owners;  // the request index of each message in `chunk`
+    std::vector<std::uint8_t> carried;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!write(i, chunk)) continue;
+        owners.push_back(i);
         // As many requests as fit in one sendmsg and whose answers fit in the receive buffer
-        // should every one of them fail.
-        std::size_t end = begin + 1;
-        auto end_of = [&](std::size_t i) { return i + 1 < batch.size() ? batch.offsets_[i + 1] : bytes.size(); };
-        while (end < batch.size() && end - begin < max_acks_per_send_ &&
-               end_of(end) - batch.offsets_[begin] <= k_max_send_bytes) {
-            ++end;
+        // should every one of them fail; the request that overflowed starts the next chunk.
+        const bool too_big = chunk.size() > 1 && chunk.bytes_.size() > k_max_send_bytes;
+        if (!too_big && chunk.size() < max_acks_per_send_) continue;
+        if (too_big) {
+            carried.assign(chunk.bytes_.begin() + static_cast<std::ptrdiff_t>(chunk.offsets_.back()),
+                           chunk.bytes_.end());
+            chunk.bytes_.resize(chunk.offsets_.back());
+            chunk.offsets_.pop_back();
+            owners.pop_back();
         }
-        const std::size_t begin_offset = batch.offsets_[begin];
-        const std::size_t end_offset = end < batch.size() ? batch.offsets_[end] : bytes.size();
-        chunk.assign(bytes.begin() + static_cast<std::ptrdiff_t>(begin_offset),
-                     bytes.begin() + static_cast<std::ptrdiff_t>(end_offset));
-        for (std::size_t i = begin; i < end; ++i) {
-            auto* header = reinterpret_cast<nlmsghdr*>(chunk.data() + (batch.offsets_[i] - begin_offset));
-            header->nlmsg_flags = (header->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
-            // Only the chunk's last request asks for an ACK: a request that fails is answered
-            // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
-            if (i + 1 == end) header->nlmsg_flags |= NLM_F_ACK;
-            header->nlmsg_seq = first + static_cast<std::uint32_t>(i);
-            header->nlmsg_pid = 0;
+        send_chunk(chunk, owners, errors);
+        chunk.clear();
+        owners.clear();
+        if (too_big) {
+            chunk.add(*reinterpret_cast<const nlmsghdr*>(carried.data()));
+            owners.push_back(i);
         }
-        const std::string description =
-            "netlink batch requests " + std::to_string(begin) + ".." + std::to_string(end - 1);
-        send_bytes(chunk.data(), chunk.size(), description);
-        std::vector<int> chunk_errors(end - begin, 0);
-        std::vector<std::string> chunk_messages(end - begin);
-        collect_acks(first + static_cast<std::uint32_t>(begin), end - begin, chunk_errors, chunk_messages, nullptr,
-                     description, /*last_acks_all=*/true);
-        std::copy(chunk_errors.begin(), chunk_errors.end(), errors.begin() + static_cast<std::ptrdiff_t>(begin));
         // The crash tests kill serve here: part of a pass applied, the rest not.
-        if (end < batch.size()) fault_point("netlink-between-chunks");
-        begin = end;
+        if (too_big || i + 1 < count) fault_point("netlink-between-chunks");
     }
+    if (!chunk.empty()) send_chunk(chunk, owners, errors);
     return errors;
+}
+
+void Socket::send_chunk(RequestBatch& chunk, const std::vector<std::size_t>& owners, std::vector<int>& errors) {
+    const std::uint32_t first = next_sequence(static_cast<std::uint32_t>(chunk.size()));
+    for (std::size_t k = 0; k < chunk.size(); ++k) {
+        auto* header = reinterpret_cast<nlmsghdr*>(chunk.bytes_.data() + chunk.offsets_[k]);
+        header->nlmsg_flags = (header->nlmsg_flags & ~NLM_F_ACK) | NLM_F_REQUEST;
+        // Only the chunk's last request asks for an ACK: a request that fails is answered
+        // anyway, so one ACK per chunk instead of one receive per route (2 000 at a cold start).
+        if (k + 1 == chunk.size()) header->nlmsg_flags |= NLM_F_ACK;
+        header->nlmsg_seq = first + static_cast<std::uint32_t>(k);
+        header->nlmsg_pid = 0;
+    }
+    const std::string description =
+        "netlink batch requests " + std::to_string(owners.front()) + ".." + std::to_string(owners.back());
+    send_bytes(chunk.bytes_.data(), chunk.bytes_.size(), description);
+    std::vector<int> chunk_errors(chunk.size(), 0);
+    std::vector<std::string> chunk_messages(chunk.size());
+    collect_acks(first, chunk.size(), chunk_errors, chunk_messages, nullptr, description, /*last_acks_all=*/true);
+    for (std::size_t k = 0; k < owners.size(); ++k) errors[owners[k]] = chunk_errors[k];
 }
 
 }  // namespace anycast::common::netlink

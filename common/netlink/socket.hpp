@@ -34,8 +34,8 @@ private:
     std::string what_;
 };
 
-// Complete netlink messages laid end to end, to be sent in one transaction. The socket sets
-// NLM_F_ACK and the sequence number of each at send time.
+// Complete netlink messages laid end to end: one sendmsg's worth of a transaction. The
+// socket sets NLM_F_ACK and the sequence number of each at send time.
 class RequestBatch {
 public:
     // Copies one complete message (nlmsg_len bytes) into the batch.
@@ -52,6 +52,10 @@ private:
 
 // Called for each reply message of a query or dump; the message was length-checked.
 using MessageHandler = std::function<void(const nlmsghdr&)>;
+
+// Adds request `index` of a transaction to `batch` (RequestBatch::add, once) and returns
+// true, or adds nothing and returns false (a change that cannot be encoded).
+using RequestWriter = std::function<bool(std::size_t index, RequestBatch& batch)>;
 
 class Socket {
 public:
@@ -81,14 +85,20 @@ public:
 
     // Sends a NLM_F_DUMP request and passes every message of the multi-part reply to
     // `on_message` until NLMSG_DONE. Throws NetlinkError naming `description` on error
-    // (an interrupted dump, EINTR, is retried from the start).
-    void dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message);
+    // (an interrupted dump, EINTR, is retried from the start). Without `on_restart` the
+    // messages are held until the whole dump went through clean; with it they are passed on
+    // as they come, and on_restart() is called before a retry (the caller drops what it was
+    // given): the 40 000 nexthop objects of 20 000 resilient routes held 3.8 MB of raw parts.
+    void dump(const nlmsghdr& request, const std::string& description, const MessageHandler& on_message,
+              const std::function<void()>& on_restart = {});
 
-    // Sends every request of the batch with NLM_F_ACK, as many per sendmsg as the socket
-    // buffers allow, and attributes each ACK by sequence number. result[i] is 0 or the
-    // positive errno of request i; one failing request does not stop the others. Throws
-    // NetlinkError only when the socket itself fails.
-    std::vector<int> transact(const RequestBatch& batch);
+    // Sends requests 0 .. count - 1, as many per sendmsg as the socket buffers allow, and
+    // attributes each ACK by sequence number. `write` makes each request just before its
+    // sendmsg, so only one chunk is ever held (serve's cold pass of 20 000 resilient routes
+    // held its 60 000 requests whole: 10 MB of its peak). result[i] is 0 or the positive
+    // errno of request i (0 when `write` made none); one failing request does not stop the
+    // others. Throws NetlinkError only when the socket itself fails.
+    std::vector<int> transact(std::size_t count, const RequestWriter& write);
 
     // Number of sendmsg calls made so far (for benchmarks and tests of "zero writes").
     std::uint64_t send_count() const { return send_count_; }
@@ -109,6 +119,9 @@ private:
                       std::string& kernel_message);
     std::uint32_t next_sequence(std::uint32_t count = 1);
     void send_bytes(const void* data, std::size_t length, const std::string& description);
+    // Sends one chunk of a transaction (its requests' indices in `owners`) and stores each
+    // answer at its index in `errors`.
+    void send_chunk(RequestBatch& chunk, const std::vector<std::size_t>& owners, std::vector<int>& errors);
     // Receives into buffer_ and returns the byte count; throws NetlinkError on error.
     std::size_t receive(const std::string& description);
 

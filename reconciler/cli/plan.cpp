@@ -34,9 +34,10 @@ Plan make_plan(const PlanInputs& in) {
     std::sort(kernel.begin(), kernel.end(),
               [](const auto* a, const auto* b) { return a->destination < b->destination; });
     for (const auto* route : kernel) plan.kernel.push_back(route_text(*route, in.links));
-    for (const auto& change : diff.changes) {
+    for (std::size_t i = 0; i < diff.route_change_count(); ++i) {
+        const auto change = diff.route_change(i);
         auto& list = change.kind == netlink::RouteChange::Kind::replace ? plan.replace : plan.remove;
-        list.push_back(route_text(change.route, in.links));
+        list.push_back(route_text(*change.route, in.links));
     }
     // Nexthop objects (resilient groups) count as changes too: `status` is out of sync then.
     for (const auto* changes : {&diff.nexthops_first, &diff.nexthops_last}) {

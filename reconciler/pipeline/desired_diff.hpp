@@ -9,6 +9,7 @@
 #include "reconciler/pipeline/desired_route.hpp"
 #include "reconciler/pipeline/link_table.hpp"
 
+#include <cstdint>
 #include <vector>
 
 namespace anycast::reconciler {
@@ -16,21 +17,30 @@ namespace anycast::reconciler {
 struct RouteDiff {
     // Every route of ours that should exist after the pass, sorted by destination.
     std::vector<common::netlink::Route> target;
-    // Replaces carry a route's whole next-hop set in one message (never an append, never a
-    // single-hop delete: BIRD drops an IPv6 ECMP prefix then); removes are routes of ours
-    // with no installable hop left. Replaces first, in target order, then removes.
-    std::vector<common::netlink::RouteChange> changes;
-    // Our nexthop objects after the pass (none in multipath mode), sorted by id; and the
-    // changes to them, applied in one batch with the routes' (common/netlink/change_batch):
-    // creates and replaces before the routes, removes after.
-    std::vector<common::netlink::Nexthop> nexthop_target;
+    // The route changes (route_change): replaces carry a route's whole next-hop set in one
+    // message (never an append, never a single-hop delete: BIRD drops an IPv6 ECMP prefix
+    // then); removes are routes of ours with no installable hop left. Replaces first, in
+    // target order (positions in target: no copy of the routes), then removes (the kernel's
+    // routes, copied: few).
+    std::vector<std::uint32_t> replaced;
+    std::vector<common::netlink::Route> removed;
+    // The changes to our nexthop objects (none left in multipath mode), applied in one batch
+    // with the routes' (common/netlink/change_batch): creates and replaces before the routes,
+    // removes after. Our objects after the pass: nexthops_after.
     std::vector<common::netlink::NexthopChange> nexthops_first;
     std::vector<common::netlink::NexthopChange> nexthops_last;
     // Hops that cannot be installed (interface unknown or down).
     std::vector<Skipped> skipped;
 
-    bool no_changes() const { return changes.empty() && nexthops_first.empty() && nexthops_last.empty(); }
-    std::size_t change_count() const { return changes.size() + nexthops_first.size() + nexthops_last.size(); }
+    std::size_t route_change_count() const { return replaced.size() + removed.size(); }
+    // Route change i, replaces then removes; the route stays the diff's.
+    common::netlink::RouteChangeRef route_change(std::size_t i) const {
+        using Kind = common::netlink::RouteChange::Kind;
+        return i < replaced.size() ? common::netlink::RouteChangeRef{Kind::replace, &target[replaced[i]]}
+                                   : common::netlink::RouteChangeRef{Kind::remove, &removed[i - replaced.size()]};
+    }
+    bool no_changes() const { return route_change_count() == 0 && nexthops_first.empty() && nexthops_last.empty(); }
+    std::size_t change_count() const { return route_change_count() + nexthops_first.size() + nexthops_last.size(); }
 };
 
 // `kernel` must hold only routes with our protocol in our table (dump_routes filters them),
@@ -42,10 +52,18 @@ struct RouteDiff {
 RouteDiff diff_desired(const std::vector<DesiredRoute>& desired, const std::vector<common::netlink::Route>& kernel,
                        const LinkTable& links, const common::RouteSettings& settings,
                        const common::netlink::NexthopTable& nexthops = {});
+// The same, freeing `desired` once mapped (before the nexthop plan, the larger part).
+RouteDiff diff_desired(std::vector<DesiredRoute>&& desired, const std::vector<common::netlink::Route>& kernel,
+                       const LinkTable& links, const common::RouteSettings& settings,
+                       const common::netlink::NexthopTable& nexthops = {});
 
-// Moves out of `diff.target` every route except those whose replace failed (`results` as
-// returned by apply_route_changes for `diff.changes`): what the kernel now holds of ours, and
-// what the publisher may announce. Leaves `diff.target` empty.
+// Moves out of `diff.target` every route except those whose replace failed (`results`: per
+// route change, as applied): what the kernel now holds of ours, and what the publisher may
+// announce. Leaves `diff.target` empty.
 std::vector<common::netlink::Route> take_installed(RouteDiff& diff, const std::vector<int>& results);
+
+// Our nexthop objects after the diff was applied to the kernel's `ours` (sorted by id; empty
+// in multipath mode). Moves the objects out of `diff.nexthops_first`.
+std::vector<common::netlink::Nexthop> take_nexthops(RouteDiff& diff, const std::vector<common::netlink::Nexthop>& ours);
 
 }  // namespace anycast::reconciler

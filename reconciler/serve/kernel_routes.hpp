@@ -21,8 +21,14 @@ struct KernelView {
     common::netlink::NexthopTable nexthops = {};  // ours (our protocol) and the others' ids
 };
 
-// Throws NetlinkError when the kernel cannot be read.
-KernelView read_kernel(common::netlink::Socket& socket, const common::RouteSettings& settings);
+// Throws NetlinkError when the kernel cannot be read. `expected` holds the sizes to reserve
+// (serve: the last pass's), so the lists are not grown by doubling.
+struct KernelSizes {
+    std::size_t routes = 0;
+    std::size_t nexthops = 0;
+};
+KernelView read_kernel(common::netlink::Socket& socket, const common::RouteSettings& settings,
+                       const KernelSizes& expected = {});
 
 struct ApplyOutcome {
     std::vector<int> results;  // per route change of the diff: 0, k_not_found or an errno

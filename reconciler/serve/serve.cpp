@@ -225,7 +225,8 @@ void Server::on_kernel_events() {
             // Our objects echoed back need nothing; someone else's new one only makes the
             // cached id list stale (a new id of ours must not take it).
             const bool added = nexthop->kind == netlink::NexthopEvent::Kind::added;
-            if (!netlink::nexthop_event_expected(nexthop->nexthop, added, *target_nexthops_, config_.routes.protocol)) {
+            if (!netlink::nexthop_event_expected(nexthop->nexthop, added, target_nexthops_->ours,
+                                                 config_.routes.protocol)) {
                 kernel_changed(added ? "nexthop-changed" : "nexthop-deleted");
             } else if (added && nexthop->nexthop.protocol != config_.routes.protocol) {
                 kernel_.reset();
@@ -420,6 +421,16 @@ Server::PassSummary Server::reconcile() {
     const std::vector<const RouteRecord*>& records = records_in_.index->records();
     RouteDiff diff;
     std::size_t eligible_records = 0;
+    // Read before resolving, so the desired routes are not held during the dump too; the
+    // dump then stands for what the last pass left (event checks run only between passes),
+    // so the old lists (20 000 routes, 40 000 nexthop objects) are not held beside it.
+    if (!kernel_) {
+        KernelView view = read_kernel(socket_, config_.routes, {target_->size(), target_nexthops_->ours.size()});
+        kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links),
+                               std::make_shared<const netlink::NexthopTable>(std::move(view.nexthops))};
+        target_ = kernel_->routes;
+        target_nexthops_ = kernel_->nexthops;
+    }
     {
         // The desired routes only serve the diff: gone before the kernel is written, so
         // a cold start holds one copy of thousands of routes less at its peak.
@@ -435,11 +446,8 @@ Server::PassSummary Server::reconcile() {
         for (const auto& route : resolved.routes) {
             for (const auto& hop : route.hops) referenced_ifaces_.insert(hop.iface);
         }
-        if (!kernel_) {
-            KernelView view = read_kernel(socket_, config_.routes);
-            kernel_ = CachedKernel{share(std::move(view.routes)), std::move(view.links), std::move(view.nexthops)};
-        }
-        diff = diff_desired(resolved.routes, *kernel_->routes, kernel_->links, config_.routes, kernel_->nexthops);
+        diff = diff_desired(std::move(resolved.routes), *kernel_->routes, kernel_->links, config_.routes,
+                            *kernel_->nexthops);
         std::vector<Skipped> skipped = std::move(resolved.skipped);
         skipped.insert(skipped.end(), diff.skipped.begin(), diff.skipped.end());
         log_skipped(skipped);
@@ -448,10 +456,11 @@ Server::PassSummary Server::reconcile() {
 
     ApplyOutcome outcome;
     if (options_.dry_run) {
-        for (const auto& change : diff.changes) {
+        for (std::size_t i = 0; i < diff.route_change_count(); ++i) {
+            const auto change = diff.route_change(i);
             log::info("dry run: would change route",
                       {kv("op", change.kind == netlink::RouteChange::Kind::replace ? "replace" : "delete"),
-                       kv("route", route_text(change.route, kernel.links))});
+                       kv("route", route_text(*change.route, kernel.links))});
         }
         log_nexthop_dry_run(diff);
     } else {
@@ -460,9 +469,12 @@ Server::PassSummary Server::reconcile() {
         counters_.route_change_errors += outcome.errors;
     }
     const std::size_t change_count = diff.change_count();
-    target_nexthops_ = std::make_shared<const std::vector<netlink::Nexthop>>(std::move(diff.nexthop_target));
+    // Our objects after the pass, held once (by the view too): the kernel's own when unchanged.
+    target_nexthops_ = diff.nexthops_first.empty() && diff.nexthops_last.empty()
+                           ? kernel.nexthops
+                           : std::make_shared<const netlink::NexthopTable>(netlink::NexthopTable{
+                                 take_nexthops(diff, kernel.nexthops->ours), kernel.nexthops->others});
     target_ = share(take_installed(diff, outcome.results));  // moved, not copied
-    std::vector<netlink::RouteChange>().swap(diff.changes);  // applied: free the copies now
     std::vector<common::Prefix> installed;
     installed.reserve(target_->size());
     for (const auto& route : *target_) installed.push_back(route.destination);
@@ -473,10 +485,11 @@ Server::PassSummary Server::reconcile() {
             kernel_.reset();
         } else {
             kernel_->routes = target_;
-            kernel_->nexthops.ours = *target_nexthops_;
+            kernel_->nexthops = target_nexthops_;
         }
     }
-    publish(installed);
+    installed_prefixes_ = std::move(installed);  // held once: publish() keeps it there
+    publish(*installed_prefixes_);
     request_pod_report();
 
     if (outcome.errors == 0 && !options_.dry_run) {
@@ -489,21 +502,7 @@ Server::PassSummary Server::reconcile() {
     } else {
         clean_inputs_.reset();
     }
-    return {records.size(), eligible_records, installed.size(), change_count, outcome.errors};
-}
-
-// Hands the installed set to the publisher when it differs from the last one handed over
-// (the BIRD publisher decides when to write it: see BirdPublisher::publish).
-void Server::publish(const std::vector<common::Prefix>& installed) {
-    installed_prefixes_ = installed;
-    if (holding_for_node()) return;  // node_changed() or the hold's end publishes
-    // Drained: withdrawn from BGP, while the kernel routes stay.
-    const std::vector<common::Prefix> announced =
-        drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};
-    if (published_ && *published_ == announced) return;
-    publisher_->publish(announced);
-    ++counters_.publishes;
-    published_ = announced;
+    return {records.size(), eligible_records, target_->size(), change_count, outcome.errors};
 }
 
 // Our routes leave the old table (they would otherwise stay there, still routing) and its

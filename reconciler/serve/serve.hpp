@@ -176,18 +176,20 @@ private:
     static SharedRoutes share(std::vector<common::netlink::Route> routes) {
         return std::make_shared<const std::vector<common::netlink::Route>>(std::move(routes));
     }
+    // Nexthop objects, held once and shared the same way (40 000 with 20 000 resilient routes).
+    using SharedNexthops = std::shared_ptr<const common::netlink::NexthopTable>;
     // Our routes and the links as of the last dump plus our own applied changes.
     struct CachedKernel {
         SharedRoutes routes;
         LinkTable links;
-        common::netlink::NexthopTable nexthops;
+        SharedNexthops nexthops;
     };
     // The routes the last pass installed, sorted by destination: to tell our own changes
     // echoed by the monitor from someone else's. Never null.
     SharedRoutes target_ = share({});
-    // Our nexthop objects as the last pass left them, sorted by id: the same, for nexthop events.
-    std::shared_ptr<const std::vector<common::netlink::Nexthop>> target_nexthops_ =
-        std::make_shared<const std::vector<common::netlink::Nexthop>>();
+    // Our nexthop objects as the last pass left them (`ours`, sorted by id): the same, for
+    // nexthop events. Never null.
+    SharedNexthops target_nexthops_ = std::make_shared<const common::netlink::NexthopTable>();
     const common::netlink::Route* find_target(const common::Prefix& destination) const;
     std::set<std::string> referenced_ifaces_;
     // Dropped (re-read by the next pass) on any foreign route or link event, a monitor

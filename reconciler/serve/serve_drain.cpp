@@ -1,5 +1,6 @@
 // Server's drain (issue 18 item 1), kept apart from serve.cpp (the loop and the pass): the
-// commands on serve.sock, the node watch whose reasons drive it, and what follows a change.
+// commands on serve.sock, the node watch whose reasons drive it, what follows a change, and
+// what is announced of the installed set (publish).
 #include "reconciler/serve/serve.hpp"
 
 #include "common/kube/kube_config.hpp"
@@ -135,6 +136,19 @@ void Server::exit_when_published(std::chrono::steady_clock::time_point deadline)
     exit_timer_.async_wait([this, deadline](boost::system::error_code ec) {
         if (!ec) exit_when_published(deadline);
     });
+}
+
+// Hands the installed set to the publisher when it differs from the last one handed over
+// (the BIRD publisher decides when to write it: see BirdPublisher::publish).
+void Server::publish(const std::vector<common::Prefix>& installed) {
+    installed_prefixes_ = installed;
+    if (holding_for_node()) return;  // node_changed() or the hold's end publishes
+    // Drained: withdrawn from BGP, while the kernel routes stay.
+    std::vector<common::Prefix> announced = drain_.announcing_prefixes() ? installed : std::vector<common::Prefix>{};
+    if (published_ && *published_ == announced) return;
+    publisher_->publish(announced);
+    ++counters_.publishes;
+    published_ = std::move(announced);
 }
 
 }  // namespace anycast::reconciler

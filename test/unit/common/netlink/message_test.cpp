@@ -287,6 +287,27 @@ TEST_CASE("diffing route sets yields replaces for new or changed routes and remo
     CHECK(both[0].route == other_table);
 }
 
+TEST_CASE("route changes by position: replaces in desired order, removes in key order", "[unit]") {
+    const auto a = route("10.255.0.1/32", {{ip("10.99.1.2"), 3}});
+    const auto b = route("10.255.0.2/32", {{ip("10.99.1.2"), 3}});
+    const auto b_moved = route("10.255.0.2/32", {{ip("10.99.2.2"), 4}});
+    const auto c = route("10.255.0.3/32", {{ip("10.99.1.2"), 3}});
+    const auto d = route("fd00:255::1/128", {{ip("fd00:99::2"), 3}});
+    const auto changes = nl::diff_route_indices({d, c, b, a}, {b_moved, a, d});
+    CHECK(changes.replaced == std::vector<std::uint32_t>{0});
+    CHECK(changes.removed == std::vector<std::uint32_t>{1});  // c
+
+    // A key installed twice (a dump never has it) counts once, as the first: the other is
+    // neither matched nor removed, like the tree of routes this replaced.
+    auto a_again = a;
+    a_again.hops = {{ip("10.99.3.2"), 5}};
+    const auto twice = nl::diff_route_indices({a, a_again, c}, {a});
+    CHECK(twice.replaced.empty());
+    CHECK(twice.removed == std::vector<std::uint32_t>{2});
+    // The desired list naming a key twice replaces the second.
+    CHECK(nl::diff_route_indices({a}, {a, a}).replaced == std::vector<std::uint32_t>{1});
+}
+
 TEST_CASE("link messages decode name, index and state; a missing name is malformed", "[unit]") {
     nl::MessageBuilder message(RTM_NEWLINK, 0);
     auto& info = message.family_header<ifinfomsg>();

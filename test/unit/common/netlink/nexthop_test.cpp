@@ -150,13 +150,34 @@ TEST_CASE("resilient plan from nothing: members, then groups, every route naming
     const auto plan = nl::plan_nexthops(routes, {}, kernel, k_protocol, k_groups);
     CHECK(kinds(plan.first) == std::vector{Kind::create, Kind::create, Kind::create, Kind::create});
     CHECK(plan.last.empty());
-    REQUIRE(plan.target.size() == 4);
     CHECK(plan.first[0].nexthop == gateway(k_base + 1, "10.0.0.2", 3));
     CHECK(plan.first[1].nexthop == gateway(k_base + 2, "10.0.0.3", 4));
     CHECK(plan.first[2].nexthop == group(k_base + 3, {k_base + 1, k_base + 2}));
     CHECK(plan.first[3].nexthop == group(k_base + 4, {k_base + 1}));  // the shared member is one object
     CHECK(routes[0].nexthop_id == k_base + 3);
     CHECK(routes[1].nexthop_id == k_base + 4);
+    auto applied = plan;
+    CHECK(nl::nexthops_after(kernel.ours, applied) ==
+          std::vector{gateway(k_base + 1, "10.0.0.2", 3), gateway(k_base + 2, "10.0.0.3", 4),
+                      group(k_base + 3, {k_base + 1, k_base + 2}), group(k_base + 4, {k_base + 1})});
+}
+
+TEST_CASE("resilient plan: a member and a group per route, ids in route order, members first in the list", "[unit]") {
+    // Ids are taken route by route (its members, then its group); the list puts every
+    // member before any group, as the kernel needs.
+    std::vector<nl::Route> routes{route("10.255.0.1/32", {{ip("10.0.0.2"), 3}}),
+                                  route("10.255.0.2/32", {{ip("10.0.0.3"), 3}}),
+                                  route("10.255.0.3/32", {{ip("10.0.0.2"), 3}, {ip("10.0.0.4"), 4}})};
+    const auto plan = nl::plan_nexthops(routes, {}, {}, k_protocol, k_groups);
+    REQUIRE(plan.first.size() == 6);
+    CHECK(plan.first[0].nexthop == gateway(k_base, "10.0.0.2", 3));
+    CHECK(plan.first[1].nexthop == gateway(k_base + 2, "10.0.0.3", 3));
+    CHECK(plan.first[2].nexthop == gateway(k_base + 4, "10.0.0.4", 4));
+    CHECK(plan.first[3].nexthop == group(k_base + 1, {k_base}));
+    CHECK(plan.first[4].nexthop == group(k_base + 3, {k_base + 2}));
+    CHECK(plan.first[5].nexthop == group(k_base + 5, {k_base, k_base + 4}));
+    CHECK(kinds(plan.first) == std::vector(6, Kind::create));
+    CHECK(routes[2].nexthop_id == k_base + 5);
 }
 
 TEST_CASE("resilient plan: nothing changed, nothing written", "[unit]") {
@@ -166,7 +187,8 @@ TEST_CASE("resilient plan: nothing changed, nothing written", "[unit]") {
     const auto plan = nl::plan_nexthops(routes, installed, kernel, k_protocol, k_groups);
     CHECK(plan.first.empty());
     CHECK(plan.last.empty());
-    CHECK(plan.target == kernel.ours);
+    auto applied = plan;
+    CHECK(nl::nexthops_after(kernel.ours, applied) == kernel.ours);
     CHECK(routes[0].nexthop_id == 7);
     CHECK(nl::diff_routes(installed, routes).empty());
 }
@@ -182,6 +204,10 @@ TEST_CASE("resilient plan: a pod leaving replaces the group in place, then remov
     REQUIRE(plan.last.size() == 1);
     CHECK(plan.last[0] == nl::NexthopChange{Kind::remove, gateway(6, "10.0.0.3", 4)});
     CHECK(nl::diff_routes(installed, routes).empty());  // the route is not touched
+    auto applied = plan;
+    CHECK(nl::nexthops_after(kernel.ours, applied) ==
+          std::vector{gateway(5, "10.0.0.2", 3), group(7, {5, 8}), gateway(8, "10.0.0.4", 5)});
+    CHECK(applied.first.empty());  // moved out
 }
 
 TEST_CASE("resilient plan: another bucket count needs a new group under the route", "[unit]") {
@@ -204,7 +230,8 @@ TEST_CASE("multipath plan and a route gone: groups removed before their members"
     CHECK(routes[0].nexthop_id == 0);
     REQUIRE(multipath.last.size() == 3);
     CHECK(multipath.last[0].nexthop.id == 7);
-    CHECK(multipath.target.empty());
+    auto applied = multipath;
+    CHECK(nl::nexthops_after(kernel.ours, applied).empty());
 
     std::vector<nl::Route> none;
     const auto gone = nl::plan_nexthops(none, {route("10.255.0.1/32", {}, 7)}, kernel, k_protocol, k_groups);

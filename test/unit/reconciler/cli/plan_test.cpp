@@ -37,10 +37,11 @@ Route kernel_route(const char* destination, std::vector<NextHop> hops) {
 
 std::vector<std::string> describe(const reconciler::RouteDiff& diff) {
     std::vector<std::string> out;
-    for (const auto& change : diff.changes) {
+    for (std::size_t i = 0; i < diff.route_change_count(); ++i) {
+        const auto change = diff.route_change(i);
         std::string line = change.kind == RouteChange::Kind::replace ? "replace " : "delete ";
-        line += change.route.destination.to_string();
-        for (const auto& hop : change.route.hops)
+        line += change.route->destination.to_string();
+        for (const auto& hop : change.route->hops)
             line += " " + hop.gateway.to_string() + "@" + std::to_string(hop.ifindex);
         out.push_back(line);
     }
@@ -110,7 +111,7 @@ TEST_CASE("installed prefixes are the target minus failed replaces", "[unit][rec
     const std::vector<Route> kernel = {kernel_route("10.255.53.55/32", {{ip("10.0.0.12"), 7}}),
                                        kernel_route("10.255.9.9/32", {{ip("10.0.0.12"), 7}})};
     auto diff = reconciler::diff_desired(desired, kernel, links(), k_settings);
-    REQUIRE(diff.changes.size() == 3);  // replace .53, replace .54, delete 10.255.9.9
+    REQUIRE(diff.route_change_count() == 3);  // replace .53, replace .54, delete 10.255.9.9
     std::vector<Prefix> installed;
     for (const auto& route : reconciler::take_installed(diff, {0, 22, 1})) installed.push_back(route.destination);
     CHECK(installed == std::vector<Prefix>{prefix("10.255.53.53/32"), prefix("10.255.53.55/32")});
@@ -125,11 +126,13 @@ TEST_CASE("resilient mode: a group per route, nothing to write once applied, a p
     };
     const auto first = reconciler::diff_desired(three, {}, links(), settings);
     CHECK(first.nexthops_first.size() == 5);  // three gateways, two groups
-    CHECK(first.changes.size() == 2);
+    CHECK(first.route_change_count() == 2);
     for (const auto& route : first.target) CHECK(route.nexthop_id != 0);
 
     // The kernel now holds what the pass wrote: the same desired set writes nothing.
-    const common::netlink::NexthopTable applied{first.nexthop_target, {}};
+    auto written = first;
+    const common::netlink::NexthopTable applied{reconciler::take_nexthops(written, {}), {}};
+    CHECK(applied.ours.size() == 5);
     const auto again = reconciler::diff_desired(three, first.target, links(), settings, applied);
     CHECK(again.no_changes());
 
@@ -138,7 +141,7 @@ TEST_CASE("resilient mode: a group per route, nothing to write once applied, a p
         {prefix("fd00:255::53/128"), {{ip("fd00::12"), "veth-a"}}},
     };
     const auto shrink = reconciler::diff_desired(one_left, first.target, links(), settings, applied);
-    CHECK(shrink.changes.empty());  // the routes keep naming their groups
+    CHECK(shrink.route_change_count() == 0);  // the routes keep naming their groups
     REQUIRE(shrink.nexthops_first.size() == 1);
     CHECK(shrink.nexthops_first[0].kind == common::netlink::NexthopChange::Kind::replace);
     REQUIRE(shrink.nexthops_last.size() == 1);
@@ -147,10 +150,11 @@ TEST_CASE("resilient mode: a group per route, nothing to write once applied, a p
     // multipath mode takes the objects away after the routes are rewritten with their hops.
     settings.ecmp = common::EcmpMode::multipath;
     const auto back = reconciler::diff_desired(three, first.target, links(), settings, applied);
-    CHECK(back.changes.size() == 2);
+    CHECK(back.route_change_count() == 2);
     CHECK(back.nexthops_first.empty());
     CHECK(back.nexthops_last.size() == 5);
-    CHECK(back.nexthop_target.empty());
+    auto taken = back;
+    CHECK(reconciler::take_nexthops(taken, applied.ours).empty());
 }
 
 namespace {
