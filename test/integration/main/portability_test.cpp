@@ -3,7 +3,8 @@
 // the loader at the libmnl.so.0 install-cni.sh puts in flock-anycast.d/ beside it, no symbol
 // asks for a glibc newer than the oldest we support (2.36, Debian 12's), and it runs in a root
 // that holds only glibc's two files and that libmnl. Sanitized builds need their runtimes and
-// are not what is shipped: their NEEDED lists and the chroot run are skipped.
+// are not what is shipped: their NEEDED lists and the chroot run are skipped. A whole-static
+// build (static_link=auto where libmnl.a exists, FLOCK_STATIC_EXECUTABLE) needs nothing at all.
 #include "test/support/process.hpp"
 #include "test/support/temp_dir.hpp"
 
@@ -71,6 +72,11 @@ ProcessResult run_in_root(const fs::path& root, const std::vector<std::string>& 
 }  // namespace
 
 TEST_CASE("the executable needs glibc and libmnl only, and looks for libmnl beside itself first", "[cli]") {
+    if (FLOCK_STATIC_EXECUTABLE) {
+        CHECK(needed_libraries().empty());
+        CHECK(dynamic_strings("Library runpath").empty());
+        return;
+    }
     // $ORIGIN/flock-anycast.d: install-cni.sh copies the image's libmnl.so.0 to
     // /opt/cni/bin/flock-anycast.d/ (examples/k8s/configmap.yaml). A RUNPATH, not an RPATH,
     // so LD_LIBRARY_PATH still overrides it; the system's directories are searched after it.
@@ -84,6 +90,10 @@ TEST_CASE("the executable needs glibc and libmnl only, and looks for libmnl besi
 }
 
 TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[cli]") {
+    if (FLOCK_STATIC_EXECUTABLE) {
+        CHECK(sh("readelf -V --wide " + flock_binary()).find("GLIBC_") == std::string::npos);
+        return;
+    }
     const std::string versions = sh("readelf -V --wide " + flock_binary());
     INFO(versions);
     const std::regex glibc(R"(GLIBC_2\.([0-9]+))");
@@ -112,6 +122,18 @@ TEST_CASE("the executable runs in a root holding nothing but glibc and its own l
     // flock-anycast.d/ beside it; the loader at the path the ELF header names and libc where
     // Debian's loader looks first. No ld.so.cache, no libmnl in the system's directories, no
     // Boost, OpenSSL, yaml-cpp, fmt or libstdc++.
+    if (FLOCK_STATIC_EXECUTABLE) {
+        // Static: the plugin alone, no loader, no libc.
+        fs::create_directories(dir / "opt/cni/bin");
+        fs::create_directories(dir / "proc");
+        fs::copy_file(flock_binary(), dir / "opt/cni/bin/flock-anycast");
+        auto alone = run_in_root(dir, {"/opt/cni/bin/flock-anycast"},
+                                 {.env = {{{"CNI_COMMAND", "VERSION"}}}, .stdin_text = "{}"});
+        INFO(alone.err);
+        CHECK(alone.exit_code == 0);
+        CHECK(alone.out.find("\"supportedVersions\"") != std::string::npos);
+        return;
+    }
     fs::create_directories(dir / "lib64");
     fs::create_directories(dir / "lib/x86_64-linux-gnu");
     fs::create_directories(dir / "opt/cni/bin/flock-anycast.d");
