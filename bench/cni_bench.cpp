@@ -177,7 +177,8 @@ int main(int argc, char** argv) try {
     for (std::size_t v = 0; v < variants.size(); ++v) {
         report(std::filesystem::path(variants[v]).filename().c_str(), of_variants[v]);
         std::printf("  %-40s ratio to the C floor: wall ADD %.2fx DEL %.2fx\n", "",
-                    median(of_variants[v].add) / median(syscalls.add), median(of_variants[v].del) / median(syscalls.del));
+                    median(of_variants[v].add) / median(syscalls.add),
+                    median(of_variants[v].del) / median(syscalls.del));
     }
     double load[3] = {};
     if (::getloadavg(load, 3) > 0) std::printf("load average during the run: %.2f\n", load[0]);
