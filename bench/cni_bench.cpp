@@ -7,7 +7,10 @@
 // calls flock-anycast's ADD and DEL make (state on tmpfs). Needs root; runs in its own network namespace, so the host
 // is untouched.
 //
-// Usage: cni_bench [iterations]   (default 60, at least 60); RESULT lines for bench/run.sh.
+// Usage: cni_bench [iterations [binary...]]   (default 60, at least 60); RESULT lines for bench/run.sh.
+// Each extra binary (another build of flock-anycast: a link variant) is measured in the same
+// interleaved run, state on tmpfs, and printed beside the floors; the RESULT lines stay the
+// built executable's.
 #include "bench/bench_report.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
@@ -79,6 +82,7 @@ using anycast::bench::median;
 
 int main(int argc, char** argv) try {
     const int iterations = std::max(60, argc > 1 ? std::atoi(argv[1]) : 60);
+    const std::vector<std::string> variants(argv + std::min(argc, 2), argv + argc);
     PrivateNetns node;
     NamedNetns pod("bench");
     const std::string host_end = unique_name("bh");
@@ -110,6 +114,7 @@ int main(int argc, char** argv) try {
     lo_env["CNI_IFNAME"] = "lo";
 
     std::vector<Series> ours(state_dirs.size());
+    std::vector<Series> of_variants(variants.size());
     Series reference;
     Series floor;     // exec of /bin/true: what any plugin pays before doing anything
     Series syscalls;  // cni_syscalls_floor: what any plugin doing this job pays at least
@@ -118,6 +123,14 @@ int main(int argc, char** argv) try {
     floor_env["FLOOR_STATE_DIR"] = floor_state.path();
     // Warm-up (page cache, first directory creation), not counted.
     for (int i = -3; i < iterations; ++i) {
+        // Before the state on disk, whose journal commit may still run after its DEL.
+        for (std::size_t v = 0; v < variants.size(); ++v) {
+            env["CNI_COMMAND"] = "ADD";
+            const Sample add = run_once(variants[v], env, flock_config(state_dirs[0]));
+            env["CNI_COMMAND"] = "DEL";
+            const Sample del = run_once(variants[v], env, flock_config(state_dirs[0]));
+            if (i >= 0) of_variants[v].record(add, del);
+        }
         for (std::size_t d = 0; d < state_dirs.size(); ++d) {
             env["CNI_COMMAND"] = "ADD";
             const Sample add = run_once(flock_binary(), env, flock_config(state_dirs[d]));
@@ -160,6 +173,12 @@ int main(int argc, char** argv) try {
         const std::string label =
             "flock-anycast, state on " + fs_type(std::filesystem::path(state_dirs[d]).parent_path());
         report(label.c_str(), ours[d]);
+    }
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+        report(std::filesystem::path(variants[v]).filename().c_str(), of_variants[v]);
+        std::printf("  %-40s ratio to the C floor: wall ADD %.2fx DEL %.2fx\n", "",
+                    median(of_variants[v].add) / median(syscalls.add),
+                    median(of_variants[v].del) / median(syscalls.del));
     }
     double load[3] = {};
     if (::getloadavg(load, 3) > 0) std::printf("load average during the run: %.2f\n", load[0]);

@@ -1,6 +1,6 @@
 // The executable's entry points as a user and a runtime call them.
-#include "test/support/sanitized.hpp"
 #include "test/support/process.hpp"
+#include "test/support/sanitized.hpp"
 #include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -47,7 +47,7 @@ TEST_CASE("an unknown CNI_COMMAND is the spec's error JSON with code 4", "[cli]"
     CHECK(std::string(json.at("msg").as_string()).find("FROB") != std::string::npos);
 }
 
-TEST_CASE("the executable loads no shared library but glibc and libmnl", "[cli]") {
+TEST_CASE("the executable loads no shared library but glibc and libmnl (none when static)", "[cli]") {
     // Each one costs every CNI exec its mapping and relocations (libm alone ~0.7 ms in the
     // build VM; docs/design-notes.md). Sanitized builds keep libstdc++ (and so libm) shared.
     const std::string dynamic = sh("readelf -d " + flock_binary());
@@ -58,7 +58,12 @@ TEST_CASE("the executable loads no shared library but glibc and libmnl", "[cli]"
         needed.push_back(dynamic.substr(start, dynamic.find(']', start) - start));
     }
     INFO(dynamic);
-    if (!anycast::test::sanitized_build()) {
+    const bool sanitized = anycast::test::sanitized_build();
+    if (FLOCK_STATIC_EXECUTABLE) {
+        // static_link=auto where libmnl.a exists: no loader at all.
+        CHECK(needed.empty());
+        CHECK(dynamic.find("no dynamic section") != std::string::npos);
+    } else if (!sanitized && !FLOCK_SHARED_LIBRARIES) {  // static_link=off links the shared ones
         CHECK(needed == std::vector<std::string>{"libmnl.so.0", "libc.so.6", "ld-linux-x86-64.so.2"});
     } else {
         CHECK(std::find(needed.begin(), needed.end(), "libmnl.so.0") != needed.end());

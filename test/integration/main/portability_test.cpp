@@ -3,9 +3,10 @@
 // the loader at the libmnl.so.0 install-cni.sh puts in flock-anycast.d/ beside it, no symbol
 // asks for a glibc newer than the oldest we support (2.36, Debian 12's), and it runs in a root
 // that holds only glibc's two files and that libmnl. Sanitized builds need their runtimes and
-// are not what is shipped: their NEEDED lists and the chroot run are skipped.
-#include "test/support/sanitized.hpp"
+// are not what is shipped: their NEEDED lists and the chroot run are skipped. A whole-static
+// build (static_link=auto where libmnl.a exists, FLOCK_STATIC_EXECUTABLE) needs nothing at all.
 #include "test/support/process.hpp"
+#include "test/support/sanitized.hpp"
 #include "test/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -42,6 +43,9 @@ std::vector<std::string> dynamic_strings(const std::string& kind) {
     return values;
 }
 
+// Sanitized builds, and static_link=off, which links the shared libraries: not what is shipped.
+bool not_as_shipped() { return FLOCK_SHARED_LIBRARIES || anycast::test::sanitized_build(); }
+
 // The file a library name resolves to on this host, as the dynamic loader finds it.
 fs::path host_library(const std::string& name) {
     for (const char* dir : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64"}) {
@@ -65,12 +69,17 @@ ProcessResult run_in_root(const fs::path& root, const std::vector<std::string>& 
 }  // namespace
 
 TEST_CASE("the executable needs glibc and libmnl only, and looks for libmnl beside itself first", "[cli]") {
+    if (FLOCK_STATIC_EXECUTABLE) {
+        CHECK(needed_libraries().empty());
+        CHECK(dynamic_strings("Library runpath").empty());
+        return;
+    }
     // $ORIGIN/flock-anycast.d: install-cni.sh copies the image's libmnl.so.0 to
     // /opt/cni/bin/flock-anycast.d/ (examples/k8s/configmap.yaml). A RUNPATH, not an RPATH,
     // so LD_LIBRARY_PATH still overrides it; the system's directories are searched after it.
     CHECK(dynamic_strings("Library runpath") == std::vector<std::string>{"$ORIGIN/flock-anycast.d"});
     CHECK(dynamic_strings("Library rpath").empty());
-    if (!anycast::test::sanitized_build()) {
+    if (!not_as_shipped()) {
         std::vector<std::string> needed = needed_libraries();
         std::sort(needed.begin(), needed.end());
         CHECK(needed == std::vector<std::string>{"ld-linux-x86-64.so.2", "libc.so.6", "libmnl.so.0"});
@@ -78,6 +87,10 @@ TEST_CASE("the executable needs glibc and libmnl only, and looks for libmnl besi
 }
 
 TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[cli]") {
+    if (FLOCK_STATIC_EXECUTABLE) {
+        CHECK(sh("readelf -V --wide " + flock_binary()).find("GLIBC_") == std::string::npos);
+        return;
+    }
     const std::string versions = sh("readelf -V --wide " + flock_binary());
     INFO(versions);
     const std::regex glibc(R"(GLIBC_2\.([0-9]+))");
@@ -87,7 +100,7 @@ TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[c
     }
     CHECK(newest > 0);
     CHECK(newest <= 36);
-    if (!anycast::test::sanitized_build()) {
+    if (!not_as_shipped()) {
         // libstdc++ and libgcc_s are linked in: no GLIBCXX_/CXXABI_/GCC_ versions to satisfy.
         CHECK(versions.find("GLIBCXX_") == std::string::npos);
         CHECK(versions.find("CXXABI_") == std::string::npos);
@@ -96,8 +109,8 @@ TEST_CASE("the executable asks for no glibc symbol version newer than 2.36", "[c
 }
 
 TEST_CASE("the executable runs in a root holding nothing but glibc and its own libmnl", "[cli]") {
-    if (anycast::test::sanitized_build()) {
-        WARN("sanitized build: it needs libasan and libubsan, and is not what is shipped");
+    if (not_as_shipped()) {
+        WARN("sanitized or static_link=off build: it needs more shared libraries, and is not what is shipped");
         return;
     }
     TempDir root("portability");
@@ -106,6 +119,18 @@ TEST_CASE("the executable runs in a root holding nothing but glibc and its own l
     // flock-anycast.d/ beside it; the loader at the path the ELF header names and libc where
     // Debian's loader looks first. No ld.so.cache, no libmnl in the system's directories, no
     // Boost, OpenSSL, yaml-cpp, fmt or libstdc++.
+    if (FLOCK_STATIC_EXECUTABLE) {
+        // Static: the plugin alone, no loader, no libc.
+        fs::create_directories(dir / "opt/cni/bin");
+        fs::create_directories(dir / "proc");
+        fs::copy_file(flock_binary(), dir / "opt/cni/bin/flock-anycast");
+        auto alone = run_in_root(dir, {"/opt/cni/bin/flock-anycast"},
+                                 {.env = {{{"CNI_COMMAND", "VERSION"}}}, .stdin_text = "{}"});
+        INFO(alone.err);
+        CHECK(alone.exit_code == 0);
+        CHECK(alone.out.find("\"supportedVersions\"") != std::string::npos);
+        return;
+    }
     fs::create_directories(dir / "lib64");
     fs::create_directories(dir / "lib/x86_64-linux-gnu");
     fs::create_directories(dir / "opt/cni/bin/flock-anycast.d");
