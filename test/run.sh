@@ -15,8 +15,14 @@ fi
 bash test/install-deps.sh
 
 # Named namespaces left behind by a test binary that was killed (fixtures remove their own
-# on every normal or failing exit); the "flkt" prefix is the harness's (test/support/netns.hpp).
+# on every normal or failing exit); the "flkt" prefix is the harness's (test/support/netns.hpp),
+# followed by the test binary's pid modulo 100000. A namespace whose pid is still running
+# belongs to a test running now (another checkout's run, a test started by hand): kept.
+live_pids=" $(for p in /proc/[0-9]*; do printf '%d ' $(( ${p#/proc/} % 100000 )); done)"
 for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^flkt/ {print $1}'); do
+  owner=${ns#flkt}
+  owner=${owner%%[!0-9]*}
+  [[ -n $owner && $live_pids == *" $((10#$owner)) "* ]] && continue
   ip netns del "$ns" 2>/dev/null || true
 done
 
