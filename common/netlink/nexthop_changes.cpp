@@ -45,9 +45,6 @@ private:
     std::uint32_t next_;
 };
 
-using RouteKey = std::tuple<std::uint32_t, Prefix, std::uint32_t>;
-RouteKey key_of(const Route& route) { return {route.table, route.destination, route.priority}; }
-
 // Our objects by id, found by bisection over pointers: 8 bytes an object where a hash table
 // of 40 000 took 1 MB.
 class ObjectsById {
@@ -75,16 +72,17 @@ public:
             if (installed[i].nexthop_id != 0) order_.push_back(i);
         }
         // Stable: of a key installed twice the first counts, as in the hash table this replaced.
-        std::stable_sort(order_.begin(), order_.end(),
-                         [&](std::uint32_t a, std::uint32_t b) { return key_of(installed[a]) < key_of(installed[b]); });
+        std::stable_sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return route_key(installed[a]) < route_key(installed[b]);
+        });
     }
     // 0 when the route is not installed or names no object.
     std::uint32_t of(const Route& route) const {
-        const RouteKey key = key_of(route);
+        const RouteKey key = route_key(route);
         const auto found = std::lower_bound(order_.begin(), order_.end(), key, [&](std::uint32_t i, const RouteKey& k) {
-            return key_of(installed_[i]) < k;
+            return route_key(installed_[i]) < k;
         });
-        return found != order_.end() && key_of(installed_[*found]) == key ? installed_[*found].nexthop_id : 0;
+        return found != order_.end() && route_key(installed_[*found]) == key ? installed_[*found].nexthop_id : 0;
     }
 
 private:

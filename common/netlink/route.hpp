@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 namespace anycast::common::netlink {
@@ -33,6 +34,11 @@ struct Route {
     std::uint32_t nexthop_id = 0;
     friend bool operator==(const Route&, const Route&) = default;
 };
+
+// What tells two routes of ours apart in the kernel (table, destination, metric): the order of
+// the diff's and the nexthop plan's lookups. Refers to the route's destination.
+using RouteKey = std::tuple<std::uint32_t, const Prefix&, std::uint32_t>;
+inline RouteKey route_key(const Route& route) { return {route.table, route.destination, route.priority}; }
 
 // The metric the kernel stores for priority 0 (IPv6 routes default to 1024).
 inline constexpr std::uint32_t k_ipv6_default_priority = 1024;

@@ -5,13 +5,6 @@
 
 namespace anycast::common::netlink {
 
-namespace {
-
-using Key = std::tuple<std::uint32_t, const Prefix&, std::uint32_t>;
-Key key_of(const Route& route) { return {route.table, route.destination, route.priority}; }
-
-}  // namespace
-
 bool same_route(const Route& installed, const Route& desired) {
     return installed.table == desired.table && installed.destination == desired.destination &&
            installed.priority == desired.priority && installed.protocol == desired.protocol &&
@@ -23,7 +16,9 @@ RouteChangeIndices diff_route_indices(const std::vector<Route>& installed, const
     // about 80 (20 000 routes of ours at every pass).
     std::vector<std::uint32_t> order(installed.size());
     for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    const auto by_key = [&](std::uint32_t a, std::uint32_t b) { return key_of(installed[a]) < key_of(installed[b]); };
+    const auto by_key = [&](std::uint32_t a, std::uint32_t b) {
+        return route_key(installed[a]) < route_key(installed[b]);
+    };
     std::stable_sort(order.begin(), order.end(), by_key);
     std::vector<bool> matched(installed.size(), false);
 
@@ -31,11 +26,11 @@ RouteChangeIndices diff_route_indices(const std::vector<Route>& installed, const
     for (std::uint32_t i = 0; i < desired.size(); ++i) {
         const Route& route = desired[i];
         const auto found =
-            std::lower_bound(order.begin(), order.end(), key_of(route),
-                             [&](std::uint32_t k, const Key& key) { return key_of(installed[k]) < key; });
+            std::lower_bound(order.begin(), order.end(), route_key(route),
+                             [&](std::uint32_t k, const RouteKey& key) { return route_key(installed[k]) < key; });
         // A key installed twice (a dump never has it) is the first of them, as if the others
         // were not there.
-        if (found == order.end() || key_of(installed[*found]) != key_of(route) || matched[*found]) {
+        if (found == order.end() || route_key(installed[*found]) != route_key(route) || matched[*found]) {
             changes.replaced.push_back(i);
             continue;
         }
@@ -43,7 +38,7 @@ RouteChangeIndices diff_route_indices(const std::vector<Route>& installed, const
         if (!same_route(installed[*found], route)) changes.replaced.push_back(i);
     }
     for (std::size_t n = 0; n < order.size(); ++n) {
-        const bool repeated = n > 0 && key_of(installed[order[n - 1]]) == key_of(installed[order[n]]);
+        const bool repeated = n > 0 && route_key(installed[order[n - 1]]) == route_key(installed[order[n]]);
         if (!matched[order[n]] && !repeated) changes.removed.push_back(order[n]);
     }
     return changes;
