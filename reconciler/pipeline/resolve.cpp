@@ -172,10 +172,8 @@ Resolved resolve(const PreparedRecords& records, const ReadinessSnapshot& pods) 
         for (const auto& entry : records.entries()) take(entry);
     } else {
         // From the pods to their records, not the other way: records whose pod the snapshot
-        // does not know are not eligible, and cost nothing here. The first of two pods of one
-        // name counts (as EligibilityIndex does).
-        // The first pod of a name decides for its records, as in EligibilityIndex (a source
-        // should never send two).
+        // does not know are not eligible and cost one bit of `decided` here. The first pod of
+        // a name decides for its records, as in EligibilityIndex (a source should never send two).
         std::vector<bool> decided(records.entries().size());
         for (const auto& pod : pods.pods) {
             const bool usable = !pod.deleting && pod.ready;
