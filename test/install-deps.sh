@@ -18,8 +18,8 @@ packages=(
   # the CHECK-through-libcni test's driver: Go and libcni (1.1.x) sources
   golang-go golang-github-appc-cni-dev
   # the sanitizer build (test/sanitize.ini) and the fuzz runs (test/fuzz.sh): clang with
-  # libFuzzer and the sanitizer runtimes
-  clang libclang-rt-14-dev
+  # libFuzzer and the sanitizer runtimes, linked with LLVM's linker
+  clang libclang-rt-14-dev lld
 )
 
 missing=()

@@ -3,12 +3,14 @@
 #include "common/config/policy.hpp"
 #include "common/store/record_store.hpp"
 
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <fmt/format.h>
 
 #include <endian.h>
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -119,12 +121,19 @@ std::string ineligibility(const common::Record& record, const ReadinessSnapshot&
 
 PreparedRecords::PreparedRecords(std::span<const RouteRecord* const> records, const common::Policy& policy) {
     entries_.reserve(records.size());
+    // The plugin writes a record's IPs sorted and unique. A record written otherwise may list
+    // an IP twice, and only its first listing counts: found with a set, since looking back
+    // along the list is quadratic in a record that lists thousands.
+    boost::unordered_flat_set<common::IpAddress> listed;
     for (const RouteRecord* record_ptr : records) {
         const RouteRecord& record = *record_ptr;
         check_nexthops(record, skipped_);
         Entry& entry = entries_.emplace_back(Entry{&record, {}});
+        const bool sorted_unique =
+            std::adjacent_find(record.ips.begin(), record.ips.end(), std::greater_equal<>()) == record.ips.end();
+        listed.clear();
         for (auto ip = record.ips.begin(); ip != record.ips.end(); ++ip) {
-            if (std::find(record.ips.begin(), ip, *ip) != ip) continue;  // listed twice
+            if (!sorted_unique && !listed.insert(*ip).second) continue;  // listed twice
             // Policy is checked whatever the pod's state, so a forbidden IP is reported
             // as soon as its record appears, not only when the pod turns Ready.
             if (auto refusal = common::policy_refusal(policy, record.pod.namespace_, *ip)) {
