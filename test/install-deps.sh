@@ -20,6 +20,8 @@ packages=(
   # the sanitizer build (test/sanitize.ini) and the fuzz runs (test/fuzz.sh): clang with
   # libFuzzer and the sanitizer runtimes, linked with LLVM's linker
   clang libclang-rt-14-dev lld
+  # compiler cache: meson uses it when installed (test/run.sh, docs/reliability.md)
+  ccache
 )
 
 missing=()

@@ -26,6 +26,19 @@ for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^flkt/ {print $1}'); do
   ip netns del "$ns" 2>/dev/null || true
 done
 
+# ccache (install-deps.sh installs it, meson finds it): a later run over the same sources, in
+# this checkout or a fresh clone elsewhere, compiles from the cache. The checkout's path is
+# left out of the hash for that (debug info may then name another checkout's build directory).
+# The summary says how many compiles the cache answered, so a run's time is read as cold or warm.
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true
+ccache_counts() {  # hits and misses so far, all runs together
+  ccache --print-stats 2>/dev/null | awk '
+    $1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
+    $1 == "cache_miss" { m += $2 }
+    END { print h + 0, m + 0 }'
+}
+read -r ccache_hits_before ccache_misses_before < <(ccache_counts)
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -154,6 +167,10 @@ fi
 echo
 phase "summary (Catch2 test cases, both builds)"
 printf '%s\n' "${summary[@]}"
+if command -v ccache >/dev/null; then
+  read -r ccache_hits ccache_misses < <(ccache_counts)
+  echo "compiles: $((ccache_hits - ccache_hits_before)) answered by ccache, $((ccache_misses - ccache_misses_before)) compiled"
+fi
 if [[ $status -ne 0 && ${total_failed:-0} -eq 0 ]]; then
   # A binary crashed or timed out before Catch2 could count: still a failure.
   total_failed=1
