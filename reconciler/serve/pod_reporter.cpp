@@ -16,15 +16,27 @@ namespace kube = common::kube;
 namespace log = common::log;
 using log::kv;
 
-bool EventBudget::take(std::chrono::steady_clock::time_point now) {
+bool EventBudget::refill(std::chrono::steady_clock::time_point now) {
     if (last_ != std::chrono::steady_clock::time_point{}) {
         tokens_ = std::min<double>(
             burst_, tokens_ + static_cast<double>((now - last_).count()) /
                                   static_cast<double>(std::chrono::steady_clock::duration(refill_).count()));
     }
     last_ = now;
-    if (tokens_ < 1) return false;
+    return tokens_ >= 1;
+}
+
+bool EventBudget::take(std::chrono::steady_clock::time_point now) {
+    if (!refill(now)) return false;
     tokens_ -= 1;
+    return true;
+}
+
+bool EventBudget::take_both(EventBudget& a, EventBudget& b, std::chrono::steady_clock::time_point now) {
+    const bool a_has = a.refill(now);  // both refilled, whatever the first says
+    if (!b.refill(now) || !a_has) return false;
+    a.tokens_ -= 1;
+    b.tokens_ -= 1;
     return true;
 }
 
@@ -103,7 +115,7 @@ void PodReporter::enqueue_event(const EventWrite& event) {
     const std::string key = event.pod.namespace_ + "/" + event.pod.name;
     const auto now = std::chrono::steady_clock::now();
     auto budget = pod_budgets_.try_emplace(key, settings_.pod_event_burst, settings_.pod_event_refill).first;
-    if (!budget->second.take(now) || !node_budget_.take(now)) {
+    if (!EventBudget::take_both(budget->second, node_budget_, now)) {
         if (counters_.event_dropped) counters_.event_dropped();
         log::debug("event dropped by the rate limit", {kv("pod", key), kv("reason", event.event.reason)});
         return;

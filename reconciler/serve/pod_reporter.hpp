@@ -33,8 +33,13 @@ class EventBudget {
 public:
     EventBudget(unsigned burst, std::chrono::milliseconds refill) : burst_(burst), refill_(refill), tokens_(burst) {}
     bool take(std::chrono::steady_clock::time_point now);
+    // A token from each budget, or from neither: an event the node's budget drops does not
+    // spend the pod's token too.
+    static bool take_both(EventBudget& a, EventBudget& b, std::chrono::steady_clock::time_point now);
 
 private:
+    bool refill(std::chrono::steady_clock::time_point now);  // true when a token is there
+
     unsigned burst_;
     std::chrono::milliseconds refill_;
     double tokens_;

@@ -140,3 +140,15 @@ TEST_CASE("the event budget allows a burst, then one per refill", "[unit][reconc
     CHECK_FALSE(budget.take(t0 + std::chrono::milliseconds(500)));
     CHECK(budget.take(t0 + std::chrono::milliseconds(1001)));
 }
+
+TEST_CASE("an event the node's budget drops does not spend the pod's token", "[unit][reconciler]") {
+    EventBudget pod(1, std::chrono::hours(1));
+    EventBudget node(1, std::chrono::milliseconds(1000));
+    const auto t0 = std::chrono::steady_clock::now();
+    EventBudget other_pod(1, std::chrono::hours(1));
+    CHECK(EventBudget::take_both(other_pod, node, t0));  // the node's one token
+    CHECK_FALSE(EventBudget::take_both(pod, node, t0));
+    // The node's budget refilled; the pod's (one an hour) still holds the token it kept.
+    CHECK(EventBudget::take_both(pod, node, t0 + std::chrono::milliseconds(1001)));
+    CHECK_FALSE(EventBudget::take_both(pod, node, t0 + std::chrono::milliseconds(2002)));
+}
