@@ -5,12 +5,15 @@
 # table, with the date, CPU, kernel, load average and commit, replaces the part of
 # bench/RESULTS.md between its two "bench/run.sh" markers (the analysis around it stays).
 #
-# Usage (root): bench/run.sh [--rounds N] [--verbose] [--with-suite | --suite-seconds S]
+# Usage (root): bench/run.sh [--rounds N] [--verbose] [--with-suite | --cold-suite | --suite-seconds S]
 #   --rounds N         rounds of each round-based comparison (serve's cold passes, the netlink
 #                      layer; default 5 and 3); sample counts the targets name stay fixed
 #                      (60 CNI ADD/DEL, 500 flips, 300 withdrawals)
 #   --verbose          every benchmark's whole output, every round, as it runs
-#   --with-suite       also times test/run.sh on a fresh clone of HEAD (long: minutes)
+#   --with-suite       also times test/run.sh on a fresh clone of HEAD (long: minutes); it
+#                      compiles through the machine's ccache, and the row says how many
+#                      compiles the cache answered
+#   --cold-suite       the same with an empty ccache: a CI machine that keeps no cache
 #   --suite-seconds S  a test/run.sh time measured elsewhere, for its row
 # Exits non-zero only when something could not be measured; a missed target is reported in
 # the table, never as an exit status. Without --with-suite it takes about 3-5 minutes on 2 cores
@@ -22,14 +25,16 @@ root=$(pwd)
 rounds=""
 verbose=0
 with_suite=0
+cold_suite=0
 suite_seconds=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --verbose) verbose=1; shift ;;
     --with-suite) with_suite=1; shift ;;
+    --cold-suite) with_suite=1; cold_suite=1; shift ;;
     --suite-seconds) suite_seconds=${2:?--suite-seconds needs a number}; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -94,13 +99,17 @@ suite_row="| \`test/run.sh\` on a fresh clone, 2 cores | not measured in this ru
 if [[ $with_suite -eq 1 ]]; then
   clone=$(mktemp -d /var/tmp/flock-suite.XXXXXX)
   git clone --quiet "$root" "$clone/src"
+  suite_env=()
+  [[ $cold_suite -eq 1 ]] && suite_env=(CCACHE_DIR="$clone/ccache")
   t0=$(date +%s)
   set +e
-  (cd "$clone/src" && bash test/run.sh) >"$logs/suite.log" 2>&1; rc=$?
+  (cd "$clone/src" && env "${suite_env[@]}" bash test/run.sh) >"$logs/suite.log" 2>&1; rc=$?
   set -e
   # A failed run's time is no figure: the row says it failed.
   if [[ $rc -eq 0 ]]; then
     suite_seconds=$(( $(date +%s) - t0 ))
+    suite_cache=$(sed -n 's/^compiles: \([0-9]*\) answered by ccache, \([0-9]*\) compiled$/\1 of \1+\2/p' "$logs/suite.log" |
+                  awk -F'[ +]' '{ printf "%d of %d compiles from ccache", $1, $3 + $4 }')
   else
     failed+=("suite (test/run.sh exit ${rc}, ${logs}/suite.log)")
     suite_row="| \`test/run.sh\` on a fresh clone, 2 cores | failed (exit ${rc}): not measured | - | - | <= 8 min | - |"
@@ -110,7 +119,8 @@ fi
 if [[ -n $suite_seconds ]]; then
   met=$(awk -v s="$suite_seconds" 'BEGIN { print (s <= 480 ? "yes" : "NO") }')
   suite_row=$(awk -v s="$suite_seconds" -v m="$met" \
-    'BEGIN { printf "| `test/run.sh` on a fresh clone, 2 cores | %.1f min | - | - | <= 8 min | %s |", s / 60, m }')
+    -v c="${suite_cache:-}" \
+    'BEGIN { printf "| `test/run.sh` on a fresh clone, 2 cores%s | %.1f min | - | - | <= 8 min | %s |", (c == "" ? "" : " (" c ")"), s / 60, m }')
 fi
 
 table=$(
