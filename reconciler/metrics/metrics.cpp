@@ -38,6 +38,12 @@ Metrics::Metrics()
                                            "Kubernetes pod watches restarted (stream ended or failed).")),
       kube_relists(registry.counter("flock_anycast_kube_relists_total",
                                     "Full pod lists fetched from the apiserver (start, expiry, reconnect).")),
+      node_watch_synced(registry.gauge("flock_anycast_node_watch_synced",
+                                       "1 once the Node object has been listed (the drain follows it); 0 before, "
+                                       "and when the node watch is off or could not start.")),
+      node_watch_failures(registry.counter("flock_anycast_node_watch_failures_total",
+                                           "Lists and watches of the Node object that failed (each retried with "
+                                           "backoff; the last known node stays in force).")),
       pod_lookups(registry.counter_family(
           "flock_anycast_pod_lookups_total",
           "The CNI plugin's pod annotation lookups on serve.sock: answered from the watch's cache, from serve's own "

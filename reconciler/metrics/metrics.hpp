@@ -61,6 +61,10 @@ struct Metrics {
     // flock_anycast_kube_watch_restarts_total, flock_anycast_kube_relists_total.
     metrics::Counter& kube_watch_restarts;
     metrics::Counter& kube_relists;
+    // flock_anycast_node_watch_synced, flock_anycast_node_watch_failures_total: the Node
+    // object's watch, which the drain follows.
+    metrics::Gauge& node_watch_synced;
+    metrics::Counter& node_watch_failures;
     // flock_anycast_pod_lookups_total{result="cache"|"apiserver"|"error"}: the CNI plugin's
     // annotation lookups over serve.sock, by how serve answered.
     metrics::Family<metrics::Counter>& pod_lookups;

@@ -81,6 +81,16 @@ void SourceCountsFeed::observe(const RoutePublisher* publisher, const ReadinessS
     }
 }
 
+void SourceCountsFeed::observe(const std::optional<NodeWatchCounts>& node_watch) {
+    metrics_.node_watch_synced.set(node_watch && node_watch->synced ? 1 : 0);
+    if (node_watch) grow(metrics_.node_watch_failures, node_watch->failures, node_failures_seen_);
+}
+
+void SourceCountsFeed::retire(const NodeWatchCounts& node_watch) {
+    observe(node_watch);
+    node_failures_seen_ = 0;
+}
+
 void SourceCountsFeed::retire(const RoutePublisher& publisher) {
     observe(&publisher, nullptr);
     reloads_seen_ = {};

@@ -40,6 +40,12 @@ private:
 // may replace either, and the new one counts from zero again: the counters are given only
 // what grew since the last look, and `retire` takes an outgoing one's last counts, so nothing
 // it counted is lost and no counter ever goes down.
+// What the Node object's watcher (common/kube/node_watcher.hpp) counts, as the feed needs it.
+struct NodeWatchCounts {
+    bool synced = false;
+    std::uint64_t failures = 0;
+};
+
 class SourceCountsFeed {
 public:
     explicit SourceCountsFeed(Metrics& metrics) : metrics_(metrics) {}
@@ -50,11 +56,15 @@ public:
     // and its successor is looked at from zero.
     void retire(const RoutePublisher& publisher);
     void retire(const ReadinessSource& readiness);
+    // The same for the Node watch: nullopt when there is none (off, or failed to start).
+    void observe(const std::optional<NodeWatchCounts>& node_watch);
+    void retire(const NodeWatchCounts& node_watch);
 
 private:
     Metrics& metrics_;
     ReloadCounts reloads_seen_;
     WatchCounts watch_seen_;
+    std::uint64_t node_failures_seen_ = 0;
 };
 
 }  // namespace anycast::reconciler

@@ -99,6 +99,7 @@ void Server::start_metrics() {
     options.listen = config_.metrics.listen;
     options.before_metrics = [this] {
         source_counts_.observe(publisher_.get(), readiness_.get());
+        source_counts_.observe(node_watch_counts());
         metrics_.bird_healthy.set(publisher_->trouble() ? 0 : 1);
     };
     health_.set_publisher_check([this] { return publisher_->trouble(); });

@@ -89,6 +89,8 @@ private:
     // At start, until the Node object is listed (at most k_node_sync_hold): nothing is
     // published, so a serve restarted on a cordoned node does not announce before it knows.
     bool holding_for_node() const;
+    // The node watch's counts for the metrics; nullopt when there is no watch.
+    std::optional<NodeWatchCounts> node_watch_counts() const;
     // The drain moved: the attributes and the announced set follow; an exit waiting for the
     // drain goes on once it is drained.
     void drain_changed();

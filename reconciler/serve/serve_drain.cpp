@@ -54,7 +54,13 @@ std::string Server::answer_command(const std::string& command) {
     return common::encode_command_answer(answer);
 }
 
+std::optional<NodeWatchCounts> Server::node_watch_counts() const {
+    if (!node_watcher_) return std::nullopt;
+    return NodeWatchCounts{node_watcher_->synced(), node_watcher_->stats().failures};
+}
+
 void Server::watch_node() {
+    if (node_watcher_) source_counts_.retire(*node_watch_counts());  // its failures stay counted
     node_watcher_.reset();
     if (!common::watches_node(config_) || options_.dry_run) {
         node_changed();  // no watch, no node reasons

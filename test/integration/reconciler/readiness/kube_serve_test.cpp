@@ -116,6 +116,8 @@ TEST_CASE("serve's drain follows the Node object in its metrics; SIGHUP with new
     REQUIRE(wait_until([&] { return server.open_watches("nodes") == 1; }));
     CHECK(wait_scraped(listen, "flock_anycast_drain_state", 0));
     CHECK(reason("taint") == 0);  // tainted, but the taint is not configured
+    CHECK(wait_scraped(listen, "flock_anycast_node_watch_synced", 1));
+    CHECK(scraped(listen, "flock_anycast_node_watch_failures_total") == 0);
 
     // The taint configured by SIGHUP: the node already carries it, so it drains now.
     lab.config["drain"] = json::object{{"gracefulSeconds", 1}, {"taints", json::array{"example.com/maint"}}};
@@ -138,4 +140,11 @@ TEST_CASE("serve's drain follows the Node object in its metrics; SIGHUP with new
     server.put_node(node);
     CHECK(wait_scraped(listen, "flock_anycast_drain_state", 0));
     CHECK(reason("cordon") == 0);
+
+    // The apiserver gone: the node watch's failures count, the last known node stays listed.
+    server.go_away();
+    CHECK(wait_until([&] { return scraped(listen, "flock_anycast_node_watch_failures_total") >= 1; }));
+    CHECK(scraped(listen, "flock_anycast_node_watch_synced") == 1);
+    CHECK(scraped(listen, "flock_anycast_drain_state") == 0);
+    server.come_back();
 }

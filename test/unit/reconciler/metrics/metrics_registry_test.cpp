@@ -169,6 +169,14 @@ TEST_CASE("serve's metric set starts with every series at zero", "[unit]") {
           "reconnect).\n"
           "# TYPE flock_anycast_kube_relists_total counter\n"
           "flock_anycast_kube_relists_total 0\n"
+          "# HELP flock_anycast_node_watch_synced 1 once the Node object has been listed (the drain follows it); "
+          "0 before, and when the node watch is off or could not start.\n"
+          "# TYPE flock_anycast_node_watch_synced gauge\n"
+          "flock_anycast_node_watch_synced 0\n"
+          "# HELP flock_anycast_node_watch_failures_total Lists and watches of the Node object that failed (each "
+          "retried with backoff; the last known node stays in force).\n"
+          "# TYPE flock_anycast_node_watch_failures_total counter\n"
+          "flock_anycast_node_watch_failures_total 0\n"
           "# HELP flock_anycast_pod_lookups_total The CNI plugin's pod annotation lookups on serve.sock: answered "
           "from the watch's cache, from serve's own GET, or with an error.\n"
           "# TYPE flock_anycast_pod_lookups_total counter\n"
@@ -298,7 +306,7 @@ TEST_CASE("parse_exposition reads back what the registry renders", "[unit]") {
     CHECK(samples.at("flock_anycast_nexthops{family=\"ipv6\"}") == 5);
     CHECK(samples.at("flock_anycast_reconcile_duration_seconds_bucket{le=\"+Inf\"}") == 1);
     CHECK(samples.at("flock_anycast_last_successful_pass_timestamp_seconds") == 1732450000);
-    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 2 + 3 + 2 + 3 + 3 + 1 + 1 + 1 + 6);
+    CHECK(samples.size() == 2 + 17 + 2 + 2 + 1 + 2 + 1 + 2 + 1 + 1 + 2 + 3 + 2 + 3 + 3 + 1 + 1 + 1 + 6);
 
     Registry odd;
     odd.gauge_family("demo_odd", "x", {"path"}).with({"a } b \"c\" {"}).set(-1.5);
