@@ -63,6 +63,14 @@ std::string drain_text(const Samples& s, double unix_now) {
     return text;
 }
 
+// Whether the drain follows the Node object: 0 means off, or not listed yet (the log says which).
+std::string node_watch_text(const Samples& s) {
+    const auto synced = s.get("flock_anycast_node_watch_synced");
+    if (!synced) return k_not_exported;
+    return fmt::format("{}, {} failures", *synced > 0 ? "listed" : "off or not listed yet",
+                       s.count("flock_anycast_node_watch_failures_total"));
+}
+
 }  // namespace
 
 StatusFigures figures_from_serve(const std::string& where, const std::map<std::string, double>& samples,
@@ -86,6 +94,7 @@ StatusFigures figures_from_serve(const std::string& where, const std::map<std::s
         {"bird reloads", s.by_result("flock_anycast_bird_reloads_total")},
         {"kube watch restarts", s.count("flock_anycast_kube_watch_restarts_total")},
         {"kube relists", s.count("flock_anycast_kube_relists_total")},
+        {"node watch", node_watch_text(s)},
         {"drain", drain_text(s, unix_now)},
     };
     return figures;

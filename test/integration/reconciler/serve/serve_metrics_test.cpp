@@ -135,6 +135,7 @@ TEST_CASE("status shows the running serve's figures from its endpoint", "[netns]
     CHECK(status.out.find(row("eligible pods", "2", k_serve_width)) != std::string::npos);
     CHECK(status.out.find(row("bird reloads", "0 ok, 0 failed", k_serve_width)) != std::string::npos);
     CHECK(status.out.find(row("kube relists", "0", k_serve_width)) != std::string::npos);
+    CHECK(status.out.find(row("node watch", "off or not listed yet, 0 failures", k_serve_width)) != std::string::npos);
     CHECK(status.out.find(" s ago\n") != std::string::npos);
     CHECK(status.out.find("in sync\n") != std::string::npos);
 }

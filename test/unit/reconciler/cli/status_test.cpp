@@ -36,6 +36,8 @@ TEST_CASE("status shows serve's figures as a table and says they come from the r
         {"flock_anycast_bird_reloads_total{result=\"failure\"}", 2},
         {"flock_anycast_kube_watch_restarts_total", 5},
         {"flock_anycast_kube_relists_total", 2},
+        {"flock_anycast_node_watch_synced", 1},
+        {"flock_anycast_node_watch_failures_total", 3},
         {"flock_anycast_drain_state", 2},
         {"flock_anycast_drain_state_since_timestamp_seconds", 1000},
         {"flock_anycast_drain_reasons{cause=\"manual\"}", 0},
@@ -56,6 +58,7 @@ TEST_CASE("status shows serve's figures as a table and says they come from the r
           "  bird reloads          7 ok, 2 failed\n"
           "  kube watch restarts   5\n"
           "  kube relists          2\n"
+          "  node watch            listed, 3 failures\n"
           "  drain                 drained, changed 12.5 s ago; reasons: cordon, taint (flock-anycast drain-status for "
           "more)\n");
 }
@@ -67,6 +70,7 @@ TEST_CASE("serve's figures: no pass yet, readiness unknown, old passes and serie
     CHECK(text.find("  last successful pass  none yet\n") != std::string::npos);
     CHECK(text.find("  routes installed      ipv4 n/a, ipv6 n/a\n") != std::string::npos);
     CHECK(text.find("  kube relists          n/a\n") != std::string::npos);
+    CHECK(text.find("  node watch            n/a\n") != std::string::npos);
 
     samples["flock_anycast_last_successful_pass_timestamp_seconds"] = 5000 - 3725;
     text = render_figures(
