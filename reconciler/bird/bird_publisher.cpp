@@ -5,12 +5,23 @@
 #include "reconciler/bird/bird_render.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <exception>
+#include <fstream>
+#include <iterator>
 
 namespace anycast::reconciler {
 
 namespace log = common::log;
 using log::kv;
+
+bool BirdPublisher::announces_nothing_yet() const {
+    std::ifstream file(settings_.fragment_path);
+    if (!file) return errno == ENOENT;  // no include, no prefix; unreadable: cannot tell
+    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    // The sets come first in the include, the attributes after them.
+    return text.starts_with(render_bird_sets({}, ""));
+}
 
 BirdPublisher::BirdPublisher(boost::asio::io_context& io, BirdPublisherSettings settings)
     : settings_(std::move(settings)),

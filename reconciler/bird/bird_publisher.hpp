@@ -58,6 +58,9 @@ public:
     void reconfigure() override { reloader_.request(); }
     void set_attributes(std::string attributes) override;
     bool settled() const override { return !deferred_ && !unwritten_ && !reloader_.busy(); }
+    // The include a previous serve left (or none): its sets are empty. Read from the file,
+    // so it holds only before this publisher's first write.
+    bool announces_nothing_yet() const override;
     // The include's last write failed, or BIRD's last `configure` was not answered or refused.
     std::optional<std::string> trouble() const override;
 

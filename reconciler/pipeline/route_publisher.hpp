@@ -42,6 +42,10 @@ public:
     // the speaker is not reached or refused its config), nullopt when it does: /readyz and
     // flock_anycast_bird_healthy report it.
     virtual std::optional<std::string> trouble() const { return std::nullopt; }
+    // Before the first publish: whether the speaker announces none of our prefixes now (what
+    // a previous serve left it lists none). A drain known by then needs no graceful phase:
+    // there is nothing to move traffic away from. False when it cannot tell.
+    virtual bool announces_nothing_yet() const { return false; }
 
     // The set the speaker has taken in: BIRD reconfigured after the include listed it (a
     // publisher without a speaker: the set last published). nullopt before the first. A pod's

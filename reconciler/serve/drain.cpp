@@ -41,7 +41,7 @@ DrainSource drain_source(DrainCause cause) {
 Drain::Drain(boost::asio::io_context& io, Changed changed) : timer_(io), changed_(std::move(changed)) {}
 
 void Drain::set_reasons(DrainSource source, std::vector<DrainReason> reasons, const common::DrainSettings& settings,
-                        std::string ended_by) {
+                        std::string ended_by, DrainStart start) {
     const auto now = std::chrono::system_clock::now();
     std::vector<ActiveDrainReason> next;
     for (const auto& active : reasons_) {
@@ -78,6 +78,12 @@ void Drain::set_reasons(DrainSource source, std::vector<DrainReason> reasons, co
         return;
     }
     local_preference_ = settings.local_preference;
+    if (start == DrainStart::withdrawn) {
+        log::info("drain: nothing is announced, so nothing to move traffic from: withdrawn at once",
+                  {kv("reasons", reason())});
+        enter(DrainState::drained);
+        return;
+    }
     log::info("drain: announcing with GRACEFUL_SHUTDOWN, withdrawing later",
               {kv("reasons", reason()), kv("localPreference", local_preference_),
                kv("gracefulSeconds", settings.graceful_seconds)});

@@ -33,6 +33,10 @@ std::string_view drain_cause_name(DrainCause cause);
 
 enum class DrainSource { manual, signal, node };
 
+// How a drain that starts now begins: with the graceful phase, or withdrawn at once (nothing
+// is announced, e.g. serve started on a cordoned node after a previous serve had drained).
+enum class DrainStart { graceful, withdrawn };
+
 struct DrainReason {
     DrainCause cause = DrainCause::manual;
     std::string text;  // "flock-anycast drain", "node cordoned (spec.unschedulable)", ...
@@ -55,7 +59,7 @@ public:
     // The first reason starts a drain; a drain already on keeps its timer. The last one gone
     // ends it: `ended_by` says what ended it. Logged.
     void set_reasons(DrainSource source, std::vector<DrainReason> reasons, const common::DrainSettings& settings,
-                     std::string ended_by);
+                     std::string ended_by, DrainStart start = DrainStart::graceful);
 
     DrainState state() const { return state_; }
     // Every reason holding now, oldest first.

@@ -98,8 +98,11 @@ void Server::node_changed() {
         log::warn("node annotation anycast.flock.io/drain is neither \"true\" nor \"false\": ignored",
                   {kv("value", *node->drain_annotation)});
     }
+    // The first list on a node already draining: when nothing was announced before this
+    // serve (a previous one had drained, or none ran), a graceful phase would announce it.
+    const bool nothing_announced = !published_ && publisher_->announces_nothing_yet();
     drain_.set_reasons(DrainSource::node, node_drain_reasons(node, config_.drain), config_.drain,
-                       "node: no drain reason left");
+                       "node: no drain reason left", nothing_announced ? DrainStart::withdrawn : DrainStart::graceful);
     if (installed_prefixes_) publish(*installed_prefixes_);  // a pass held back for the first list
 }
 

@@ -45,8 +45,10 @@ struct DrainLab {
     std::string config_path = lab.dir.file("serve.json");
     std::unique_ptr<TestApiserver> apiserver;
     json::object node = make_node("worker-1");
+    std::vector<std::string> serve_argv;
     std::unique_ptr<BackgroundProcess> serve;
 
+    // Waits for the router to have the prefix, unless the Node is cordoned from the start.
     explicit DrainLab(const std::vector<std::string>& serve_flags = {}, bool kubernetes = false,
                       bool cordoned = false) {
         json::object config = lab.config();
@@ -79,14 +81,15 @@ struct DrainLab {
                      .ip("10.255.53.53")
                      .nexthop("10.1.1.2", "n-p")
                      .build());
-        std::vector<std::string> argv = {"ip",           "netns", "exec",     lab.node.name(),
-                                         flock_binary(), "serve", "--config", config_path};
-        argv.insert(argv.end(), serve_flags.begin(), serve_flags.end());
-        serve = std::make_unique<BackgroundProcess>(argv, lab.dir.file("serve.log"));
-        if (!wait_until([&] { return lab.router_routes() == 1; })) {
+        serve_argv = {"ip", "netns", "exec", lab.node.name(), flock_binary(), "serve", "--config", config_path};
+        serve_argv.insert(serve_argv.end(), serve_flags.begin(), serve_flags.end());
+        start_serve();
+        if (!cordoned && !wait_until([&] { return lab.router_routes() == 1; })) {
             throw std::runtime_error("the router never got the prefix:\n" + log() + lab.logs());
         }
     }
+
+    void start_serve() { serve = std::make_unique<BackgroundProcess>(serve_argv, lab.dir.file("serve.log")); }
 
     std::string command(const std::string& name) const {
         const auto result = run_process({flock_binary(), name, "--config", config_path});
@@ -200,13 +203,33 @@ TEST_CASE("a cordoned Node drains serve like `drain`; undrain keeps a cordoned n
         ms(graceful - cordoned), ms(withdrawn - cordoned), ms(announced - uncordoned));
 }
 
-TEST_CASE("serve started on a cordoned Node announces only with GRACEFUL_SHUTDOWN, then withdraws",
+TEST_CASE("serve started on a cordoned Node, with nothing announced before, never announces the prefix",
           "[bird][netns][serve][drain][kube]") {
-    // The constructor returns at the router's first sight of the prefix: it must already
-    // carry the community (serve held its first publication back until the Node was listed).
+    // serve holds its first publication back until the Node is listed; BIRD's include (none
+    // yet) lists nothing, so the drain needs no graceful phase and begins withdrawn.
     DrainLab d({}, k_kubernetes, k_cordoned);
     INFO("serve log:\n" << d.log());
-    CHECK(d.graceful_shutdown());
+    REQUIRE(wait_until([&] { return d.log().find("withdrawn at once") != std::string::npos; }));
+    REQUIRE(wait_until([&] { return d.kernel_route(); }));
+    // BIRD has taken in the (empty) include by the time drain-status answers drained.
+    CHECK(wait_until([&] { return d.command("drain-status").find("drained") != std::string::npos; }));
+    std::this_thread::sleep_for(500ms);  // BIRD's export to the router, had there been one
+    CHECK(d.lab.router_routes() == 0);
+    CHECK(d.log().find("GRACEFUL_SHUTDOWN") == std::string::npos);
+}
+
+TEST_CASE("serve restarted on a node cordoned while it was down announces only with GRACEFUL_SHUTDOWN, then withdraws",
+          "[bird][netns][serve][drain][kube]") {
+    DrainLab d({}, k_kubernetes);
+    INFO("serve log:\n" << d.log());
+    // Killed while announcing: BIRD keeps the include that lists the prefix.
+    d.serve->stop(SIGKILL);
+    set_unschedulable(d.node, true);
+    d.apiserver->put_node(d.node);
+    d.start_serve();
+    // The router keeps the prefix throughout; the new serve re-announces it with the
+    // community, then withdraws it after the graceful phase.
+    CHECK(wait_until([&] { return d.graceful_shutdown(); }, 10s));
     CHECK(wait_until([&] { return d.lab.router_routes() == 0; }, 10s));
     CHECK(d.kernel_route());
 }

@@ -439,6 +439,23 @@ TEST_CASE("a shrink still waiting when the publisher goes is written, without a 
     CHECK(bird.commands.size() == 1);
 }
 
+TEST_CASE("the publisher tells whether the include left behind announces nothing", "[unit][bird]") {
+    asio::io_context io;
+    TempDir dir;
+    const std::string fragment = dir.file("flock-anycast.conf");
+    const auto left_behind = [&] {
+        return BirdPublisher(io, BirdPublisherSettings{fragment, dir.file("bird.ctl"), 2s, k_fast_retry})
+            .announces_nothing_yet();
+    };
+    CHECK(left_behind());  // no include at all
+    std::ofstream(fragment) << render_bird_sets({}, "function flock_prefix_attributes()\n{\n}\n");
+    CHECK(left_behind());  // empty sets, whatever the attributes
+    std::ofstream(fragment) << render_bird_sets({*Prefix::parse("fd00:255::53/128")});
+    CHECK_FALSE(left_behind());
+    std::ofstream(fragment) << "# edited by hand\n";
+    CHECK_FALSE(left_behind());  // not what serve writes: cannot tell
+}
+
 TEST_CASE("the first publish reloads even when the include already holds the set", "[unit][bird]") {
     asio::io_context io;
     TempDir dir;
