@@ -2,7 +2,8 @@
 // (every prefix re-announced with GRACEFUL_SHUTDOWN and the drain LOCAL_PREF, so peers move
 // traffic away) → drain.gracefulSeconds later `drained` (withdrawn from BGP; the kernel routes
 // to the local pods stay, so flows still arriving are delivered until the pods really go) →
-// the last reason gone → `announcing` again. Reasons come from three sources, each replacing
+// the last reason gone → `announcing` again. A drain known before anything was announced
+// begins `drained` (DrainStart::withdrawn). Reasons come from three sources, each replacing
 // only its own: `flock-anycast drain`/`undrain` (manual), SIGTERM with --drain-on-exit
 // (signal) and the Node object (node: cordon, label, taint, annotation). serve asks it what to
 // publish; it calls back on every change.
