@@ -9,8 +9,9 @@
 //
 // Usage: cni_bench [iterations [binary...]]   (default 60, at least 60); RESULT lines for bench/run.sh.
 // Each extra binary (another build of flock-anycast: a link variant) is measured in the same
-// interleaved run, state on tmpfs, and printed beside the floors; the RESULT lines stay the
-// built executable's.
+// interleaved run, state on tmpfs, and printed beside the floors; the targets' RESULT lines stay
+// the built executable's, each variant gets two "report" lines named after its file (bench/run.sh
+// passes Debian's default link, glibc and libmnl shared, for readers).
 #include "bench/bench_report.hpp"
 #include "test/support/netns.hpp"
 #include "test/support/process.hpp"
@@ -206,6 +207,11 @@ int main(int argc, char** argv) try {
     row("CNI ADD wall beside Debian's Go loopback", ours[0].add, reference.add, "report");
     row("CNI DEL wall beside Debian's Go loopback", ours[0].del, reference.del, "report");
     row("exec of /bin/true beside the C floor, ADD", floor.add, syscalls.add, "report");
+    for (std::size_t v = 0; v < variants.size(); ++v) {
+        const std::string name = std::filesystem::path(variants[v]).filename();
+        row("CNI ADD wall of " + name + ", for readers (floor: C)", of_variants[v].add, syscalls.add, "report");
+        row("CNI DEL wall of " + name + ", for readers (floor: C)", of_variants[v].del, syscalls.del, "report");
+    }
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "cni_bench: %s\n", e.what());

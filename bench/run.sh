@@ -49,14 +49,46 @@ build=${BENCH_BUILD_DIR:-$root/build-bench}
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# The shipped link (packaging/Containerfile): flock-anycast whole-static with a libmnl.a built
+# from Debian's libmnl source package, once (cached in build-libmnl, which test/run.sh then
+# uses too). MNL_ARCHIVE_DIR names a directory that already holds lib/libmnl.a instead.
+if [[ -n ${MNL_ARCHIVE_DIR:-} ]]; then
+  mnl_dir=$MNL_ARCHIVE_DIR
+else
+  mnl_dir=$root/build-libmnl
+  echo "=== libmnl.a from Debian's libmnl source package in ${mnl_dir}"
+  packaging/build-libmnl-static.sh "$mnl_dir" || exit 1
+fi
+
 # A user's release build (no -Werror: lab-notes.md, "A release build").
 echo "=== release build in ${build}"
 if [[ ! -f $build/build.ninja ]]; then
-  meson setup "$build" --buildtype=release >"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 1; }
+  meson setup "$build" --buildtype=release -Dmnl_archive_dir="$mnl_dir" >"$build.setup.log" 2>&1 ||
+    { cat "$build.setup.log" >&2; exit 1; }
+else
+  meson configure "$build" -Dmnl_archive_dir="$mnl_dir" >"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 1; }
 fi
 targets=(flock-anycast bench/cni_bench bench/cni_syscalls_floor bench/netlink_bench bench/serve_bench
          bench/serve_flip_bench bench/bird_withdraw_bench bench/ecmp_bench)
 ninja -C "$build" "${targets[@]}" >"$build/bench-build.log" 2>&1 || { tail -50 "$build/bench-build.log" >&2; exit 1; }
+
+# For readers: Debian's default link (glibc and libmnl shared, RUNPATH $ORIGIN/flock-anycast.d,
+# what a plain `meson setup` makes on Debian), the same objects relinked with ninja's own link
+# command, the archive and -static swapped for libmnl.so and the RUNPATH: a few seconds, where a
+# second build directory would compile everything again.
+shared_variant=flock-anycast-debian-default-link
+link=$(ninja -C "$build" -t commands flock-anycast | tail -1)
+archive=" $mnl_dir/lib/libmnl.a "
+if [[ $link != *" -o flock-anycast "* || $link != *" -static "* || $link != *"$archive"* ]]; then
+  echo "bench/run.sh: flock-anycast's link command is not the whole-static one expected: $link" >&2; exit 1
+fi
+link=${link/" -o flock-anycast "/" -o $shared_variant "}
+link=${link/" -static "/" -Wl,--enable-new-dtags '-Wl,-rpath,\$ORIGIN/flock-anycast.d' "}
+link=${link/"$archive"/" -lmnl "}
+(cd "$build" && eval "$link") >>"$build/bench-build.log" 2>&1 || { tail -20 "$build/bench-build.log" >&2; exit 1; }
+if [[ $(readelf -d "$build/$shared_variant" | grep -c 'Shared library: \[\(libmnl.so.0\|libc.so.6\)\]') -ne 2 ]]; then
+  echo "bench/run.sh: $build/$shared_variant does not load libc.so.6 and libmnl.so.0" >&2; exit 1
+fi
 
 logs=$build/bench-logs
 rm -rf "$logs"
@@ -87,7 +119,7 @@ run() {
   fi
 }
 
-run cni "$build/bench/cni_bench" 60
+run cni "$build/bench/cni_bench" 60 "$build/$shared_variant"
 run serve "$build/bench/serve_bench"
 run serve-flip "$build/bench/serve_flip_bench"
 run bird-withdraw unshare --net -- "$build/bench/bird_withdraw_bench" 300

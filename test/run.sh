@@ -55,6 +55,13 @@ test_options="-Dwerror=true -Dtest_hooks=true"
 # compiles in 3:55 instead of 5:22 on 2 cores (docs/reliability.md, "Suite time"); a user's
 # default setup (one file a unit, the header precompiled) is what bench/run.sh builds.
 build_options="-Dunity=on -Dunity_size=16 -Db_pch=false"
+# The image links flock-anycast whole-static with a libmnl.a built from Debian's libmnl source
+# (packaging/build-libmnl-static.sh). When one was built here (bench/run.sh makes build-libmnl;
+# FLOCK_MNL_ARCHIVE_DIR names another), the normal build links that way too and its tests check
+# that binary; else Debian's default link. Nothing is downloaded here; switching relinks only.
+mnl_archive_dir=${FLOCK_MNL_ARCHIVE_DIR:-$root/build-libmnl}
+[[ -f $mnl_archive_dir/lib/libmnl.a ]] || mnl_archive_dir=""
+build_options+=" -Dmnl_archive_dir=${mnl_archive_dir}"
 declare -A setup_args=(
   [build]="${build_options}"
   [build-asan]="--native-file test/sanitize.ini"
@@ -115,7 +122,11 @@ run_tests() {
 # Background work does not outlive the script (Ctrl-C, a failed foreground step).
 trap 'jobs -p | xargs -r kill 2>/dev/null || true' EXIT
 
-phase "build: compile"
+if [[ -n $mnl_archive_dir ]]; then
+  phase "build: compile (flock-anycast whole-static with ${mnl_archive_dir}/lib/libmnl.a)"
+else
+  phase "build: compile (flock-anycast as Debian's default link: glibc and libmnl shared)"
+fi
 ninja -C build
 
 phase "build-asan: compile (in the background at idle priority, log build-asan/meson-logs/run-ninja.log)"

@@ -148,6 +148,8 @@ public:
     fs::path host() const { return dir_ / "host"; }
     // The loader's arguments in its last run, one a line.
     std::string loader_args() const { return read_file(dir_ / "loader-args"); }
+    // An image without libmnl.so.0, as packaging/Containerfile makes it: the plugin is static.
+    void remove_image_libmnl() const { fs::remove(dir_ / "libmnl.so.0"); }
 
     Command install() const {
         const std::string d = dir_.string();
@@ -481,6 +483,24 @@ TEST_CASE("install-cni.sh puts the image's libmnl beside the plugin and runs it 
                                     "/flock-anycast\nversion\n");
     CHECK_THAT(result.output,
                Catch::Contains("the host runs " + bin + "/flock-anycast (fake plugin; host glibc 2.36)"));
+}
+
+TEST_CASE("install-cni.sh installs a static plugin alone, needing no host loader, and removes an earlier libmnl copy",
+          "[unit]") {
+    FakeHost host(HostLoader::missing);  // a static plugin needs nothing of the host's
+    host.remove_image_libmnl();
+    write_file(host.net_d() / "10-ptp.conflist", k_main_conflist);
+    const fs::path old_lib = host.host() / "opt/cni/bin/flock-anycast.d/libmnl.so.0";
+    write_file(old_lib, "libmnl an earlier version installed\n");
+    const auto result = host.install();
+    INFO(result.output);
+    REQUIRE(result.status == 0);
+    CHECK_FALSE(fs::exists(old_lib.parent_path()));
+    CHECK_THAT(result.output, Catch::Contains("removed " + old_lib.string() + ": the plugin is static"));
+    CHECK_THAT(result.output,
+               Catch::Contains("installed a static plugin, which needs no library from the host (fake plugin)"));
+    CHECK(names_in(host.host() / "opt/cni/bin") == std::vector<std::string>{"flock-anycast"});
+    CHECK(host.net_d_files() == std::vector<std::string>{"00-flock-anycast.conflist", "10-ptp.conflist"});
 }
 
 TEST_CASE("install-cni.sh refuses a host whose glibc cannot run the plugin, and names its version", "[unit]") {

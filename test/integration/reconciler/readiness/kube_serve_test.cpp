@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 
 using namespace anycast::test;
 namespace json = boost::json;
@@ -53,6 +55,35 @@ TEST_CASE("serve with the kubernetes source withdraws a route on Ready=false, an
     CHECK(server.open_watches() == 1);
     server.delete_pod("dns", pod.name);
     CHECK_FALSE(routed());
+}
+
+TEST_CASE("serve reaches an apiserver named in /etc/hosts (localhost) as well as by an IP literal", "[kube][serve]") {
+    // The name goes through getaddrinfo. In a whole-static build (option mnl_archive_dir, as
+    // in the image) that is static glibc's NSS: its built-in `files` source reads /etc/hosts
+    // (docs/design-notes.md, "Libraries linked statically"). The other cases use 127.0.0.1.
+    PrivateNetns netns;
+    TestApiserver server;  // its certificate names DNS:localhost too
+    ServeLab lab;
+    const ServePod& pod = lab.add_pod(1);
+    lab.write_record(pod, {ServeLab::anycast_v4});
+    server.put_pod(make_pod("dns", pod.name, "worker-1", true, ServeLab::anycast_v4));
+
+    const std::string kubeconfig = server.write_kubeconfig(lab.dir.file("kubeconfig"));
+    std::stringstream text;
+    text << std::ifstream(kubeconfig).rdbuf();
+    std::string by_name = text.str();
+    const std::string ip_url = "https://127.0.0.1:";
+    REQUIRE(by_name.find(ip_url) != std::string::npos);
+    by_name.replace(by_name.find(ip_url), ip_url.size(), "https://localhost:");
+    std::ofstream(kubeconfig, std::ios::trunc) << by_name;
+
+    lab.config["kubeconfig"] = kubeconfig;
+    lab.config["readiness"] = json::object{{"source", "kubernetes"}};
+    lab.write_config();
+    const auto serve = lab.start_serve();
+    INFO("serve log:\n" << lab.log());
+    CHECK(wait_until([&] { return server.open_watches() == 1; }));
+    CHECK(wait_until([] { return !ServeLab::v4_route().empty(); }));
 }
 
 TEST_CASE("serve's metrics count the watch's restarts and the relist after 410 Gone", "[kube][serve][metrics]") {
