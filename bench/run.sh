@@ -50,7 +50,7 @@ if [[ ! -f $build/build.ninja ]]; then
   meson setup "$build" --buildtype=release >"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 1; }
 fi
 targets=(flock-anycast bench/cni_bench bench/cni_syscalls_floor bench/netlink_bench bench/serve_bench
-         bench/serve_flip_bench bench/bird_withdraw_bench bench/ecmp_bench)
+         bench/serve_flip_bench bench/flip_floor bench/bird_withdraw_bench bench/ecmp_bench)
 ninja -C "$build" "${targets[@]}" >"$build/bench-build.log" 2>&1 || { tail -50 "$build/bench-build.log" >&2; exit 1; }
 
 logs=$build/bench-logs
