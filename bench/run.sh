@@ -79,7 +79,7 @@ else
   meson configure "$build" -Dmnl_archive_dir="$mnl_dir" >"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; exit 1; }
 fi
 targets=(flock-anycast bench/cni_bench bench/cni_syscalls_floor bench/netlink_bench bench/serve_bench
-         bench/serve_flip_bench bench/bird_withdraw_bench bench/ecmp_bench)
+         bench/serve_flip_bench bench/flip_floor bench/bird_withdraw_bench bench/ecmp_bench)
 ninja -C "$build" "${targets[@]}" >"$build/bench-build.log" 2>&1 || { tail -50 "$build/bench-build.log" >&2; exit 1; }
 
 # For readers: Debian's default link (glibc and libmnl shared, RUNPATH $ORIGIN/flock-anycast.d,
