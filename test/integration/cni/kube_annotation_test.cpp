@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -118,7 +119,6 @@ TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from 
     node.lab.write_config();
     const auto serve = node.start_serve();
     INFO("serve log:\n" << node.lab.log());
-    const std::size_t gets_before = node.server.requests().size();
 
     const auto result = node.add("resolver");
     INFO(result.err);
@@ -126,8 +126,12 @@ TEST_CASE("CNI ADD adds the IPs of the pod's annotation, answered by serve from 
     CHECK(result.out.find("10.255.53.53") == std::string::npos);  // the result is the main plugin's
     CHECK(node.lo().find("10.255.53.53/32") != std::string::npos);
     CHECK(node.lab.wait_log("from=cache"));
-    // Answered from the cache: nobody asked the apiserver for the pod.
-    CHECK(node.server.requests().size() == gets_before);
+    // Answered from the cache: nobody asked the apiserver for the pod. (Counted by target,
+    // not in all: serve's Node watch may still be making its first requests.)
+    const auto requests = node.server.requests();
+    CHECK(std::none_of(requests.begin(), requests.end(), [](const std::string& target) {
+        return target.find("/namespaces/dns/pods/resolver") != std::string::npos;
+    }));
     CHECK(wait_scraped(listen, "flock_anycast_pod_lookups_total{result=\"cache\"}", 1));
     CHECK(scraped(listen, "flock_anycast_pod_lookups_total{result=\"apiserver\"}") == 0);
 
