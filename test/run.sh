@@ -66,6 +66,11 @@ declare -A setup_args=(
   [build]="${build_options}"
   [build-asan]="--native-file test/sanitize.ini"
 )
+native_files=(test/sanitize.ini)
+if command -v ccache >/dev/null; then
+  native_files+=(test/sanitize-ccache.ini)
+  setup_args[build-asan]+=" --native-file test/sanitize-ccache.ini"
+fi
 declare -A configure_args=([build]="${build_options}" [build-asan]="")
 declare -A multiplier=([build]=1 [build-asan]=3)
 # Tests mostly wait (BIRD timers, serve's passes, child processes), so more run at once than
@@ -76,7 +81,7 @@ test_processes=${FLOCK_TEST_PROCESSES:-4}
 # test/sanitize.ini would keep some of its old options (seen: the precompiled header and
 # cpp_args of the time before the unity build) and fail to compile. Its setup remembers the
 # file's hash; another hash sets it up afresh.
-sanitize_hash=$(sha256sum test/sanitize.ini | cut -d' ' -f1)
+sanitize_hash=$(cat "${native_files[@]}" | sha256sum | cut -d' ' -f1)
 if [[ -f build-asan/build.ninja && $(cat build-asan/.sanitize-ini-sha256 2>/dev/null) != "$sanitize_hash" ]]; then
   phase "build-asan: test/sanitize.ini changed since it was set up; setting it up afresh"
   rm -rf build-asan
